@@ -965,6 +965,7 @@ COMMANDS.restore = {
     },
     'postgres-bin': postgresInputs['postgres-bin']!,
     ...tykInputs,
+    ...konnectInputs,
     'converge-timeout': convergeTimeout,
     ...deckInputs,
     ...transportInputs,

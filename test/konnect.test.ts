@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 
@@ -134,8 +134,11 @@ function dumpAction(extra: Record<string, string> = {}) {
   )
 }
 
-function cli(args: string[], token = TOKEN) {
-  return runCli(args, { env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: token } })
+/** `deckhand <command> --gateway konnect` on `state`, as a user runs it, the token and `variables` in its environment. */
+function konnectCli(command: string, state: string, variables: Record<string, string> = {}) {
+  return runCli([command, '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', state], {
+    env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
+  })
 }
 
 /** Everything deckhand and deck left: files, and deck's argv and environment as the double logged them. */
@@ -327,12 +330,7 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     const out = await dumpAndEdit()
     // The redacted values come back from the environment, as they would from the secret bundle.
     const variables = await variablesFrom(out)
-    const diff = await runCli(
-      ['diff', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
-      {
-        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
-      },
-    )
+    const diff = await konnectCli('diff', out, variables)
     expect(diff.code).toBe(0)
     expect(diff.stdout).toContain('1 to create, 0 to update, 0 to delete in 2 Konnect control planes.')
     expect(diff.stdout).toContain('Unchanged: Prod EU.')
@@ -345,23 +343,13 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
         call.argv.slice(call.argv.indexOf('--parallelism'), call.argv.indexOf('--parallelism') + 2),
       ).toEqual(['--parallelism', '4'])
 
-    const sync = await runCli(
-      ['sync', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
-      {
-        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
-      },
-    )
+    const sync = await konnectCli('sync', out, variables)
     expect(sync.code).toBe(0)
     expect(sync.stdout).toContain('Applied 1 change(s)')
     const routes = (konnect!.entities('dev').services as { routes?: { name: string }[] }[])[0]!.routes!
     expect(routes.map((r) => r.name).sort()).toEqual(['billing-route', 'billing-v2'])
 
-    const again = await runCli(
-      ['diff', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
-      {
-        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
-      },
-    )
+    const again = await konnectCli('diff', out, variables)
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('No changes')
     expect(await everythingWritten(w.dir)).not.toContain(TOKEN)
@@ -373,12 +361,7 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     })
     const out = await dumpAndEdit()
     const variables = await variablesFrom(out)
-    const sync = await runCli(
-      ['sync', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', out],
-      {
-        env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN, ...variables },
-      },
-    )
+    const sync = await konnectCli('sync', out, variables)
     expect(sync.code).toBe(0)
     expect(sync.stdout).toContain('Applied 1 change(s)')
     expect(konnect!.requests.filter((r) => r.status === 429)).toHaveLength(2)
@@ -391,7 +374,7 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
       file,
       stringify({ _format_version: '3.0', services: [{ name: 'x', host: 'x.internal' }] }),
     )
-    const diff = await cli(['diff', '--gateway', 'konnect', '--konnect-addr', konnect!.url, '--state', file])
+    const diff = await konnectCli('diff', file)
     expect(diff.code).not.toBe(0)
     expect(diff.stdout + diff.stderr).toContain('names no Konnect control plane')
     expect(await readCalls(w.log)).toEqual([])
@@ -407,3 +390,128 @@ async function variablesFrom(out: string): Promise<Record<string, string>> {
   for (const name of names) values[name] = /PASSWORD/.test(name) ? REDIS_PASSWORD : ALICE_KEY
   return values
 }
+
+describe('restore, gateway: konnect (bundled action)', () => {
+  async function deleteControlPlane(name: string): Promise<void> {
+    const id = konnect!.controlPlanes().find((c) => c.name === name)!.id
+    const res = await fetch(`${konnect!.url}/v2/control-planes/${id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    })
+    expect(res.status).toBe(204)
+  }
+
+  function restoreAction(
+    out: string,
+    extra: Record<string, string> = {},
+    variables: Record<string, string> = {},
+  ) {
+    return runBundledAction(
+      'restore',
+      {
+        gateway: 'konnect',
+        'konnect-token': TOKEN,
+        'konnect-addr': konnect!.url,
+        state: out,
+        'report-file': join(w.dir, 'restore-report.json'),
+        ...extra,
+      },
+      { env: { ...env(), ...variables } },
+    )
+  }
+
+  test('creates a deleted control plane again as the dump recorded it, syncs it, and proves it', async () => {
+    await start()
+    expect((await dumpAction()).exitCode).toBe(0)
+    const out = join(w.dir, 'konnect')
+    await deleteControlPlane('Prod EU')
+    expect(konnect!.controlPlanes().map((c) => c.name)).toEqual(['dev'])
+
+    const run = await restoreAction(out, {}, await variablesFrom(out))
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.verified).toBe('true')
+    expect(Number(run.outputs['rto-seconds'])).toBeGreaterThan(0)
+    // The orders service, its plugin, and alice with her credential.
+    expect(Number(run.outputs['entities-restored'])).toBeGreaterThanOrEqual(4)
+
+    const prod = konnect!.controlPlanes().find((c) => c.name === 'Prod EU')!
+    expect(prod.labels).toEqual({ env: 'prod' })
+    const entities = konnect!.entities('Prod EU') as {
+      services: { name: string; plugins?: { config: { redis: { password: string } } }[] }[]
+      consumers: { username: string; keyauth_credentials?: { key: string }[] }[]
+    }
+    expect(entities.services.map((s) => s.name)).toEqual(['orders'])
+    // The secrets came back from their DECK_ variables, not as the references.
+    expect(JSON.stringify(entities)).toContain(REDIS_PASSWORD)
+    expect(JSON.stringify(entities)).toContain(ALICE_KEY)
+
+    const summary = run.summary
+    expect(summary).toContain(
+      'Restored Konnect control plane(s) dev, Prod EU with the declarative strategy and verified it',
+    )
+    expect(summary).toContain('Restored: control plane Prod EU, created again from .konnect.json (')
+    expect(summary).toContain('control plane Prod EU matches the backup')
+    const report = JSON.parse(await readFile(join(w.dir, 'restore-report.json'), 'utf8')) as {
+      phases: { name: string; status: string }[]
+    }
+    expect(report.phases.map((p) => `${p.name} ${p.status}`)).toEqual([
+      'read the backup ok',
+      'find or create the control planes ok',
+      'plan ok',
+      'sync ok',
+      'verify ok',
+    ])
+    for (const text of [visibleLog(run.stdout), run.summary, await everythingWritten(w.dir)]) {
+      expect(text).not.toContain(TOKEN)
+      expect(text).not.toContain(REDIS_PASSWORD)
+    }
+  })
+
+  test('without overwrite, a control plane whose configuration the backup would change is left alone', async () => {
+    await start()
+    expect((await dumpAction()).exitCode).toBe(0)
+    const out = join(w.dir, 'konnect')
+    // The backup lacks the billing route that dev has: restoring it would delete the route.
+    const devFile = join(out, 'dev.yaml')
+    const dev = parse(await readFile(devFile, 'utf8')) as { services: { routes?: unknown[] }[] }
+    delete dev.services[0]!.routes
+    await writeFile(devFile, stringify(dev))
+    const before = konnect!.requests.length
+
+    const run = await restoreAction(out, {}, await variablesFrom(out))
+    expect(run.exitCode).not.toBe(0)
+    expect(run.outputs.verified).toBe('false')
+    expect(visibleLog(run.stdout)).toContain(
+      'Not restored: control plane dev (0 to create, 0 to update, 1 to delete) holds configuration the backup would change or delete. Set overwrite: true',
+    )
+    expect(konnect!.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([])
+
+    const overwrite = await restoreAction(out, { overwrite: 'true' }, await variablesFrom(out))
+    expect(overwrite.exitCode).toBe(0)
+    expect(overwrite.outputs.verified).toBe('true')
+    const services = konnect!.entities('dev').services as { routes?: unknown[] }[]
+    expect(services[0]!.routes ?? []).toEqual([])
+  })
+
+  test('a control plane that is gone and not recorded is named, with what to do', async () => {
+    await start()
+    expect((await dumpAction()).exitCode).toBe(0)
+    const out = join(w.dir, 'konnect')
+    await deleteControlPlane('dev')
+    await rm(join(out, '.konnect.json'))
+    const run = await restoreAction(out, {}, await variablesFrom(out))
+    expect(run.exitCode).not.toBe(0)
+    expect(visibleLog(run.stdout)).toContain(
+      'Konnect has no control plane named "dev", and the backup has no .konnect.json recording it',
+    )
+    expect(konnect!.controlPlanes().map((c) => c.name)).toEqual(['Prod EU'])
+  })
+
+  test('inputs of a self-managed Kong restore are refused for Konnect', async () => {
+    await start()
+    const run = await restoreAction(w.dir, { 'db-dump': join(w.dir, 'db') })
+    expect(run.exitCode).not.toBe(0)
+    expect(visibleLog(run.stdout)).toContain('db-dump is not used by gateway konnect')
+  })
+})

@@ -16076,7 +16076,7 @@ var require_util2 = __commonJS({
       if (crypto2 === void 0) {
         return true;
       }
-      const parsedMetadata = parseMetadata(metadataList);
+      const parsedMetadata = parseMetadata2(metadataList);
       if (parsedMetadata === "no metadata") {
         return true;
       }
@@ -16103,7 +16103,7 @@ var require_util2 = __commonJS({
       return false;
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
-    function parseMetadata(metadata) {
+    function parseMetadata2(metadata) {
       const result = [];
       let empty2 = true;
       for (const token of metadata.split(" ")) {
@@ -16641,7 +16641,7 @@ var require_util2 = __commonJS({
       readAllBytes,
       simpleRangeHeaderValue,
       buildContentRange,
-      parseMetadata,
+      parseMetadata: parseMetadata2,
       createInflate,
       extractMimeType,
       getDecodeSplit,
@@ -37138,6 +37138,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
@@ -61253,6 +61254,50 @@ function metadataText(planes) {
 function sortedLabels(labels) {
   return Object.fromEntries(Object.entries(labels).sort(([a], [b2]) => a.localeCompare(b2)));
 }
+var CLUSTER_TYPES = [
+  "CLUSTER_TYPE_CONTROL_PLANE",
+  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
+  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+  "CLUSTER_TYPE_SERVERLESS",
+  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
+  "CLUSTER_TYPE_SERVERLESS_V1"
+];
+function parseMetadata(text, source) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${source} is not JSON (${err.message})`);
+  }
+  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
+    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
+  }
+  return doc.control_planes.map((entry2, i) => {
+    const where3 = `${source}: control_planes[${i}]`;
+    if (!isObject(entry2) || typeof entry2.name !== "string" || entry2.name === "" || typeof entry2.file !== "string")
+      throw new DeckhandError(`${where3} needs a name and a file`);
+    if (entry2.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry2.cluster_type))
+      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry2.cluster_type)}`);
+    if (entry2.labels !== void 0 && (!isObject(entry2.labels) || Object.values(entry2.labels).some((v2) => typeof v2 !== "string")))
+      throw new DeckhandError(`${where3}: labels must map names to strings`);
+    if (entry2.auth_type !== void 0 && entry2.auth_type !== "pinned_client_certs" && entry2.auth_type !== "pki_client_certs")
+      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry2.auth_type)}`);
+    return {
+      name: entry2.name,
+      ...typeof entry2.description === "string" ? { description: entry2.description } : {},
+      ...entry2.labels !== void 0 ? { labels: entry2.labels } : {},
+      ...entry2.cluster_type !== void 0 ? { cluster_type: entry2.cluster_type } : {},
+      ...entry2.auth_type !== void 0 ? { auth_type: entry2.auth_type } : {},
+      ...typeof entry2.cloud_gateway === "boolean" ? { cloud_gateway: entry2.cloud_gateway } : {},
+      ...Array.isArray(entry2.proxy_urls) ? { proxy_urls: entry2.proxy_urls } : {},
+      file: entry2.file
+    };
+  });
+}
+function createRequest(record) {
+  const { file: _file, ...request2 } = record;
+  return request2;
+}
 
 // actions/engine/kong/admin.ts
 init_errors();
@@ -65078,8 +65123,8 @@ async function writePlan(path, plan3) {
 }
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { join as join30 } from "node:path";
+import { readFile as readFile11 } from "node:fs/promises";
+import { join as join31 } from "node:path";
 init_errors();
 init_http();
 
@@ -65507,6 +65552,20 @@ async function probe(admin) {
 
 // actions/engine/restore/restore.ts
 var STRATEGIES = ["auto", "database", "declarative", "dbless"];
+function startOutcome(strategy, timeline) {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: []
+  };
+}
 async function restoreGateway(options2) {
   const recovery = new Recovery(options2);
   try {
@@ -65521,18 +65580,7 @@ var Recovery = class {
   constructor(options2) {
     this.options = options2;
     this.logger = options2.logger;
-    this.outcome = {
-      strategy: options2.strategy,
-      verified: false,
-      rtoSeconds: 0,
-      entitiesRestored: 0,
-      phases: this.timeline.phases,
-      checks: this.timeline.checks,
-      smoke: [],
-      restored: [],
-      notRestored: [],
-      warnings: []
-    };
+    this.outcome = startOutcome(options2.strategy, this.timeline);
   }
   options;
   timeline = new Timeline();
@@ -65903,18 +65951,7 @@ var NOT_RESTORED = [
 ];
 async function restoreTyk(options2) {
   const timeline = new Timeline();
-  const outcome = {
-    strategy: "declarative",
-    verified: false,
-    rtoSeconds: 0,
-    entitiesRestored: 0,
-    phases: timeline.phases,
-    checks: timeline.checks,
-    smoke: [],
-    restored: [],
-    notRestored: [...NOT_RESTORED],
-    warnings: []
-  };
+  const outcome = { ...startOutcome("declarative", timeline), notRestored: [...NOT_RESTORED] };
   const { target, logger } = options2;
   try {
     const version = await timeline.phase(
@@ -66023,6 +66060,131 @@ async function waitForTyk(options2) {
   }
 }
 
+// actions/engine/konnect/restore.ts
+init_errors();
+import { readFile as readFile10 } from "node:fs/promises";
+import { dirname as dirname12, join as join30 } from "node:path";
+async function restoreKonnect(options2) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
+  try {
+    const targets = await timeline.phase(
+      "read the backup",
+      () => readBackup(options2),
+      (t) => `${t.targets.length} control plane(s)`
+    );
+    const reconcile = options2.reconcile(targets.envNames);
+    outcome.gateway = {
+      version: "",
+      edition: "konnect",
+      database: "konnect",
+      nodes: targets.targets.map((t) => t.controlPlane)
+    };
+    const created = await timeline.phase(
+      "find or create the control planes",
+      () => ensureControlPlanes(targets.targets, targets.records, options2),
+      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
+    );
+    const plans = await timeline.phase(
+      "plan",
+      () => planTargets(targets.targets, reconcile),
+      (p2) => describeCounts(totalCounts(p2))
+    );
+    if (!options2.overwrite) refuseOverwrite(plans, created);
+    await timeline.phase("sync", async () => {
+      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+      const failures = [];
+      for (const plan3 of plans) {
+        const result = synced.get(plan3);
+        if (result.status === "error") failures.push(`${plan3.controlPlane}: ${result.message}`);
+        else if (result.status === "synced") {
+          const o = result.outcome;
+          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
+          for (const f2 of o.failed)
+            failures.push(
+              `${plan3.controlPlane}: ${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`
+            );
+          for (const e of o.otherErrors) failures.push(`${plan3.controlPlane}: ${e}`);
+        }
+      }
+      if (failures.length > 0)
+        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
+    });
+    const again = await timeline.phase(
+      "verify",
+      () => planTargets(targets.targets, reconcile),
+      (p2) => describeCounts(totalCounts(p2))
+    );
+    for (const plan3 of again) {
+      const ok = plan3.counts.total === 0 && plan3.errors.length === 0;
+      timeline.check(
+        `control plane ${plan3.controlPlane} matches the backup`,
+        ok,
+        ok ? "a second plan is empty" : `still ${describeCounts(plan3.counts)}${plan3.errors.length ? `; ${plan3.errors.join("; ")}` : ""}`
+      );
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+    outcome.restored = targets.targets.map(
+      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
+    );
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: errorMessage(err), details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function readBackup(options2) {
+  const read2 = await readTargets({
+    state: options2.state,
+    konnect: {},
+    env: options2.env,
+    purpose: "restore",
+    hint: options2.hint
+  });
+  if (read2.problems.length > 0) {
+    throw new DeckhandError(
+      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
+      read2.problems.map((p2) => `${p2.file ?? ""}${p2.line ? `:${p2.line}` : ""}: ${p2.message}`)
+    );
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const dir of new Set(read2.files.map((f2) => dirname12(f2)))) {
+    const path = join30(dir, KONNECT_METADATA);
+    const text = await readFile10(path, "utf8").catch(() => void 0);
+    if (text === void 0) continue;
+    for (const record of parseMetadata(text, path)) records.set(record.name, record);
+  }
+  return { targets: read2.targets, envNames: read2.envNames, records };
+}
+async function ensureControlPlanes(targets, records, options2) {
+  const created = [];
+  for (const name of new Set(targets.map((t) => t.controlPlane))) {
+    const found = await options2.api.findControlPlane(name);
+    if (found) continue;
+    const record = records.get(name);
+    if (!record) {
+      throw new DeckhandError(
+        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
+      );
+    }
+    options2.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
+    await options2.api.createControlPlane(createRequest(record));
+    created.push(name);
+  }
+  return created;
+}
+function refuseOverwrite(plans, created) {
+  const busy = plans.filter(
+    (p2) => !created.includes(p2.controlPlane) && (p2.counts.updating > 0 || p2.counts.deleting > 0)
+  );
+  if (busy.length > 0) {
+    throw new DeckhandError(
+      `Not restored: ${busy.map((p2) => `control plane ${p2.controlPlane} (${describeCounts(p2.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
+    );
+  }
+}
+
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
@@ -66030,11 +66192,7 @@ async function restoreJob(source, ctx) {
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   const kind = gatewayKind(inputs);
   if (kind === "tyk") return tykRestoreJob(inputs, ctx);
-  if (kind === "konnect") {
-    throw new InputError(
-      `restore does not restore Konnect control planes yet: restore one with sync (${inputName("gateway")} konnect) from its dump.`
-    );
-  }
+  if (kind === "konnect") return konnectRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
@@ -66106,6 +66264,52 @@ async function restoreJob(source, ctx) {
     await storedState?.cleanup();
   }
 }
+async function konnectRestoreJob(inputs, ctx) {
+  refuseInputs(
+    inputs,
+    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
+    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
+  );
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative")
+    throw new InputError(
+      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
+    );
+  const gateway = await readDeckGateway("konnect", inputs, ctx);
+  const stateList = inputs.list("state");
+  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
+    const files = await expandState(state);
+    const variables = await deckVariables(inputs, ctx, files);
+    const deck = await openDeck(inputs, ctx, gateway.connection);
+    checkKonnectDeck(deck.deck.features);
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean("overwrite"),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames));
+        const envValues = variables.values(envNames);
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM
+        };
+      },
+      logger: ctx.logger
+    });
+    outcome.secretBundle = variables.describe();
+    return await restoreResult(inputs, outcome);
+  } finally {
+    await storedState?.cleanup();
+  }
+}
 async function restoreResult(inputs, outcome) {
   const reportFile = await writeReport(inputs.string("report-file"), outcome);
   return {
@@ -66159,7 +66363,7 @@ function maskSmokeQueries(smoke, ctx) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile11(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -66174,14 +66378,14 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path, outcome) {
-  const file = path ?? join30((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path ?? join31((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
 function describe2(outcome, reportFile) {
   const report2 = emptyReport("deckhand restore");
-  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
   if (outcome.error) {
     report2.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
     report2.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
@@ -66227,15 +66431,15 @@ function describe2(outcome, reportFile) {
 }
 
 // actions/engine/jobs/upgrade.ts
-import { readFile as readFile13 } from "node:fs/promises";
-import { join as join36 } from "node:path";
+import { readFile as readFile14 } from "node:fs/promises";
+import { join as join37 } from "node:path";
 init_errors();
 init_http();
 
 // actions/engine/upgrade/convert.ts
 var import_semver3 = __toESM(require_semver2(), 1);
-import { readFile as readFile11 } from "node:fs/promises";
-import { basename as basename12, extname as extname6, join as join31 } from "node:path";
+import { readFile as readFile12 } from "node:fs/promises";
+import { basename as basename12, extname as extname6, join as join32 } from "node:path";
 init_errors();
 function isLtsLine(value) {
   return LTS_LINES.includes(value);
@@ -66282,7 +66486,7 @@ async function convertState(options2) {
     let current = input;
     let before = await readText(input);
     for (const [i, hop] of hops.entries()) {
-      const next = join31(temp.path, `hop-${i + 1}${ext}`);
+      const next = join32(temp.path, `hop-${i + 1}${ext}`);
       logger.info(`Converting the state from Kong ${hop.from} to ${hop.to} with deck file convert`);
       let stdout;
       try {
@@ -66309,7 +66513,7 @@ async function convertState(options2) {
 }
 async function readText(path) {
   try {
-    return await readFile11(path, "utf8");
+    return await readFile12(path, "utf8");
   } catch (err) {
     throw fileSystemError(err, `reading ${path}`);
   }
@@ -68792,18 +68996,18 @@ function withEnvironment(conf, env) {
 }
 
 // actions/engine/upgrade/upgrade.ts
-import { basename as basename14, join as join35 } from "node:path";
+import { basename as basename14, join as join36 } from "node:path";
 init_errors();
 
 // actions/engine/upgrade/dumps.ts
 init_errors();
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile13 } from "node:fs/promises";
 import { basename as basename13 } from "node:path";
 async function readStateFiles(files) {
   const texts = /* @__PURE__ */ new Map();
   for (const file of files) {
     try {
-      texts.set(basename13(file), await readFile12(file, "utf8"));
+      texts.set(basename13(file), await readFile13(file, "utf8"));
     } catch (err) {
       throw fileSystemError(err, `reading ${file}`);
     }
@@ -68821,7 +69025,7 @@ function entityDifferences(drift) {
 
 // actions/engine/upgrade/files.ts
 import { stat as stat19 } from "node:fs/promises";
-import { join as join32, resolve as resolve13 } from "node:path";
+import { join as join33, resolve as resolve13 } from "node:path";
 init_errors();
 var FILES_ARCHIVE = "files.tar.gz";
 async function backUpUpgradeFiles(files, folder, logger) {
@@ -68839,7 +69043,7 @@ async function backUpUpgradeFiles(files, folder, logger) {
   return filesBackup({
     patterns,
     root: "/",
-    output: join32(folder, FILES_ARCHIVE),
+    output: join33(folder, FILES_ARCHIVE),
     includeSecrets: files.includeSecrets,
     logger
   });
@@ -68847,7 +69051,7 @@ async function backUpUpgradeFiles(files, folder, logger) {
 
 // actions/engine/upgrade/folder.ts
 import { mkdir as mkdir9 } from "node:fs/promises";
-import { join as join33, resolve as resolve14 } from "node:path";
+import { join as join34, resolve as resolve14 } from "node:path";
 init_errors();
 async function claimUpgradeFolder(outputDir, started) {
   const dir = resolve14(outputDir);
@@ -68855,7 +69059,7 @@ async function claimUpgradeFolder(outputDir, started) {
   try {
     await mkdir9(dir, { recursive: true });
     for (let n = 1; ; n++) {
-      const path = join33(dir, n === 1 ? name : `${name}-${n}`);
+      const path = join34(dir, n === 1 ? name : `${name}-${n}`);
       try {
         await mkdir9(path, { mode: 448 });
         return path;
@@ -68873,7 +69077,7 @@ async function claimUpgradeFolder(outputDir, started) {
 
 // actions/engine/upgrade/keyring.ts
 init_errors();
-import { join as join34 } from "node:path";
+import { join as join35 } from "node:path";
 var KEYRING_EXPORT_FILE = "keyring-export";
 var NEEDS2 = "it needs Kong Enterprise with keyring_enabled, keyring_strategy cluster and keyring_public_key and keyring_private_key set";
 async function exportKeyring(admin, folder, secret) {
@@ -68893,7 +69097,7 @@ async function exportKeyring(admin, folder, secret) {
     throw new DeckhandError(`${admin.address} answered POST /keyring/export without its data.`);
   }
   secret(data);
-  const file = join34(folder, KEYRING_EXPORT_FILE);
+  const file = join35(folder, KEYRING_EXPORT_FILE);
   try {
     await writeFileAtomic(file, `${data}
 `, 384);
@@ -69067,7 +69271,7 @@ var Upgrade = class {
   // ----- freeze and back up -------------------------------------------------------------------
   /** Dumps a cluster, every workspace when it has them, into a folder of this upgrade's own. */
   async dumpCluster(deck, name) {
-    const folder = join35(this.folder, name);
+    const folder = join36(this.folder, name);
     const result = await dump({
       deck,
       logger: this.logger,
@@ -69083,7 +69287,7 @@ var Upgrade = class {
   }
   /** X's configuration as dump keeps it: redacted, its secrets in secrets.age, encrypted to the recipients. */
   async backUpState(deck, recipients) {
-    const folder = join35(this.folder, "state");
+    const folder = join36(this.folder, "state");
     const result = await this.timeline.phase(
       "back up the declarative state",
       () => dump({
@@ -69144,7 +69348,7 @@ var Upgrade = class {
         format: "custom",
         profile: "kong",
         excludeTableData: [],
-        outputDir: join35(this.folder, "database"),
+        outputDir: join36(this.folder, "database"),
         verify: true,
         binDir: database.binDir,
         pathEnv: this.options.env.PATH,
@@ -69222,7 +69426,7 @@ var Upgrade = class {
   }
   // ----- convert ------------------------------------------------------------------------------
   async convert(files, from2, to2) {
-    const folder = join35(this.folder, `converted-${to2}`);
+    const folder = join36(this.folder, `converted-${to2}`);
     await this.timeline.phase(
       "convert",
       async () => {
@@ -69233,7 +69437,7 @@ var Upgrade = class {
             from: from2,
             to: to2,
             input,
-            output: join35(folder, basename14(input))
+            output: join36(folder, basename14(input))
           });
           this.outcome.conversions.push(report2);
           this.outcome.converted.push(report2.output);
@@ -69767,7 +69971,7 @@ function checkModeInputs(inputs, mode) {
     );
 }
 async function readKongConf(file) {
-  const text = await readFile13(file, "utf8").catch((err) => {
+  const text = await readFile14(file, "utf8").catch((err) => {
     throw new InputError(`${inputName("kong-conf")}: cannot read ${file} (${err.code ?? err.message}).`);
   });
   return parseKongConf(text, file);
@@ -69796,7 +70000,7 @@ async function openCluster(inputs, ctx, addresses, token) {
   return { cluster: { admins, deck: await openDeck(inputs, ctx, connection) }, connection };
 }
 async function writeReport2(path, outcome, conf) {
-  const file = path ?? join36((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
+  const file = path ?? join37((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
   const document = {
     format: "deckhand-upgrade/1",
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
@@ -70243,8 +70447,8 @@ async function doctorCommand(argv, width) {
 }
 
 // actions/cli/secrets.ts
-import { readFile as readFile14 } from "node:fs/promises";
-import { basename as basename15, dirname as dirname12, join as join37 } from "node:path";
+import { readFile as readFile15 } from "node:fs/promises";
+import { basename as basename15, dirname as dirname13, join as join38 } from "node:path";
 import { parseArgs as parseArgs2 } from "node:util";
 init_errors();
 var UsageError3 = class extends Error {
@@ -70309,7 +70513,7 @@ async function list(argv) {
     process.stdout.write(SECRETS_USAGE);
     return 0;
   }
-  const bundle = values.bundle ?? join37("kong", BUNDLE_FILE);
+  const bundle = values.bundle ?? join38("kong", BUNDLE_FILE);
   const keys = await identities(values["age-identity-file"]);
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   process.stdout.write(
@@ -70340,8 +70544,8 @@ async function rekey(argv) {
   const keys = await identities(values["age-identity-file"]);
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   const sealed = await sealBundle(opened.variables, recipients);
-  const manifestPath = join37(dirname12(bundle), MANIFEST2);
-  const manifest = await readFile14(manifestPath, "utf8").catch(() => void 0);
+  const manifestPath = join38(dirname13(bundle), MANIFEST2);
+  const manifest = await readFile15(manifestPath, "utf8").catch(() => void 0);
   const name = basename15(bundle);
   let updated;
   if (manifest !== void 0) {

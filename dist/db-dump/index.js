@@ -29722,6 +29722,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,

@@ -30074,6 +30074,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,

@@ -4380,7 +4380,7 @@ var require_util2 = __commonJS({
       if (crypto4 === void 0) {
         return true;
       }
-      const parsedMetadata = parseMetadata(metadataList);
+      const parsedMetadata = parseMetadata2(metadataList);
       if (parsedMetadata === "no metadata") {
         return true;
       }
@@ -4407,7 +4407,7 @@ var require_util2 = __commonJS({
       return false;
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
-    function parseMetadata(metadata) {
+    function parseMetadata2(metadata) {
       const result = [];
       let empty2 = true;
       for (const token of metadata.split(" ")) {
@@ -4945,7 +4945,7 @@ var require_util2 = __commonJS({
       readAllBytes,
       simpleRangeHeaderValue,
       buildContentRange,
-      parseMetadata,
+      parseMetadata: parseMetadata2,
       createInflate,
       extractMimeType,
       getDecodeSplit,
@@ -41187,6 +41187,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
@@ -60285,6 +60286,50 @@ function metadataText(planes) {
 function sortedLabels(labels) {
   return Object.fromEntries(Object.entries(labels).sort(([a], [b2]) => a.localeCompare(b2)));
 }
+var CLUSTER_TYPES = [
+  "CLUSTER_TYPE_CONTROL_PLANE",
+  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
+  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+  "CLUSTER_TYPE_SERVERLESS",
+  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
+  "CLUSTER_TYPE_SERVERLESS_V1"
+];
+function parseMetadata(text, source) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${source} is not JSON (${err.message})`);
+  }
+  if (!isObject2(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
+    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
+  }
+  return doc.control_planes.map((entry2, i) => {
+    const where3 = `${source}: control_planes[${i}]`;
+    if (!isObject2(entry2) || typeof entry2.name !== "string" || entry2.name === "" || typeof entry2.file !== "string")
+      throw new DeckhandError(`${where3} needs a name and a file`);
+    if (entry2.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry2.cluster_type))
+      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry2.cluster_type)}`);
+    if (entry2.labels !== void 0 && (!isObject2(entry2.labels) || Object.values(entry2.labels).some((v2) => typeof v2 !== "string")))
+      throw new DeckhandError(`${where3}: labels must map names to strings`);
+    if (entry2.auth_type !== void 0 && entry2.auth_type !== "pinned_client_certs" && entry2.auth_type !== "pki_client_certs")
+      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry2.auth_type)}`);
+    return {
+      name: entry2.name,
+      ...typeof entry2.description === "string" ? { description: entry2.description } : {},
+      ...entry2.labels !== void 0 ? { labels: entry2.labels } : {},
+      ...entry2.cluster_type !== void 0 ? { cluster_type: entry2.cluster_type } : {},
+      ...entry2.auth_type !== void 0 ? { auth_type: entry2.auth_type } : {},
+      ...typeof entry2.cloud_gateway === "boolean" ? { cloud_gateway: entry2.cloud_gateway } : {},
+      ...Array.isArray(entry2.proxy_urls) ? { proxy_urls: entry2.proxy_urls } : {},
+      file: entry2.file
+    };
+  });
+}
+function createRequest(record) {
+  const { file: _file, ...request2 } = record;
+  return request2;
+}
 
 // actions/engine/kong/admin.ts
 init_errors();
@@ -67118,8 +67163,8 @@ async function writePlan(path5, plan3) {
 }
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { join as join34 } from "node:path";
+import { readFile as readFile11 } from "node:fs/promises";
+import { join as join35 } from "node:path";
 init_errors();
 init_http();
 
@@ -67547,6 +67592,20 @@ async function probe(admin) {
 
 // actions/engine/restore/restore.ts
 var STRATEGIES = ["auto", "database", "declarative", "dbless"];
+function startOutcome(strategy, timeline) {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: []
+  };
+}
 async function restoreGateway(options) {
   const recovery = new Recovery(options);
   try {
@@ -67561,18 +67620,7 @@ var Recovery = class {
   constructor(options) {
     this.options = options;
     this.logger = options.logger;
-    this.outcome = {
-      strategy: options.strategy,
-      verified: false,
-      rtoSeconds: 0,
-      entitiesRestored: 0,
-      phases: this.timeline.phases,
-      checks: this.timeline.checks,
-      smoke: [],
-      restored: [],
-      notRestored: [],
-      warnings: []
-    };
+    this.outcome = startOutcome(options.strategy, this.timeline);
   }
   options;
   timeline = new Timeline();
@@ -67943,18 +67991,7 @@ var NOT_RESTORED = [
 ];
 async function restoreTyk(options) {
   const timeline = new Timeline();
-  const outcome = {
-    strategy: "declarative",
-    verified: false,
-    rtoSeconds: 0,
-    entitiesRestored: 0,
-    phases: timeline.phases,
-    checks: timeline.checks,
-    smoke: [],
-    restored: [],
-    notRestored: [...NOT_RESTORED],
-    warnings: []
-  };
+  const outcome = { ...startOutcome("declarative", timeline), notRestored: [...NOT_RESTORED] };
   const { target, logger: logger2 } = options;
   try {
     const version = await timeline.phase(
@@ -68063,6 +68100,131 @@ async function waitForTyk(options) {
   }
 }
 
+// actions/engine/konnect/restore.ts
+init_errors();
+import { readFile as readFile10 } from "node:fs/promises";
+import { dirname as dirname15, join as join34 } from "node:path";
+async function restoreKonnect(options) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
+  try {
+    const targets = await timeline.phase(
+      "read the backup",
+      () => readBackup(options),
+      (t) => `${t.targets.length} control plane(s)`
+    );
+    const reconcile = options.reconcile(targets.envNames);
+    outcome.gateway = {
+      version: "",
+      edition: "konnect",
+      database: "konnect",
+      nodes: targets.targets.map((t) => t.controlPlane)
+    };
+    const created = await timeline.phase(
+      "find or create the control planes",
+      () => ensureControlPlanes(targets.targets, targets.records, options),
+      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
+    );
+    const plans = await timeline.phase(
+      "plan",
+      () => planTargets(targets.targets, reconcile),
+      (p2) => describeCounts(totalCounts(p2))
+    );
+    if (!options.overwrite) refuseOverwrite(plans, created);
+    await timeline.phase("sync", async () => {
+      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+      const failures = [];
+      for (const plan3 of plans) {
+        const result = synced.get(plan3);
+        if (result.status === "error") failures.push(`${plan3.controlPlane}: ${result.message}`);
+        else if (result.status === "synced") {
+          const o = result.outcome;
+          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
+          for (const f2 of o.failed)
+            failures.push(
+              `${plan3.controlPlane}: ${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`
+            );
+          for (const e of o.otherErrors) failures.push(`${plan3.controlPlane}: ${e}`);
+        }
+      }
+      if (failures.length > 0)
+        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
+    });
+    const again = await timeline.phase(
+      "verify",
+      () => planTargets(targets.targets, reconcile),
+      (p2) => describeCounts(totalCounts(p2))
+    );
+    for (const plan3 of again) {
+      const ok3 = plan3.counts.total === 0 && plan3.errors.length === 0;
+      timeline.check(
+        `control plane ${plan3.controlPlane} matches the backup`,
+        ok3,
+        ok3 ? "a second plan is empty" : `still ${describeCounts(plan3.counts)}${plan3.errors.length ? `; ${plan3.errors.join("; ")}` : ""}`
+      );
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+    outcome.restored = targets.targets.map(
+      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
+    );
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: errorMessage(err), details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function readBackup(options) {
+  const read2 = await readTargets({
+    state: options.state,
+    konnect: {},
+    env: options.env,
+    purpose: "restore",
+    hint: options.hint
+  });
+  if (read2.problems.length > 0) {
+    throw new DeckhandError(
+      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
+      read2.problems.map((p2) => `${p2.file ?? ""}${p2.line ? `:${p2.line}` : ""}: ${p2.message}`)
+    );
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const dir of new Set(read2.files.map((f2) => dirname15(f2)))) {
+    const path5 = join34(dir, KONNECT_METADATA);
+    const text = await readFile10(path5, "utf8").catch(() => void 0);
+    if (text === void 0) continue;
+    for (const record of parseMetadata(text, path5)) records.set(record.name, record);
+  }
+  return { targets: read2.targets, envNames: read2.envNames, records };
+}
+async function ensureControlPlanes(targets, records, options) {
+  const created = [];
+  for (const name of new Set(targets.map((t) => t.controlPlane))) {
+    const found = await options.api.findControlPlane(name);
+    if (found) continue;
+    const record = records.get(name);
+    if (!record) {
+      throw new DeckhandError(
+        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
+      );
+    }
+    options.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
+    await options.api.createControlPlane(createRequest(record));
+    created.push(name);
+  }
+  return created;
+}
+function refuseOverwrite(plans, created) {
+  const busy = plans.filter(
+    (p2) => !created.includes(p2.controlPlane) && (p2.counts.updating > 0 || p2.counts.deleting > 0)
+  );
+  if (busy.length > 0) {
+    throw new DeckhandError(
+      `Not restored: ${busy.map((p2) => `control plane ${p2.controlPlane} (${describeCounts(p2.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
+    );
+  }
+}
+
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
@@ -68070,11 +68232,7 @@ async function restoreJob(source, ctx) {
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   const kind = gatewayKind(inputs);
   if (kind === "tyk") return tykRestoreJob(inputs, ctx);
-  if (kind === "konnect") {
-    throw new InputError(
-      `restore does not restore Konnect control planes yet: restore one with sync (${inputName("gateway")} konnect) from its dump.`
-    );
-  }
+  if (kind === "konnect") return konnectRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
@@ -68146,6 +68304,52 @@ async function restoreJob(source, ctx) {
     await storedState?.cleanup();
   }
 }
+async function konnectRestoreJob(inputs, ctx) {
+  refuseInputs(
+    inputs,
+    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
+    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
+  );
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative")
+    throw new InputError(
+      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
+    );
+  const gateway = await readDeckGateway("konnect", inputs, ctx);
+  const stateList = inputs.list("state");
+  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
+    const files = await expandState(state);
+    const variables = await deckVariables(inputs, ctx, files);
+    const deck = await openDeck(inputs, ctx, gateway.connection);
+    checkKonnectDeck(deck.deck.features);
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean("overwrite"),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames));
+        const envValues = variables.values(envNames);
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM
+        };
+      },
+      logger: ctx.logger
+    });
+    outcome.secretBundle = variables.describe();
+    return await restoreResult(inputs, outcome);
+  } finally {
+    await storedState?.cleanup();
+  }
+}
 async function restoreResult(inputs, outcome) {
   const reportFile = await writeReport(inputs.string("report-file"), outcome);
   return {
@@ -68199,7 +68403,7 @@ function maskSmokeQueries(smoke, ctx) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile11(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -68214,14 +68418,14 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join34((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join35((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
 function describe2(outcome, reportFile) {
   const report2 = emptyReport("deckhand restore");
-  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
   if (outcome.error) {
     report2.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
     report2.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
@@ -68267,15 +68471,15 @@ function describe2(outcome, reportFile) {
 }
 
 // actions/engine/jobs/upgrade.ts
-import { readFile as readFile13 } from "node:fs/promises";
-import { join as join40 } from "node:path";
+import { readFile as readFile14 } from "node:fs/promises";
+import { join as join41 } from "node:path";
 init_errors();
 init_http();
 
 // actions/engine/upgrade/convert.ts
 var import_semver3 = __toESM(require_semver2(), 1);
-import { readFile as readFile11 } from "node:fs/promises";
-import { basename as basename14, extname as extname7, join as join35 } from "node:path";
+import { readFile as readFile12 } from "node:fs/promises";
+import { basename as basename14, extname as extname7, join as join36 } from "node:path";
 init_errors();
 function isLtsLine(value) {
   return LTS_LINES.includes(value);
@@ -68322,7 +68526,7 @@ async function convertState(options) {
     let current = input;
     let before = await readText(input);
     for (const [i, hop] of hops.entries()) {
-      const next = join35(temp.path, `hop-${i + 1}${ext}`);
+      const next = join36(temp.path, `hop-${i + 1}${ext}`);
       logger2.info(`Converting the state from Kong ${hop.from} to ${hop.to} with deck file convert`);
       let stdout;
       try {
@@ -68349,7 +68553,7 @@ async function convertState(options) {
 }
 async function readText(path5) {
   try {
-    return await readFile11(path5, "utf8");
+    return await readFile12(path5, "utf8");
   } catch (err) {
     throw fileSystemError(err, `reading ${path5}`);
   }
@@ -70832,18 +71036,18 @@ function withEnvironment(conf, env) {
 }
 
 // actions/engine/upgrade/upgrade.ts
-import { basename as basename16, join as join39 } from "node:path";
+import { basename as basename16, join as join40 } from "node:path";
 init_errors();
 
 // actions/engine/upgrade/dumps.ts
 init_errors();
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile13 } from "node:fs/promises";
 import { basename as basename15 } from "node:path";
 async function readStateFiles(files) {
   const texts = /* @__PURE__ */ new Map();
   for (const file of files) {
     try {
-      texts.set(basename15(file), await readFile12(file, "utf8"));
+      texts.set(basename15(file), await readFile13(file, "utf8"));
     } catch (err) {
       throw fileSystemError(err, `reading ${file}`);
     }
@@ -70861,7 +71065,7 @@ function entityDifferences(drift) {
 
 // actions/engine/upgrade/files.ts
 import { stat as stat21 } from "node:fs/promises";
-import { join as join36, resolve as resolve15 } from "node:path";
+import { join as join37, resolve as resolve15 } from "node:path";
 init_errors();
 var FILES_ARCHIVE = "files.tar.gz";
 async function backUpUpgradeFiles(files, folder, logger2) {
@@ -70879,7 +71083,7 @@ async function backUpUpgradeFiles(files, folder, logger2) {
   return filesBackup({
     patterns,
     root: "/",
-    output: join36(folder, FILES_ARCHIVE),
+    output: join37(folder, FILES_ARCHIVE),
     includeSecrets: files.includeSecrets,
     logger: logger2
   });
@@ -70887,7 +71091,7 @@ async function backUpUpgradeFiles(files, folder, logger2) {
 
 // actions/engine/upgrade/folder.ts
 import { mkdir as mkdir10 } from "node:fs/promises";
-import { join as join37, resolve as resolve16 } from "node:path";
+import { join as join38, resolve as resolve16 } from "node:path";
 init_errors();
 async function claimUpgradeFolder(outputDir, started) {
   const dir = resolve16(outputDir);
@@ -70895,7 +71099,7 @@ async function claimUpgradeFolder(outputDir, started) {
   try {
     await mkdir10(dir, { recursive: true });
     for (let n = 1; ; n++) {
-      const path5 = join37(dir, n === 1 ? name : `${name}-${n}`);
+      const path5 = join38(dir, n === 1 ? name : `${name}-${n}`);
       try {
         await mkdir10(path5, { mode: 448 });
         return path5;
@@ -70913,7 +71117,7 @@ async function claimUpgradeFolder(outputDir, started) {
 
 // actions/engine/upgrade/keyring.ts
 init_errors();
-import { join as join38 } from "node:path";
+import { join as join39 } from "node:path";
 var KEYRING_EXPORT_FILE = "keyring-export";
 var NEEDS2 = "it needs Kong Enterprise with keyring_enabled, keyring_strategy cluster and keyring_public_key and keyring_private_key set";
 async function exportKeyring(admin, folder, secret) {
@@ -70933,7 +71137,7 @@ async function exportKeyring(admin, folder, secret) {
     throw new DeckhandError(`${admin.address} answered POST /keyring/export without its data.`);
   }
   secret(data);
-  const file = join38(folder, KEYRING_EXPORT_FILE);
+  const file = join39(folder, KEYRING_EXPORT_FILE);
   try {
     await writeFileAtomic(file, `${data}
 `, 384);
@@ -71107,7 +71311,7 @@ var Upgrade = class {
   // ----- freeze and back up -------------------------------------------------------------------
   /** Dumps a cluster, every workspace when it has them, into a folder of this upgrade's own. */
   async dumpCluster(deck, name) {
-    const folder = join39(this.folder, name);
+    const folder = join40(this.folder, name);
     const result = await dump({
       deck,
       logger: this.logger,
@@ -71123,7 +71327,7 @@ var Upgrade = class {
   }
   /** X's configuration as dump keeps it: redacted, its secrets in secrets.age, encrypted to the recipients. */
   async backUpState(deck, recipients) {
-    const folder = join39(this.folder, "state");
+    const folder = join40(this.folder, "state");
     const result = await this.timeline.phase(
       "back up the declarative state",
       () => dump({
@@ -71184,7 +71388,7 @@ var Upgrade = class {
         format: "custom",
         profile: "kong",
         excludeTableData: [],
-        outputDir: join39(this.folder, "database"),
+        outputDir: join40(this.folder, "database"),
         verify: true,
         binDir: database.binDir,
         pathEnv: this.options.env.PATH,
@@ -71262,7 +71466,7 @@ var Upgrade = class {
   }
   // ----- convert ------------------------------------------------------------------------------
   async convert(files, from, to2) {
-    const folder = join39(this.folder, `converted-${to2}`);
+    const folder = join40(this.folder, `converted-${to2}`);
     await this.timeline.phase(
       "convert",
       async () => {
@@ -71273,7 +71477,7 @@ var Upgrade = class {
             from,
             to: to2,
             input,
-            output: join39(folder, basename16(input))
+            output: join40(folder, basename16(input))
           });
           this.outcome.conversions.push(report2);
           this.outcome.converted.push(report2.output);
@@ -71807,7 +72011,7 @@ function checkModeInputs(inputs, mode) {
     );
 }
 async function readKongConf(file) {
-  const text = await readFile13(file, "utf8").catch((err) => {
+  const text = await readFile14(file, "utf8").catch((err) => {
     throw new InputError(`${inputName("kong-conf")}: cannot read ${file} (${err.code ?? err.message}).`);
   });
   return parseKongConf(text, file);
@@ -71836,7 +72040,7 @@ async function openCluster(inputs, ctx, addresses, token) {
   return { cluster: { admins, deck: await openDeck(inputs, ctx, connection) }, connection };
 }
 async function writeReport2(path5, outcome, conf) {
-  const file = path5 ?? join40((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
+  const file = path5 ?? join41((await privateTempDir("deckhand-upgrade-")).path, "upgrade-report.json");
   const document = {
     format: "deckhand-upgrade/1",
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),

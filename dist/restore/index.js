@@ -7987,7 +7987,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse5(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -8028,7 +8028,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse4;
+    exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments;
     exports.parseDocument = parseDocument2;
     exports.stringify = stringify2;
@@ -8586,7 +8586,7 @@ var require_parse = __commonJS({
   "node_modules/semver/functions/parse.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = (version, options, throwErrors = false) => {
+    var parse5 = (version, options, throwErrors = false) => {
       if (version instanceof SemVer) {
         return version;
       }
@@ -8599,7 +8599,7 @@ var require_parse = __commonJS({
         throw er;
       }
     };
-    module.exports = parse4;
+    module.exports = parse5;
   }
 });
 
@@ -8607,9 +8607,9 @@ var require_parse = __commonJS({
 var require_valid = __commonJS({
   "node_modules/semver/functions/valid.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var valid2 = (version, options) => {
-      const v = parse4(version, options);
+      const v = parse5(version, options);
       return v ? v.version : null;
     };
     module.exports = valid2;
@@ -8620,9 +8620,9 @@ var require_valid = __commonJS({
 var require_clean = __commonJS({
   "node_modules/semver/functions/clean.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var clean5 = (version, options) => {
-      const s = parse4(version.trim().replace(/^[=v]+/, ""), options);
+      const s = parse5(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     };
     module.exports = clean5;
@@ -8657,10 +8657,10 @@ var require_inc = __commonJS({
 var require_diff = __commonJS({
   "node_modules/semver/functions/diff.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var diff = (version1, version2) => {
-      const v1 = parse4(version1, null, true);
-      const v2 = parse4(version2, null, true);
+      const v1 = parse5(version1, null, true);
+      const v2 = parse5(version2, null, true);
       const comparison = v1.compare(v2);
       if (comparison === 0) {
         return null;
@@ -8731,9 +8731,9 @@ var require_patch = __commonJS({
 var require_prerelease = __commonJS({
   "node_modules/semver/functions/prerelease.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var prerelease = (version, options) => {
-      const parsed = parse4(version, options);
+      const parsed = parse5(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     };
     module.exports = prerelease;
@@ -8919,7 +8919,7 @@ var require_coerce = __commonJS({
   "node_modules/semver/functions/coerce.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var { safeRe: re, t } = require_re();
     var coerce = (version, options) => {
       if (version instanceof SemVer) {
@@ -8954,7 +8954,7 @@ var require_coerce = __commonJS({
       const patch = match[4] || "0";
       const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
       const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse4(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+      return parse5(`${major}.${minor}.${patch}${prerelease}${build}`, options);
     };
     module.exports = coerce;
   }
@@ -8964,7 +8964,7 @@ var require_coerce = __commonJS({
 var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var constants5 = require_constants();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
@@ -8976,7 +8976,7 @@ var require_truncate = __commonJS({
     };
     var cloneInputVersion = (version, options) => {
       const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse4(versionStringToParse, options);
+      return parse5(versionStringToParse, options);
     };
     var doTruncation = (version, truncation) => {
       if (isPrerelease(truncation)) {
@@ -10211,7 +10211,7 @@ var require_semver2 = __commonJS({
     var constants5 = require_constants();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
-    var parse4 = require_parse();
+    var parse5 = require_parse();
     var valid2 = require_valid();
     var clean5 = require_clean();
     var inc = require_inc();
@@ -10250,7 +10250,7 @@ var require_semver2 = __commonJS({
     var simplifyRange = require_simplify();
     var subset = require_subset();
     module.exports = {
-      parse: parse4,
+      parse: parse5,
       valid: valid2,
       clean: clean5,
       inc,
@@ -14632,7 +14632,7 @@ var require_util2 = __commonJS({
       if (crypto4 === void 0) {
         return true;
       }
-      const parsedMetadata = parseMetadata(metadataList);
+      const parsedMetadata = parseMetadata2(metadataList);
       if (parsedMetadata === "no metadata") {
         return true;
       }
@@ -14659,7 +14659,7 @@ var require_util2 = __commonJS({
       return false;
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
-    function parseMetadata(metadata) {
+    function parseMetadata2(metadata) {
       const result = [];
       let empty = true;
       for (const token of metadata.split(" ")) {
@@ -15197,7 +15197,7 @@ var require_util2 = __commonJS({
       readAllBytes,
       simpleRangeHeaderValue,
       buildContentRange,
-      parseMetadata,
+      parseMetadata: parseMetadata2,
       createInflate,
       extractMimeType,
       getDecodeSplit,
@@ -30769,7 +30769,7 @@ function expand3(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
-function parse2(options) {
+function parse3(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -30833,7 +30833,7 @@ function parse2(options) {
   );
 }
 function endpointWithDefaults(defaults2, route2, options) {
-  return parse2(merge(defaults2, route2, options));
+  return parse3(merge(defaults2, route2, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -30842,7 +30842,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse: parse2
+    parse: parse3
   });
 }
 var VERSION, userAgent, DEFAULTS, urlVariableRegex, endpoint;
@@ -30868,7 +30868,7 @@ var init_dist_bundle = __esm({
 });
 
 // node_modules/content-type/dist/index.js
-function parse3(header, options) {
+function parse4(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart2 = options?.start ?? 0;
@@ -31552,7 +31552,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse3(contentType);
+  const mimetype = parse4(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -35122,8 +35122,8 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile8 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { readFile as readFile9 } from "node:fs/promises";
+import { join as join18 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -50817,6 +50817,20 @@ async function probe(admin) {
 
 // actions/engine/restore/restore.ts
 var STRATEGIES = ["auto", "database", "declarative", "dbless"];
+function startOutcome(strategy, timeline) {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: []
+  };
+}
 async function restoreGateway(options) {
   const recovery = new Recovery(options);
   try {
@@ -50831,18 +50845,7 @@ var Recovery = class {
   constructor(options) {
     this.options = options;
     this.logger = options.logger;
-    this.outcome = {
-      strategy: options.strategy,
-      verified: false,
-      rtoSeconds: 0,
-      entitiesRestored: 0,
-      phases: this.timeline.phases,
-      checks: this.timeline.checks,
-      smoke: [],
-      restored: [],
-      notRestored: [],
-      warnings: []
-    };
+    this.outcome = startOutcome(options.strategy, this.timeline);
   }
   options;
   timeline = new Timeline();
@@ -51892,18 +51895,7 @@ var NOT_RESTORED = [
 ];
 async function restoreTyk(options) {
   const timeline = new Timeline();
-  const outcome = {
-    strategy: "declarative",
-    verified: false,
-    rtoSeconds: 0,
-    entitiesRestored: 0,
-    phases: timeline.phases,
-    checks: timeline.checks,
-    smoke: [],
-    restored: [],
-    notRestored: [...NOT_RESTORED],
-    warnings: []
-  };
+  const outcome = { ...startOutcome("declarative", timeline), notRestored: [...NOT_RESTORED] };
   const { target, logger: logger2 } = options;
   try {
     const version = await timeline.phase(
@@ -53439,6 +53431,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
@@ -54719,14 +54712,169 @@ init_errors();
 
 // actions/engine/konnect/address.ts
 init_errors();
+var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
+var DEFAULT_KONNECT_REGION = "us";
+function konnectAddress(region, addr) {
+  if (region !== void 0 && addr !== void 0) {
+    throw new InputError(
+      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
+    );
+  }
+  if (addr !== void 0) {
+    return parseAddress(
+      addr,
+      "konnect-addr",
+      "the Konnect API",
+      "https://eu.api.konghq.com",
+      inputName("konnect-token")
+    );
+  }
+  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
+  if (!KONNECT_REGIONS.includes(geo)) {
+    throw new InputError(
+      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
+    );
+  }
+  return `https://${geo}.api.konghq.com`;
+}
 
 // actions/engine/konnect/api.ts
 init_errors();
 init_http();
+import { setTimeout as sleep7 } from "node:timers/promises";
+var PAGE_SIZE = 100;
+var MAX_PAGES = 1e3;
+var KonnectApi = class {
+  constructor(options) {
+    this.options = options;
+    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
+  }
+  options;
+  /** Every wait a 429 imposed, in order. */
+  waits = [];
+  maxWaitMs;
+  /** The control plane of this name, or undefined: names are unique in an organization. */
+  async findControlPlane(name) {
+    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
+    const page = await this.json("GET", `/v2/control-planes?${query}`);
+    return (page.data ?? []).find((cp2) => cp2.name === name);
+  }
+  /** Every control plane of the organization the token may see, page by page. */
+  async listControlPlanes() {
+    const all = [];
+    for (let number = 1; number <= MAX_PAGES; number++) {
+      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number) });
+      const page = await this.json(
+        "GET",
+        `/v2/control-planes?${query}`
+      );
+      const data = page.data ?? [];
+      for (const cp2 of data) all.push(cp2);
+      const total = page.meta?.page?.total ?? 0;
+      if (data.length === 0 || all.length >= total) return all;
+    }
+    throw new DeckhandError(
+      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
+    );
+  }
+  async createControlPlane(cp2) {
+    return this.json("POST", "/v2/control-planes", cp2, 201);
+  }
+  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
+  async pluginSchema(controlPlaneId, plugin2) {
+    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
+    const res = await this.send("GET", path5);
+    if (res.status === 404) return void 0;
+    if (res.status !== 200) throw this.failure("GET", path5, res);
+    return parse2(res, "GET", path5);
+  }
+  async json(method, path5, body, expected = 200) {
+    const res = await this.send(method, path5, body);
+    if (res.status !== expected) throw this.failure(method, path5, res);
+    return parse2(res, method, path5);
+  }
+  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
+  async send(method, path5, body) {
+    const url = new URL(path5, this.options.address);
+    const where3 = `${method} ${url.pathname}`;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await sendRequest(url, {
+          method,
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          body: body === void 0 ? void 0 : jsonBody(body),
+          timeoutMs: this.options.timeoutMs ?? 3e4,
+          tls: this.options.tls
+        });
+      } catch (err) {
+        if (err instanceof TransportError)
+          throw new DeckhandError(
+            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
+          );
+        throw err;
+      }
+      if (res.status !== 429) return res;
+      const ms = retryAfterMs(res.headers["retry-after"], {
+        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
+        minMs: 100,
+        maxMs: 6e4
+      });
+      if (waited + ms > this.maxWaitMs) {
+        throw new DeckhandError(
+          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
+        );
+      }
+      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms / 1e3} s as it asks.`);
+      this.waits.push({ request: where3, ms });
+      waited += ms;
+      await sleep7(ms);
+    }
+  }
+  failure(method, path5, res) {
+    const where3 = `${method} ${path5.split("?")[0]}`;
+    switch (res.status) {
+      case 401:
+        return new DeckhandError(
+          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
+        );
+      case 403:
+        return new DeckhandError(
+          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
+        );
+      case 409:
+        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
+      default:
+        return new DeckhandError(`${where3}: ${describe(res)}`);
+    }
+  }
+};
+function describe(res) {
+  let text;
+  try {
+    const body = JSON.parse(res.body);
+    text = [body.title, body.detail ?? body.message].filter((v) => typeof v === "string" && v !== "").join(": ");
+  } catch {
+    text = res.body.trim();
+  }
+  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
+  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
+}
+function parse2(res, method, path5) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
+    );
+  }
+}
 
 // actions/engine/jobs/gateway.ts
 init_http();
 var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
+var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
 function gatewayKind(inputs) {
   const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
   if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
@@ -54738,6 +54886,49 @@ function refuseInputs(inputs, names, purpose) {
   );
   if (set.length > 0) {
     throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
+  }
+}
+async function readDeckGateway(kind, inputs, ctx) {
+  if (kind === "kong") {
+    const connection2 = readConnection(inputs, ctx);
+    return { kind, connection: connection2, address: connection2.kongAddr };
+  }
+  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
+  const token = inputs.string("konnect-token");
+  if (!token) {
+    throw requiredInput(
+      "konnect-token",
+      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
+    );
+  }
+  const connection = {
+    kind: "konnect",
+    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
+    token,
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  const api = new KonnectApi({
+    address: connection.konnectAddr,
+    token,
+    logger: ctx.logger,
+    tls: {
+      ca: await readCaCert(connection.caCert),
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    },
+    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
+  });
+  return { kind, connection, address: connection.konnectAddr, api };
+}
+function checkKonnectDeck(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
   }
 }
 
@@ -54920,6 +55111,185 @@ async function readDesired(inputs, ctx) {
   return { objects: filled, paths: state };
 }
 
+// actions/engine/jobs/reconcile.ts
+var KONNECT_PARALLELISM = 4;
+
+// actions/engine/konnect/restore.ts
+init_errors();
+import { readFile as readFile8 } from "node:fs/promises";
+import { dirname as dirname6, join as join17 } from "node:path";
+
+// actions/engine/konnect/metadata.ts
+init_errors();
+var KONNECT_METADATA = ".konnect.json";
+var FORMAT = "deckhand-konnect/1";
+var CLUSTER_TYPES = [
+  "CLUSTER_TYPE_CONTROL_PLANE",
+  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
+  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+  "CLUSTER_TYPE_SERVERLESS",
+  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
+  "CLUSTER_TYPE_SERVERLESS_V1"
+];
+function parseMetadata(text, source) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeckhandError(`${source} is not JSON (${err.message})`);
+  }
+  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
+    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
+  }
+  return doc.control_planes.map((entry, i) => {
+    const where3 = `${source}: control_planes[${i}]`;
+    if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "" || typeof entry.file !== "string")
+      throw new DeckhandError(`${where3} needs a name and a file`);
+    if (entry.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry.cluster_type))
+      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry.cluster_type)}`);
+    if (entry.labels !== void 0 && (!isObject(entry.labels) || Object.values(entry.labels).some((v) => typeof v !== "string")))
+      throw new DeckhandError(`${where3}: labels must map names to strings`);
+    if (entry.auth_type !== void 0 && entry.auth_type !== "pinned_client_certs" && entry.auth_type !== "pki_client_certs")
+      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry.auth_type)}`);
+    return {
+      name: entry.name,
+      ...typeof entry.description === "string" ? { description: entry.description } : {},
+      ...entry.labels !== void 0 ? { labels: entry.labels } : {},
+      ...entry.cluster_type !== void 0 ? { cluster_type: entry.cluster_type } : {},
+      ...entry.auth_type !== void 0 ? { auth_type: entry.auth_type } : {},
+      ...typeof entry.cloud_gateway === "boolean" ? { cloud_gateway: entry.cloud_gateway } : {},
+      ...Array.isArray(entry.proxy_urls) ? { proxy_urls: entry.proxy_urls } : {},
+      file: entry.file
+    };
+  });
+}
+function createRequest(record) {
+  const { file: _file, ...request2 } = record;
+  return request2;
+}
+
+// actions/engine/konnect/restore.ts
+async function restoreKonnect(options) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
+  try {
+    const targets = await timeline.phase(
+      "read the backup",
+      () => readBackup(options),
+      (t) => `${t.targets.length} control plane(s)`
+    );
+    const reconcile = options.reconcile(targets.envNames);
+    outcome.gateway = {
+      version: "",
+      edition: "konnect",
+      database: "konnect",
+      nodes: targets.targets.map((t) => t.controlPlane)
+    };
+    const created = await timeline.phase(
+      "find or create the control planes",
+      () => ensureControlPlanes(targets.targets, targets.records, options),
+      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
+    );
+    const plans = await timeline.phase(
+      "plan",
+      () => planTargets(targets.targets, reconcile),
+      (p) => describeCounts(totalCounts(p))
+    );
+    if (!options.overwrite) refuseOverwrite(plans, created);
+    await timeline.phase("sync", async () => {
+      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+      const failures = [];
+      for (const plan of plans) {
+        const result = synced.get(plan);
+        if (result.status === "error") failures.push(`${plan.controlPlane}: ${result.message}`);
+        else if (result.status === "synced") {
+          const o = result.outcome;
+          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
+          for (const f of o.failed)
+            failures.push(
+              `${plan.controlPlane}: ${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`
+            );
+          for (const e of o.otherErrors) failures.push(`${plan.controlPlane}: ${e}`);
+        }
+      }
+      if (failures.length > 0)
+        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
+    });
+    const again = await timeline.phase(
+      "verify",
+      () => planTargets(targets.targets, reconcile),
+      (p) => describeCounts(totalCounts(p))
+    );
+    for (const plan of again) {
+      const ok3 = plan.counts.total === 0 && plan.errors.length === 0;
+      timeline.check(
+        `control plane ${plan.controlPlane} matches the backup`,
+        ok3,
+        ok3 ? "a second plan is empty" : `still ${describeCounts(plan.counts)}${plan.errors.length ? `; ${plan.errors.join("; ")}` : ""}`
+      );
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+    outcome.restored = targets.targets.map(
+      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
+    );
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: errorMessage(err), details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function readBackup(options) {
+  const read2 = await readTargets({
+    state: options.state,
+    konnect: {},
+    env: options.env,
+    purpose: "restore",
+    hint: options.hint
+  });
+  if (read2.problems.length > 0) {
+    throw new DeckhandError(
+      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
+      read2.problems.map((p) => `${p.file ?? ""}${p.line ? `:${p.line}` : ""}: ${p.message}`)
+    );
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const dir of new Set(read2.files.map((f) => dirname6(f)))) {
+    const path5 = join17(dir, KONNECT_METADATA);
+    const text = await readFile8(path5, "utf8").catch(() => void 0);
+    if (text === void 0) continue;
+    for (const record of parseMetadata(text, path5)) records.set(record.name, record);
+  }
+  return { targets: read2.targets, envNames: read2.envNames, records };
+}
+async function ensureControlPlanes(targets, records, options) {
+  const created = [];
+  for (const name of new Set(targets.map((t) => t.controlPlane))) {
+    const found = await options.api.findControlPlane(name);
+    if (found) continue;
+    const record = records.get(name);
+    if (!record) {
+      throw new DeckhandError(
+        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
+      );
+    }
+    options.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
+    await options.api.createControlPlane(createRequest(record));
+    created.push(name);
+  }
+  return created;
+}
+function refuseOverwrite(plans, created) {
+  const busy = plans.filter(
+    (p) => !created.includes(p.controlPlane) && (p.counts.updating > 0 || p.counts.deleting > 0)
+  );
+  if (busy.length > 0) {
+    throw new DeckhandError(
+      `Not restored: ${busy.map((p) => `control plane ${p.controlPlane} (${describeCounts(p.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
+    );
+  }
+}
+
 // actions/engine/jobs/restore.ts
 async function restoreJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.restore.inputs, source);
@@ -54927,11 +55297,7 @@ async function restoreJob(source, ctx) {
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   const kind = gatewayKind(inputs);
   if (kind === "tyk") return tykRestoreJob(inputs, ctx);
-  if (kind === "konnect") {
-    throw new InputError(
-      `restore does not restore Konnect control planes yet: restore one with sync (${inputName("gateway")} konnect) from its dump.`
-    );
-  }
+  if (kind === "konnect") return konnectRestoreJob(inputs, ctx);
   const strategy = inputs.oneOf("strategy", STRATEGIES);
   const addresses = inputs.list("kong-addr");
   if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
@@ -55003,11 +55369,57 @@ async function restoreJob(source, ctx) {
     await storedState?.cleanup();
   }
 }
+async function konnectRestoreJob(inputs, ctx) {
+  refuseInputs(
+    inputs,
+    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
+    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
+  );
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative")
+    throw new InputError(
+      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
+    );
+  const gateway = await readDeckGateway("konnect", inputs, ctx);
+  const stateList = inputs.list("state");
+  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
+    const files = await expandState(state);
+    const variables = await deckVariables(inputs, ctx, files);
+    const deck = await openDeck(inputs, ctx, gateway.connection);
+    checkKonnectDeck(deck.deck.features);
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean("overwrite"),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames));
+        const envValues = variables.values(envNames);
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM
+        };
+      },
+      logger: ctx.logger
+    });
+    outcome.secretBundle = variables.describe();
+    return await restoreResult(inputs, outcome);
+  } finally {
+    await storedState?.cleanup();
+  }
+}
 async function restoreResult(inputs, outcome) {
   const reportFile = await writeReport(inputs.string("report-file"), outcome);
   return {
     ok: outcome.verified,
-    report: describe(outcome, reportFile),
+    report: describe2(outcome, reportFile),
     outputs: {
       "strategy-used": outcome.strategyUsed ?? "",
       "rto-seconds": String(outcome.rtoSeconds),
@@ -55056,7 +55468,7 @@ function maskSmokeQueries(smoke, ctx) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile9(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -55071,14 +55483,14 @@ async function readKeyring(value) {
   return trimmed;
 }
 async function writeReport(path5, outcome) {
-  const file = path5 ?? join17((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const file = path5 ?? join18((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
   const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
 }
-function describe(outcome, reportFile) {
+function describe2(outcome, reportFile) {
   const report = emptyReport("deckhand restore");
-  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
   if (outcome.error) {
     report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
     report.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
@@ -57126,7 +57538,7 @@ function configureSecretFields(lines) {
 
 // actions/github/artifacts.ts
 import { readdir as readdir8, stat as stat13 } from "node:fs/promises";
-import { join as join20, resolve as resolve7 } from "node:path";
+import { join as join21, resolve as resolve7 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -57296,7 +57708,7 @@ async function expandFiles(paths2) {
       continue;
     }
     const entries2 = await readdir8(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join20(e.parentPath, e.name));
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join21(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -57319,7 +57731,7 @@ import { randomUUID as randomUUID3 } from "node:crypto";
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { mkdir as mkdir5, rm as rm8, stat as stat14 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname9, join as join22 } from "node:path";
+import { dirname as dirname10, join as join23 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -57549,7 +57961,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat14(join22(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat14(join23(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   /**
@@ -57558,10 +57970,10 @@ var ToolCacheStore = class {
    * 10 to 20 s apart, which keeps an air-gapped runner waiting on a name that will never resolve.
    */
   download(url) {
-    const dest = join22(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
+    const dest = join23(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
     return retryDownload(
       async () => {
-        await mkdir5(dirname9(dest), { recursive: true });
+        await mkdir5(dirname10(dest), { recursive: true });
         const client = new HttpClient("deckhand", [], {
           allowRetries: false,
           socketTimeout: this.options.socketTimeoutMs ?? 6e5

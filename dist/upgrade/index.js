@@ -16405,7 +16405,7 @@ var require_util2 = __commonJS({
       if (crypto4 === void 0) {
         return true;
       }
-      const parsedMetadata = parseMetadata(metadataList);
+      const parsedMetadata = parseMetadata2(metadataList);
       if (parsedMetadata === "no metadata") {
         return true;
       }
@@ -16432,7 +16432,7 @@ var require_util2 = __commonJS({
       return false;
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
-    function parseMetadata(metadata) {
+    function parseMetadata2(metadata) {
       const result = [];
       let empty2 = true;
       for (const token of metadata.split(" ")) {
@@ -16970,7 +16970,7 @@ var require_util2 = __commonJS({
       readAllBytes,
       simpleRangeHeaderValue,
       buildContentRange,
-      parseMetadata,
+      parseMetadata: parseMetadata2,
       createInflate,
       extractMimeType,
       getDecodeSplit,
@@ -56298,6 +56298,20 @@ async function probe(admin) {
 }
 
 // actions/engine/restore/restore.ts
+function startOutcome(strategy, timeline) {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: []
+  };
+}
 async function restoreGateway(options) {
   const recovery = new Recovery(options);
   try {
@@ -56312,18 +56326,7 @@ var Recovery = class {
   constructor(options) {
     this.options = options;
     this.logger = options.logger;
-    this.outcome = {
-      strategy: options.strategy,
-      verified: false,
-      rtoSeconds: 0,
-      entitiesRestored: 0,
-      phases: this.timeline.phases,
-      checks: this.timeline.checks,
-      smoke: [],
-      restored: [],
-      notRestored: [],
-      warnings: []
-    };
+    this.outcome = startOutcome(options.strategy, this.timeline);
   }
   options;
   timeline = new Timeline();
@@ -62494,6 +62497,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,
@@ -63156,6 +63160,12 @@ init_http();
 init_errors();
 
 // actions/engine/tyk/folder.ts
+init_errors();
+
+// actions/engine/konnect/restore.ts
+init_errors();
+
+// actions/engine/konnect/metadata.ts
 init_errors();
 
 // actions/engine/jobs/restore.ts

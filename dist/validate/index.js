@@ -35900,6 +35900,7 @@ COMMANDS.restore = {
     },
     "postgres-bin": postgresInputs["postgres-bin"],
     ...tykInputs,
+    ...konnectInputs,
     "converge-timeout": convergeTimeout,
     ...deckInputs,
     ...transportInputs,

@@ -33,12 +33,34 @@ export function refuseInputs(inputs: Inputs, names: readonly string[], purpose: 
   }
 }
 
-/** A deck-driven gateway: Kong's Admin API or a Konnect organization, with what reports call it. */
-export type DeckGateway =
-  | { kind: 'kong'; connection: Connection; address: string }
-  | { kind: 'konnect'; connection: KonnectConnection; address: string; api: KonnectApi }
+/** A self-managed Kong's Admin API, with what reports call it. */
+export interface KongTarget {
+  kind: 'kong'
+  connection: Connection
+  address: string
+}
+
+/** A Konnect organization's region: deck's Konnect mode, and Konnect's own API for what deck cannot do. */
+export interface KonnectTarget {
+  kind: 'konnect'
+  connection: KonnectConnection
+  address: string
+  api: KonnectApi
+}
+
+export type DeckGateway = KongTarget | KonnectTarget
 
 /** The connection inputs of a deck-driven gateway, its secrets masked at once. */
+export async function readDeckGateway(
+  kind: 'konnect',
+  inputs: Inputs,
+  ctx: JobContext,
+): Promise<KonnectTarget>
+export async function readDeckGateway(
+  kind: 'kong' | 'konnect',
+  inputs: Inputs,
+  ctx: JobContext,
+): Promise<DeckGateway>
 export async function readDeckGateway(
   kind: 'kong' | 'konnect',
   inputs: Inputs,

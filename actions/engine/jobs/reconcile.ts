@@ -31,7 +31,7 @@ import { planTykJob } from './tyk.js'
 type Mode = 'diff' | 'sync'
 
 /** deck's parallelism against Konnect unless the job sets one. */
-const KONNECT_PARALLELISM = 4
+export const KONNECT_PARALLELISM = 4
 
 /** What a Konnect plan covers, for its headline. */
 function controlPlaneScope(plans: readonly TargetPlan[]): string {

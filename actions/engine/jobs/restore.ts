@@ -23,7 +23,10 @@ import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { deckVariables } from './secret-bundle.js'
-import { gatewayKind } from './gateway.js'
+import { checkKonnectDeck, gatewayKind, readDeckGateway, refuseInputs } from './gateway.js'
+import { KONNECT_PARALLELISM } from './reconcile.js'
+import { restoreKonnect } from '../konnect/restore.js'
+import { expandState } from '../state/files.js'
 import { convergeMs, readDesired, readTykEndpoint, refuseKongInputs } from './tyk.js'
 
 export async function restoreJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
@@ -33,11 +36,7 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
   if (reportFile !== undefined) await checkOutputFile('report-file', reportFile, 'restore-report.json')
   const kind = gatewayKind(inputs)
   if (kind === 'tyk') return tykRestoreJob(inputs, ctx)
-  if (kind === 'konnect') {
-    throw new InputError(
-      `restore does not restore Konnect control planes yet: restore one with sync (${inputName('gateway')} konnect) from its dump.`,
-    )
-  }
+  if (kind === 'konnect') return konnectRestoreJob(inputs, ctx)
   const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
   const addresses = inputs.list('kong-addr')
   if (addresses.length === 0) throw requiredInput('kong-addr', 'the Kong Admin API address(es).')
@@ -115,6 +114,61 @@ export async function restoreJob(source: InputSource, ctx: JobContext): Promise<
     return result
   } finally {
     await dump?.cleanup()
+    await storedState?.cleanup()
+  }
+}
+
+/**
+ * gateway: konnect: the control planes of a dump, each created again when it is gone, synced and proved by a
+ * second plan.
+ */
+async function konnectRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
+  refuseInputs(
+    inputs,
+    ['db-dump', 'database-url', 'keyring-export', 'restart-command', 'smoke-requests'],
+    `not used by ${inputName('gateway')} konnect: Konnect keeps its own database, and data planes take their configuration from it`,
+  )
+  const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
+  if (strategy !== 'auto' && strategy !== 'declarative')
+    throw new InputError(
+      `${inputName('strategy')} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`,
+    )
+  const gateway = await readDeckGateway('konnect', inputs, ctx)
+  const stateList = inputs.list('state')
+  const storedState =
+    stateList.length === 1 && namesStoredBackup(inputs, stateList[0]!)
+      ? await fetchFromStore(inputs, ctx, 'state', stateList[0]!)
+      : undefined
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ['konnect']
+    const files = await expandState(state)
+    const variables = await deckVariables(inputs, ctx, files)
+    const deck = await openDeck(inputs, ctx, gateway.connection)
+    checkKonnectDeck(deck.deck.features)
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean('overwrite'),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames))
+        // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
+        const envValues = variables.values(envNames)
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value)
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer('parallelism') ?? KONNECT_PARALLELISM,
+        }
+      },
+      logger: ctx.logger,
+    })
+    outcome.secretBundle = variables.describe()
+    return await restoreResult(inputs, outcome)
+  } finally {
     await storedState?.cleanup()
   }
 }
@@ -207,9 +261,11 @@ function describe(outcome: RestoreOutcome, reportFile: string): Report {
   const gateway =
     outcome.gateway?.edition === 'tyk'
       ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(', ')}`
-      : outcome.gateway
-        ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === 'off' ? 'DB-less' : outcome.gateway.database}) at ${outcome.gateway.nodes.join(', ')}`
-        : 'the gateway'
+      : outcome.gateway?.edition === 'konnect'
+        ? `Konnect control plane(s) ${outcome.gateway.nodes.join(', ')}`
+        : outcome.gateway
+          ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === 'off' ? 'DB-less' : outcome.gateway.database}) at ${outcome.gateway.nodes.join(', ')}`
+          : 'the gateway'
   if (outcome.error) {
     report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`)
     report.annotations.push({ level: 'error', title: 'deckhand restore', message: outcome.error.message })

@@ -79,6 +79,22 @@ export interface RestoreOutcome {
   secretBundle?: string
 }
 
+/** An outcome that has achieved nothing yet, recording into `timeline`. */
+export function startOutcome(strategy: Strategy, timeline: Timeline): RestoreOutcome {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: [],
+  }
+}
+
 /**
  * Brings a fresh gateway back: waits for it, restores its database or its declarative state (or loads
  * DB-less nodes), proves the result and times every phase. Follows Kong's guidance: the database first
@@ -109,18 +125,7 @@ class Recovery {
 
   constructor(private readonly options: RestoreOptions) {
     this.logger = options.logger
-    this.outcome = {
-      strategy: options.strategy,
-      verified: false,
-      rtoSeconds: 0,
-      entitiesRestored: 0,
-      phases: this.timeline.phases,
-      checks: this.timeline.checks,
-      smoke: [],
-      restored: [],
-      notRestored: [],
-      warnings: [],
-    }
+    this.outcome = startOutcome(options.strategy, this.timeline)
   }
 
   async run(): Promise<void> {

@@ -4,7 +4,7 @@ import { DeckhandError, errorMessage, isDeckhandError } from '../errors.js'
 import { inputName } from '../jobs/inputs.js'
 import type { Logger } from '../log.js'
 import { describeCounts } from '../reconcile.js'
-import type { RestoreOutcome } from '../restore/restore.js'
+import { type RestoreOutcome, startOutcome } from '../restore/restore.js'
 import { smokePhase, type SmokeRequest } from '../restore/smoke.js'
 import { Timeline } from '../restore/timeline.js'
 import type { TykObject } from './objects.js'
@@ -41,18 +41,7 @@ const NOT_RESTORED = [
  */
 export async function restoreTyk(options: TykRestoreOptions): Promise<RestoreOutcome> {
   const timeline = new Timeline()
-  const outcome: RestoreOutcome = {
-    strategy: 'declarative',
-    verified: false,
-    rtoSeconds: 0,
-    entitiesRestored: 0,
-    phases: timeline.phases,
-    checks: timeline.checks,
-    smoke: [],
-    restored: [],
-    notRestored: [...NOT_RESTORED],
-    warnings: [],
-  }
+  const outcome: RestoreOutcome = { ...startOutcome('declarative', timeline), notRestored: [...NOT_RESTORED] }
   const { target, logger } = options
   try {
     const version = await timeline.phase(
