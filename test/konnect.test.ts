@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml'
 
 import { runBundledAction, runCli, visibleLog } from './support/action.js'
 import { doubleEnv, readCalls, workdir } from './support/deck-double.js'
+import { startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
 import { type KonnectOptions, type KonnectStandIn, startKonnect } from './support/konnect.js'
 
 // Konnect control planes through deck's Konnect mode: the deck double against the Konnect stand-in
@@ -513,5 +514,65 @@ describe('restore, gateway: konnect (bundled action)', () => {
     const run = await restoreAction(w.dir, { 'db-dump': join(w.dir, 'db') })
     expect(run.exitCode).not.toBe(0)
     expect(visibleLog(run.stdout)).toContain('db-dump is not used by gateway konnect')
+  })
+})
+
+describe('the plan on the pull request, gateway: konnect', () => {
+  test('one comment per control plane, naming it, with no token or secret in it', async () => {
+    const api = await startGitHubApi({ repository: 'acme/konnect-config', issues: [7] })
+    try {
+      await start()
+      expect((await dumpAction()).exitCode).toBe(0)
+      const out = join(w.dir, 'konnect')
+      for (const [file, retries] of [
+        ['dev.yaml', 9],
+        ['Prod-EU.yaml', 7],
+      ] as const) {
+        const doc = parse(await readFile(join(out, file), 'utf8')) as { services: { retries: number }[] }
+        doc.services[0]!.retries = retries
+        await writeFile(join(out, file), stringify(doc))
+      }
+      const event = join(w.dir, 'event.json')
+      await writeFile(event, JSON.stringify({ number: 7, pull_request: { number: 7 } }))
+      const run = await runBundledAction(
+        'diff',
+        {
+          gateway: 'konnect',
+          'konnect-token': TOKEN,
+          'konnect-addr': konnect!.url,
+          state: out,
+          'github-token': WRITE_TOKEN,
+        },
+        {
+          env: {
+            ...env(),
+            ...(await variablesFrom(out)),
+            GITHUB_EVENT_NAME: 'pull_request',
+            GITHUB_EVENT_PATH: event,
+            GITHUB_REPOSITORY: 'acme/konnect-config',
+            GITHUB_API_URL: api.url,
+            GITHUB_SERVER_URL: 'https://github.com',
+            GITHUB_RUN_ID: '42',
+            GITHUB_WORKFLOW: 'Konnect GitOps',
+          },
+        },
+      )
+      expect(run.exitCode).toBe(0)
+      const bodies = api.comments(7).map((c) => c.body)
+      expect(bodies).toHaveLength(2)
+      expect(bodies.map((b) => b.split('\n')[1]).sort()).toEqual([
+        '## deckhand plan: control plane Prod EU',
+        '## deckhand plan: control plane dev',
+      ])
+      for (const body of bodies) {
+        expect(body).toMatch(/^<!-- deckhand:Konnect GitOps\/plan\/[0-9a-f]{12}\/(dev|Prod EU) -->/)
+        expect(body).toContain('retries: ')
+        expect(body).not.toContain(TOKEN)
+        expect(body).not.toContain(REDIS_PASSWORD)
+        expect(body).not.toContain(ALICE_KEY)
+      }
+    } finally {
+      await api.close()
+    }
   })
 })
