@@ -4,26 +4,9 @@ import { describe, expect, test } from '@jest/globals'
 
 import { KongGateway, type KongGatewayArgs } from '../pulumi/index.js'
 import { replicationPolicy } from '../pulumi/disaster-recovery.js'
-import { deployGateway, refusal } from './support/kong-gateway.js'
+import { deployGateway, refusal, T } from './support/kong-gateway.js'
 import { runProgram, valueOf, type Cloud } from './support/pulumi-mocks.js'
 
-const T = {
-  gateway: 'deckhand:aws:KongGateway',
-  db: 'aws:rds/instance:Instance',
-  task: 'aws:ecs/taskDefinition:TaskDefinition',
-  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
-  role: 'aws:iam/role:Role',
-  key: 'aws:kms/key:Key',
-  bucket: 'aws:s3/bucket:Bucket',
-  publicAccess: 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
-  encryption: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
-  versioning: 'aws:s3/bucketVersioning:BucketVersioning',
-  ownership: 'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
-  objectLock: 'aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration',
-  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
-  replication: 'aws:s3/bucketReplicationConfig:BucketReplicationConfig',
-  automatedBackups: 'aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication',
-}
 const KONG_PASSWORD = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-app-password-AbCdEf'
 const GATEWAY_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/kong-key'
 const DR_KEY = 'arn:aws:kms:us-east-1:123456789012:key/kong-dr-key'

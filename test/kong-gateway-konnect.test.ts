@@ -7,23 +7,9 @@ import { join } from 'node:path'
 import { GatewayMode, type KongGatewayArgs, type KonnectOptions } from '../pulumi/index.js'
 import { ROOT } from './support/action.js'
 import { byStatus, evaluate } from './support/fsbp.js'
-import { deployGateway, refusal } from './support/kong-gateway.js'
+import { deployGateway, refusal, T } from './support/kong-gateway.js'
 import { valueOf, type Registered } from './support/pulumi-mocks.js'
 
-const T = {
-  db: 'aws:rds/instance:Instance',
-  securityGroup: 'aws:ec2/securityGroup:SecurityGroup',
-  ingress: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
-  egress: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
-  loadBalancer: 'aws:lb/loadBalancer:LoadBalancer',
-  targetGroup: 'aws:lb/targetGroup:TargetGroup',
-  listener: 'aws:lb/listener:Listener',
-  service: 'aws:ecs/service:Service',
-  secret: 'aws:secretsmanager/secret:Secret',
-  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
-  bucket: 'aws:s3/bucket:Bucket',
-  certificate: 'tls:index/selfSignedCert:SelfSignedCert',
-}
 const CERT = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-dp-cert-AbCdEf'
 const KEY = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-dp-key-GhIjKl'
 const KONNECT: KonnectOptions = {

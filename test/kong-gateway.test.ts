@@ -15,39 +15,9 @@ import { parseIpv4Cidr, subnetCidr } from '../pulumi/cidr.js'
 import { secretsPolicy } from '../pulumi/service.js'
 import { secretResourceArn } from '../pulumi/secrets.js'
 import { ROOT } from './support/action.js'
-import { deployGateway } from './support/kong-gateway.js'
+import { deployGateway, T } from './support/kong-gateway.js'
 import { runProgram, valueOf, type Cloud, type Registered } from './support/pulumi-mocks.js'
 
-const T = {
-  gateway: 'deckhand:index:KongGateway',
-  vpc: 'aws:ec2/vpc:Vpc',
-  subnet: 'aws:ec2/subnet:Subnet',
-  nat: 'aws:ec2/natGateway:NatGateway',
-  igw: 'aws:ec2/internetGateway:InternetGateway',
-  db: 'aws:rds/instance:Instance',
-  subnetGroup: 'aws:rds/subnetGroup:SubnetGroup',
-  securityGroup: 'aws:ec2/securityGroup:SecurityGroup',
-  ingress: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
-  egress: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
-  loadBalancer: 'aws:lb/loadBalancer:LoadBalancer',
-  targetGroup: 'aws:lb/targetGroup:TargetGroup',
-  listener: 'aws:lb/listener:Listener',
-  task: 'aws:ecs/taskDefinition:TaskDefinition',
-  service: 'aws:ecs/service:Service',
-  secret: 'aws:secretsmanager/secret:Secret',
-  secretVersion: 'aws:secretsmanager/secretVersion:SecretVersion',
-  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
-  logGroup: 'aws:cloudwatch/logGroup:LogGroup',
-  key: 'aws:kms/key:Key',
-  bucket: 'aws:s3/bucket:Bucket',
-  publicAccess: 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
-  encryption: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
-  versioning: 'aws:s3/bucketVersioning:BucketVersioning',
-  ownership: 'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
-  lifecycle: 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
-  objectLock: 'aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration',
-  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
-}
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666'
 const LICENSE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kong-license-AbCdEf'
 /** Every port the Admin API can be reached on: Kong's listeners and the admin load balancer's. */

@@ -8,6 +8,42 @@ import { runProgram, type Cloud, type Registered } from './pulumi-mocks.js'
 
 const TASK_DEFINITION = 'aws:ecs/taskDefinition:TaskDefinition'
 
+/** The resource types the KongGateway suites look up, by a short name. */
+export const T = {
+  gateway: 'deckhand:index:KongGateway',
+  vpc: 'aws:ec2/vpc:Vpc',
+  subnet: 'aws:ec2/subnet:Subnet',
+  nat: 'aws:ec2/natGateway:NatGateway',
+  igw: 'aws:ec2/internetGateway:InternetGateway',
+  db: 'aws:rds/instance:Instance',
+  subnetGroup: 'aws:rds/subnetGroup:SubnetGroup',
+  securityGroup: 'aws:ec2/securityGroup:SecurityGroup',
+  ingress: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+  egress: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
+  loadBalancer: 'aws:lb/loadBalancer:LoadBalancer',
+  targetGroup: 'aws:lb/targetGroup:TargetGroup',
+  listener: 'aws:lb/listener:Listener',
+  task: 'aws:ecs/taskDefinition:TaskDefinition',
+  service: 'aws:ecs/service:Service',
+  secret: 'aws:secretsmanager/secret:Secret',
+  secretVersion: 'aws:secretsmanager/secretVersion:SecretVersion',
+  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
+  logGroup: 'aws:cloudwatch/logGroup:LogGroup',
+  key: 'aws:kms/key:Key',
+  bucket: 'aws:s3/bucket:Bucket',
+  publicAccess: 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+  encryption: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+  versioning: 'aws:s3/bucketVersioning:BucketVersioning',
+  ownership: 'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
+  lifecycle: 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+  objectLock: 'aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration',
+  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
+  certificate: 'tls:index/selfSignedCert:SelfSignedCert',
+  role: 'aws:iam/role:Role',
+  replication: 'aws:s3/bucketReplicationConfig:BucketReplicationConfig',
+  automatedBackups: 'aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication',
+}
+
 export async function deployGateway(name: string, args: KongGatewayArgs = {}, cloud: Cloud = {}) {
   const run = await runProgram(cloud, (record) => new KongGateway(name, args, { transformations: [record] }))
   const all = (type: string) => run.resources.filter((resource) => resource.type === type)
