@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 
@@ -368,6 +368,27 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     expect(konnect!.requests.filter((r) => r.status === 429)).toHaveLength(2)
   })
 
+  test('the delete guard holds for Konnect, naming the control plane', async () => {
+    await start()
+    expect((await dumpAction()).exitCode).toBe(0)
+    const out = join(w.dir, 'konnect')
+    const devFile = join(out, 'dev.yaml')
+    const dev = parse(await readFile(devFile, 'utf8')) as { services: { routes?: unknown[] }[] }
+    delete dev.services[0]!.routes
+    await writeFile(devFile, stringify(dev))
+    const run = await runBundledAction(
+      'sync',
+      { gateway: 'konnect', 'konnect-token': TOKEN, 'konnect-addr': konnect!.url, state: out },
+      { env: { ...env(), ...(await variablesFrom(out)) } },
+    )
+    expect(run.exitCode).not.toBe(0)
+    expect(run.summary).toContain('Refused: the plan deletes 1 entity, more than max-deletes (0).')
+    expect(run.summary).toMatch(/<th>control plane<\/th><th>kind<\/th><th>name<\/th>/)
+    expect(konnect!.entities('dev').services).toEqual([
+      expect.objectContaining({ routes: [expect.anything()] }),
+    ])
+  })
+
   test('a file that names no control plane is a problem before anything is sent', async () => {
     await start()
     const file = join(w.dir, 'loose.yaml')
@@ -574,5 +595,123 @@ describe('the plan on the pull request, gateway: konnect', () => {
     } finally {
       await api.close()
     }
+  })
+})
+
+describe('moving a self-managed Kong to Konnect', () => {
+  // A self-managed Kong's dump (no _konnect block) with what a Konnect control plane refuses.
+  const SELF_MANAGED = `_format_version: "3.0"
+_workspace: default
+services:
+- name: payments
+  host: payments.internal
+  port: 80
+  protocol: http
+  plugins:
+  - name: key-auth-enc
+    config: {}
+  routes:
+  - name: payments-route
+    paths: [/payments]
+    plugins:
+    - name: oauth2
+      config:
+        enable_client_credentials: true
+plugins:
+- name: rate-limiting-advanced
+  config:
+    strategy: cluster
+    limit: [10]
+    window_size: [60]
+- name: openwhisk
+  enabled: false
+  config: {}
+consumers:
+- username: batch
+  plugins:
+  - name: rate-limiting
+    config:
+      minute: 5
+      policy: cluster
+`
+
+  async function selfManaged(text = SELF_MANAGED): Promise<string> {
+    const file = join(w.dir, 'kong', 'default.yaml')
+    await mkdir(join(w.dir, 'kong'), { recursive: true })
+    await writeFile(file, text)
+    return file
+  }
+
+  test('validate names everything Konnect refuses, with file and line, before anything is sent', async () => {
+    await start()
+    const file = await selfManaged()
+    const run = await runBundledAction(
+      'validate',
+      { gateway: 'konnect', 'konnect-control-plane': 'Prod EU', state: file },
+      { env: env() },
+    )
+    expect(run.exitCode).not.toBe(0)
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error '))
+    const found = errors
+      .map((l) => `${/,line=(\d+)/.exec(l)?.[1]} ${l.slice(l.lastIndexOf('::') + 2)}`)
+      .sort()
+    expect(found).toEqual(
+      [
+        '15 Konnect refuses this: [oauth2] plugin is not compatible with Konnect',
+        "19 Konnect refuses this: [rate-limiting-advanced] plugin can't be used with cluster strategy",
+        "30 Konnect refuses this: [rate-limiting] plugin can't use the cluster policy on a control plane (local or redis)",
+        '9 Konnect refuses this: [key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead',
+      ].sort(),
+    )
+    // A disabled plugin is not refused; deck never ran.
+    expect(run.stdout).not.toContain('openwhisk')
+    expect(await readCalls(w.log)).toEqual([])
+  })
+
+  test('sync refuses such a file before deck runs; once fixed, the dump moves into the control plane', async () => {
+    // A new, empty control plane for the move.
+    await start({ controlPlanes: [{ name: 'payments' }] })
+    const file = await selfManaged()
+    const sync = (state: string) =>
+      runCli(
+        [
+          'sync',
+          '--gateway',
+          'konnect',
+          '--konnect-addr',
+          konnect!.url,
+          '--konnect-control-plane',
+          'payments',
+          '--state',
+          state,
+        ],
+        {
+          env: { ...env(), HOME: w.dir, DECKHAND_KONNECT_TOKEN: TOKEN },
+        },
+      )
+    const refused = await sync(file)
+    expect(refused.code).not.toBe(0)
+    expect(refused.stdout).toContain('4 problem(s) in 1 state file(s); nothing was planned or sent.')
+    expect(await readCalls(w.log)).toEqual([])
+    expect(konnect!.requests.filter((r) => r.method !== 'GET')).toEqual([])
+
+    // The fixed file: key-auth instead of key-auth-enc, no oauth2, local rate limits.
+    const fixed = SELF_MANAGED.replace('key-auth-enc', 'key-auth')
+      .replace(
+        '    plugins:\n    - name: oauth2\n      config:\n        enable_client_credentials: true\n',
+        '',
+      )
+      .replace('strategy: cluster', 'strategy: local')
+      .replace('policy: cluster', 'policy: local')
+    await selfManaged(fixed)
+    const moved = await sync(file)
+    expect(moved.code).toBe(0)
+    expect(moved.stdout).toContain('Applied 7 change(s)')
+    const inKonnect = konnect!.entities('payments') as {
+      services: { name: string }[]
+      plugins: { name: string }[]
+    }
+    expect(inKonnect.services.map((s) => s.name)).toEqual(['payments'])
+    expect(inKonnect.plugins.map((p) => p.name).sort()).toEqual(['openwhisk', 'rate-limiting-advanced'])
   })
 })

@@ -18,6 +18,8 @@ export interface ValidateOptions {
   logger: Logger
   online?: boolean
   workspace?: string
+  /** The files are for Konnect control planes: grouped by the one each names, and checked for what Konnect refuses. */
+  konnect?: { controlPlane?: string }
   parallelism?: number
   env?: NodeJS.ProcessEnv
   /** The environment with the secret bundle's values beneath it; default: `env` alone. */
@@ -53,6 +55,7 @@ export async function validate(options: ValidateOptions): Promise<ValidateResult
   const variables = options.variables ?? DeckVariables.fromEnv(options.env ?? process.env)
   const { targets, files, problems, envNames } = await readTargets({
     state: options.state,
+    konnect: options.konnect,
     env: variables.view(),
     purpose: 'validate',
     hint: variables.missingHint(),

@@ -16298,7 +16298,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries2() {
+          value: function entries3() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -17366,9 +17366,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries2 = new URLSearchParams(value.toString());
+                  const entries3 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries2) {
+                  for (const [name, value2] of entries3) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -22414,11 +22414,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries2 = [];
+      const entries3 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries2.push([clone[index], clone[index + 1]]);
+        entries3.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries2);
+      return Object.fromEntries(entries3);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -36618,6 +36618,15 @@ var COMMANDS = {
         max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -37278,7 +37287,8 @@ COMMANDS.upgrade = {
   }
 };
 var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
   ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
@@ -37520,7 +37530,7 @@ var EXIT_CODES = [
   [2, "A usage error: an unknown command or option, a missing or malformed value, conflicting options."]
 ];
 function usage(width = 100) {
-  const entries2 = [
+  const entries3 = [
     ...Object.values(COMMANDS).map((c) => [c.name, c.summary]),
     ...OTHER_COMMANDS
   ];
@@ -37533,7 +37543,7 @@ function usage(width = 100) {
     "Usage: deckhand <command> [options]",
     "",
     "Commands:",
-    ...entries2.flatMap(([name, summary]) => wrap(`  ${name.padEnd(14)} ${summary}`, width, " ".repeat(17))),
+    ...entries3.flatMap(([name, summary]) => wrap(`  ${name.padEnd(14)} ${summary}`, width, " ".repeat(17))),
     "",
     ...wrap(
       "Every option can also be set through an environment variable: --kong-addr as DECKHAND_KONG_ADDR, and so on. Pass secrets that way (DECKHAND_KONG_ADMIN_TOKEN, DECKHAND_HEADERS): options are visible in the process list.",
@@ -37999,15 +38009,15 @@ var LocalBackend = class {
   }
   async *walk(folder, prefix) {
     const dir = folder === "" ? this.root : join3(this.root, folder);
-    let entries2;
+    let entries3;
     try {
-      entries2 = await readdir2(dir, { withFileTypes: true });
+      entries3 = await readdir2(dir, { withFileTypes: true });
     } catch (err) {
       if (err.code === "ENOENT") return;
       throw fileSystemError(err, dir);
     }
-    entries2.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
-    for (const entry2 of entries2) {
+    entries3.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
+    for (const entry2 of entries3) {
       if (entry2.name.startsWith(".")) continue;
       const key2 = folder === "" ? entry2.name : `${folder}/${entry2.name}`;
       if (entry2.isDirectory()) {
@@ -44796,17 +44806,17 @@ var ScalarMultiplier = class {
   // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
   // incompatible `transform(...)` layouts and expect a separate cache entry.
   getWnafPrecomputes(W2, point, bits, transform) {
-    let entries2 = this.wnafPrecomputes.get(point);
-    let comp = entries2?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
+    let entries3 = this.wnafPrecomputes.get(point);
+    let comp = entries3?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
     if (!comp) {
       comp = this.buildWnafTable(point, W2, bits);
       if (typeof transform === "function")
         comp = { ...comp, comp: transform(comp.comp) };
-      if (!entries2) {
-        entries2 = [];
-        this.wnafPrecomputes.set(point, entries2);
+      if (!entries3) {
+        entries3 = [];
+        this.wnafPrecomputes.set(point, entries3);
       }
-      entries2.push(comp);
+      entries3.push(comp);
     }
     return comp;
   }
@@ -47437,9 +47447,9 @@ function fingerprint(recipient) {
 }
 var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
 var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
-function parseRecipients(entries2, input = "age-recipients") {
+function parseRecipients(entries3, input = "age-recipients") {
   const keys = /* @__PURE__ */ new Set();
-  for (const raw of entries2) {
+  for (const raw of entries3) {
     const entry2 = raw.trim();
     if (entry2 === "" || entry2.startsWith("#")) continue;
     if (SSH.test(entry2)) {
@@ -55132,9 +55142,9 @@ function readYaml(text, chunkChars = CHUNK_CHARS) {
   const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
   return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
 }
-function countPieces(entries2) {
+function countPieces(entries3) {
   let count2 = 0;
-  for (const entry2 of entries2) count2 += entry2.runs ? entry2.runs.length + 1 : 1;
+  for (const entry2 of entries3) count2 += entry2.runs ? entry2.runs.length + 1 : 1;
   return count2;
 }
 function mayHaveAnchors(text) {
@@ -55211,7 +55221,7 @@ function isBlank(c) {
 }
 function planPieces(text, chunkChars) {
   if (mayHaveAnchors(text)) return void 0;
-  const entries2 = [];
+  const entries3 = [];
   let entry2;
   let itemStarts = [];
   let itemLines = [];
@@ -55223,7 +55233,7 @@ function planPieces(text, chunkChars) {
       entry2.head = { start: entry2.start, end: itemStarts[0], line: entry2.line };
       entry2.runs = runs(itemStarts, itemLines, end, chunkChars);
     }
-    entries2.push(entry2);
+    entries3.push(entry2);
   };
   let line = 0;
   for (let pos = 0; pos < text.length; line++) {
@@ -55258,7 +55268,7 @@ function planPieces(text, chunkChars) {
     pos = next;
   }
   close(text.length);
-  return entries2.length > 0 ? entries2 : void 0;
+  return entries3.length > 0 ? entries3 : void 0;
 }
 function runs(starts, lines, end, chunkChars) {
   const out = [];
@@ -55276,10 +55286,10 @@ var FALLBACK = /* @__PURE__ */ Symbol("fallback");
 function isPlainObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function readPieces(text, entries2) {
+function readPieces(text, entries3) {
   const content = {};
   const seen = /* @__PURE__ */ new Set();
-  for (const entry2 of entries2) {
+  for (const entry2 of entries3) {
     const head = readDocument(text, entry2.head ?? entry2).data;
     const keys = isPlainObject(head) ? Object.keys(head) : [];
     if (keys.length !== 1) return FALLBACK;
@@ -55304,9 +55314,9 @@ function readPieces(text, entries2) {
   }
   return content;
 }
-function locatePieces(text, entries2, paths2) {
+function locatePieces(text, entries3, paths2) {
   const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries2.map((entry2) => [entry2.key, entry2]));
+  const byKey = new Map(entries3.map((entry2) => [entry2.key, entry2]));
   const wanted = /* @__PURE__ */ new Map();
   paths2.forEach((path, index) => {
     const entry2 = byKey.get(String(path[0]));
@@ -56290,13 +56300,13 @@ function manifestNames(text) {
   return [...manifestEntries(text).keys()];
 }
 function manifestEntries(text) {
-  const entries2 = /* @__PURE__ */ new Map();
+  const entries3 = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
     const m2 = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m2 || m2[2].includes("/") || m2[2] === "." || m2[2] === ".." || m2[2].includes("\0")) continue;
-    entries2.set(m2[2], m2[1]);
+    entries3.set(m2[2], m2[1]);
   }
-  return entries2;
+  return entries3;
 }
 async function previousFiles(dir) {
   const text = await readFile6(join9(dir, MANIFEST2), "utf8").catch(() => void 0);
@@ -57219,6 +57229,83 @@ function* changeBodies(output) {
   }
 }
 
+// actions/engine/konnect/compatibility.ts
+var SUPPORTED_VERSION = 3;
+var INCOMPATIBLE = {
+  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
+  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
+  oauth2: "[oauth2] plugin is not compatible with Konnect",
+  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
+  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
+  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
+};
+var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
+  "rate-limiting",
+  "rate-limiting-advanced",
+  "response-ratelimiting",
+  "graphql-rate-limiting-advanced"
+]);
+var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
+function konnectProblems(file, state) {
+  const content = state.data;
+  if (!isObject(content)) return [];
+  const found = [];
+  const version = Number.parseFloat(String(content._format_version ?? ""));
+  if (!Number.isFinite(version))
+    found.push({ path: [], message: "[version] unable to determine decK file version" });
+  else if (version < SUPPORTED_VERSION)
+    found.push({
+      path: ["_format_version"],
+      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
+    });
+  for (const { plugin: plugin2, path } of plugins(content)) {
+    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
+    const message = pluginProblem(plugin2.name, isObject(plugin2.config) ? plugin2.config : {});
+    if (message) found.push({ path, message });
+  }
+  const lines = state.lines(found.map((f2) => f2.path));
+  return found.map((f2, i) => ({
+    check: "konnect",
+    file,
+    line: lines[i],
+    message: `Konnect refuses this: ${f2.message}`
+  }));
+}
+function pluginProblem(name, config) {
+  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
+  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
+    return `[${name}] plugin can't be used with cluster strategy`;
+  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
+    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
+  return void 0;
+}
+function* plugins(content) {
+  yield* each(content.plugins, ["plugins"]);
+  for (const [key2, nested] of [
+    ["consumers", ["plugins"]],
+    ["consumer_groups", ["plugins"]],
+    ["routes", ["plugins"]]
+  ]) {
+    for (const [i, owner] of entries(content[key2])) yield* each(owner[nested[0]], [key2, i, nested[0]]);
+  }
+  for (const [i, service] of entries(content.services)) {
+    yield* each(service.plugins, ["services", i, "plugins"]);
+    for (const [j2, route2] of entries(service.routes))
+      yield* each(route2.plugins, ["services", i, "routes", j2, "plugins"]);
+  }
+}
+function* each(list2, path) {
+  for (const [i, plugin2] of entries(list2)) yield { plugin: plugin2, path: [...path, i] };
+}
+function entries(list2) {
+  if (!Array.isArray(list2)) return [];
+  const out = [];
+  list2.forEach((item, i) => {
+    if (isObject(item)) out.push([i, item]);
+  });
+  return out;
+}
+
 // actions/engine/state/env-refs.ts
 var TEMPLATE2 = /\$\{\{(.*?)\}\}/g;
 var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
@@ -57387,6 +57474,7 @@ async function readTargets(options2) {
     }
     const checked = checkFile(file, text);
     append(problems, checked.problems);
+    if (options2.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     options2.inspect?.(file, text, checked.state);
     const workspace = options2.workspace ?? checked.workspace ?? "";
@@ -58948,9 +59036,9 @@ async function readManifest(input) {
   );
 }
 async function newestBackupIn(dir) {
-  const entries2 = await readdir5(dir, { withFileTypes: true }).catch(() => []);
+  const entries3 = await readdir5(dir, { withFileTypes: true }).catch(() => []);
   const found = [];
-  for (const entry2 of entries2) {
+  for (const entry2 of entries3) {
     if (!entry2.isDirectory() || entry2.name.startsWith(".")) continue;
     const path = join14(dir, entry2.name, MANIFEST_FILE);
     const manifest = await readJsonFile(path, "deckhand database manifest").catch(() => void 0);
@@ -59417,8 +59505,8 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter2).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries2 = await readdir6(root.dir).catch(() => []);
-    for (const entry2 of entries2) {
+    const entries3 = await readdir6(root.dir).catch(() => []);
+    for (const entry2 of entries3) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry2)) dirs.push(root.bin(entry2));
     }
   }
@@ -60905,9 +60993,9 @@ async function identitiesInput(inputs, ctx) {
   return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
 }
 function recipientsInput(inputs) {
-  const entries2 = inputs.list("age-recipients");
-  if (entries2.length === 0) return void 0;
-  const recipients = parseRecipients(entries2, "age-recipients");
+  const entries3 = inputs.list("age-recipients");
+  if (entries3.length === 0) return void 0;
+  const recipients = parseRecipients(entries3, "age-recipients");
   if (recipients.length === 0)
     throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
   return recipients;
@@ -61408,12 +61496,12 @@ function ignore(walk2, note) {
 }
 function readFields(list2, shorthands, path, depth, walk2) {
   const out = {};
-  for (const [name, data] of entries(list2, path, walk2)) {
+  for (const [name, data] of entries2(list2, path, walk2)) {
     const child2 = readField(data, [...path, name], depth, walk2);
     if (child2) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child2);
   }
   if (Array.isArray(shorthands)) {
-    for (const [name, data] of entries(shorthands, path, walk2)) {
+    for (const [name, data] of entries2(shorthands, path, walk2)) {
       const node = {};
       const own = flagOf(data);
       if (own) node.flag = own;
@@ -61427,7 +61515,7 @@ function readFields(list2, shorthands, path, depth, walk2) {
   }
   return Object.keys(out).length > 0 ? out : void 0;
 }
-function* entries(list2, path, walk2) {
+function* entries2(list2, path, walk2) {
   for (const entry2 of list2) {
     if (!isRecord3(entry2)) {
       walk2.budget--;
@@ -62153,11 +62241,11 @@ async function readJson(file) {
 }
 function policyMap(body, file) {
   if (formatOf(body)) return void 0;
-  const entries2 = Object.entries(body);
-  if (entries2.length === 0) return basename6(file) === "policies.json" ? [] : void 0;
-  if (!entries2.every(([, v2]) => isObject(v2) && isObject(v2.access_rights) && !("api_id" in v2)))
+  const entries3 = Object.entries(body);
+  if (entries3.length === 0) return basename6(file) === "policies.json" ? [] : void 0;
+  if (!entries3.every(([, v2]) => isObject(v2) && isObject(v2.access_rights) && !("api_id" in v2)))
     return void 0;
-  return entries2.map(([key2, value]) => {
+  return entries3.map(([key2, value]) => {
     const policy = structuredClone(value);
     if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key2) {
       throw new DeckhandError(
@@ -63253,8 +63341,8 @@ var walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
   const { fs: fs2 } = state;
   state.visited.push(crawlPath);
   state.counts.directories++;
-  fs2.readdir(crawlPath || ".", readdirOpts, (error, entries2 = []) => {
-    callback$1(entries2, directoryPath, currentDepth);
+  fs2.readdir(crawlPath || ".", readdirOpts, (error, entries3 = []) => {
+    callback$1(entries3, directoryPath, currentDepth);
     state.queue.dequeue(state.options.suppressErrors ? null : error, state);
   });
 };
@@ -63263,13 +63351,13 @@ var walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
   if (currentDepth < 0) return;
   state.visited.push(crawlPath);
   state.counts.directories++;
-  let entries2 = [];
+  let entries3 = [];
   try {
-    entries2 = fs2.readdirSync(crawlPath || ".", readdirOpts);
+    entries3 = fs2.readdirSync(crawlPath || ".", readdirOpts);
   } catch (e) {
     if (!state.options.suppressErrors) throw e;
   }
-  callback$1(entries2, directoryPath, currentDepth);
+  callback$1(entries3, directoryPath, currentDepth);
 };
 function build(isSynchronous) {
   return isSynchronous ? walkSync : walkAsync;
@@ -63363,12 +63451,12 @@ var Walker = class {
     this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
     return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
   }
-  walk = (entries2, directoryPath, depth) => {
+  walk = (entries3, directoryPath, depth) => {
     const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
     if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
-    for (let i = 0; i < entries2.length; ++i) {
-      const entry2 = entries2[i];
+    for (let i = 0; i < entries3.length; ++i) {
+      const entry2 = entries3[i];
       if (entry2.isFile() || entry2.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
         const filename = this.joinPath(entry2.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
@@ -63877,7 +63965,7 @@ async function readArchive(archive, onEntry, options2) {
   };
   let failure;
   const pending = [];
-  let entries2 = 0;
+  let entries3 = 0;
   let declared = 0;
   let streamed = 0;
   let raw = 0;
@@ -63924,7 +64012,7 @@ async function readArchive(archive, onEntry, options2) {
   const admit = (entry2) => {
     const size = entry2.size ?? 0;
     let err;
-    if (++entries2 > limits.maxEntries) err = refuse.maxEntries();
+    if (++entries3 > limits.maxEntries) err = refuse.maxEntries();
     else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry2.path);
     else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
     if (err) fail(err);
@@ -64103,7 +64191,7 @@ function parentDirectories(path) {
   return parents;
 }
 async function readBack(archive) {
-  const entries2 = /* @__PURE__ */ new Map();
+  const entries3 = /* @__PURE__ */ new Map();
   const directories = /* @__PURE__ */ new Set();
   const problems = [];
   await readArchive(
@@ -64121,7 +64209,7 @@ async function readBack(archive) {
         hash.update(chunk);
         size += chunk.length;
       }
-      entries2.set(entry2.path, { size, sha256: hash.digest("hex") });
+      entries3.set(entry2.path, { size, sha256: hash.digest("hex") });
     },
     {
       limits: NO_LIMITS,
@@ -64130,10 +64218,10 @@ async function readBack(archive) {
     }
   );
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
-  return { entries: entries2, directories };
+  return { entries: entries3, directories };
 }
 function warnOverRestoreLimits(manifest, logger) {
-  const entries2 = manifest.files.length + (manifest.directories?.length ?? 0);
+  const entries3 = manifest.files.length + (manifest.directories?.length ?? 0);
   let total = 0;
   let largest = 0;
   for (const file of manifest.files) {
@@ -64141,7 +64229,7 @@ function warnOverRestoreLimits(manifest, logger) {
     if (file.size > largest) largest = file.size;
   }
   const needs = [];
-  if (entries2 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries2}`);
+  if (entries3 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries3}`);
   if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`);
   if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`);
   if (needs.length > 0)
@@ -64217,9 +64305,9 @@ async function filesBackup(options2) {
     pack.end();
     await written;
     const back = await readBack(temp);
-    const entries2 = back.entries;
-    const missing = files.filter((path) => !entries2.has(path)).concat(directories.filter((path) => !back.directories.has(path)));
-    if (missing.length > 0 || entries2.size !== files.length || back.directories.size !== directories.length)
+    const entries3 = back.entries;
+    const missing = files.filter((path) => !entries3.has(path)).concat(directories.filter((path) => !back.directories.has(path)));
+    if (missing.length > 0 || entries3.size !== files.length || back.directories.size !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
@@ -64237,7 +64325,7 @@ async function filesBackup(options2) {
       root,
       tool: "deckhand",
       files: files.map((path) => {
-        const entry2 = entries2.get(path);
+        const entry2 = entries3.get(path);
         return { path, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path) };
       }),
       directories: directories.map((path) => ({ path, mode: modes.get(path) })),
@@ -64423,12 +64511,12 @@ async function plan(manifest, target) {
 }
 function checkListed(manifest, manifestPath, limits) {
   const consequence = "nothing was restored";
-  const entries2 = manifest.files.length + manifest.directories.length;
-  if (entries2 > limits.maxEntries)
+  const entries3 = manifest.files.length + manifest.directories.length;
+  if (entries3 > limits.maxEntries)
     throw limitError(
       "maxEntries",
       limits,
-      `${manifestPath} lists ${entries2} files and directories, more than ${limits.maxEntries}`,
+      `${manifestPath} lists ${entries3} files and directories, more than ${limits.maxEntries}`,
       consequence
     );
   let total = 0;
@@ -64979,7 +65067,11 @@ async function syncJob(source, ctx) {
     );
     report2.tables.push({
       caption: "Entities the sync would delete",
-      header: [plans.some((p2) => p2.label) ? "target" : "workspace", "kind", "name"],
+      header: [
+        plans.some((p2) => p2.label) ? "target" : plans.some((p2) => p2.controlPlane) ? "control plane" : "workspace",
+        "kind",
+        "name"
+      ],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25
     });
@@ -70030,6 +70122,7 @@ async function validate(options2) {
   const variables = options2.variables ?? DeckVariables.fromEnv(options2.env ?? process.env);
   const { targets, files, problems, envNames } = await readTargets({
     state: options2.state,
+    konnect: options2.konnect,
     env: variables.view(),
     purpose: "validate",
     hint: variables.missingHint(),
@@ -70071,9 +70164,17 @@ async function validate(options2) {
 }
 
 // actions/engine/jobs/validate.ts
+init_errors();
 async function validateJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.validate.inputs, source);
   const online = inputs.boolean("online");
+  const konnect = inputs.oneOf("gateway", ["kong", "konnect"]) === "konnect";
+  if (!konnect) refuseInputs(inputs, ["konnect-control-plane"], `for ${inputName("gateway")} konnect`);
+  if (konnect && online) {
+    throw new InputError(
+      `${inputName("online")} validation against Konnect is not supported yet: validate offline with ${inputName("gateway")} konnect (the Konnect checks run), then diff against the control plane.`
+    );
+  }
   const connection = online ? readConnection(inputs, ctx) : void 0;
   const parallelism = inputs.integer("parallelism");
   const state = await expandState(inputs.list("state"));
@@ -70082,6 +70183,7 @@ async function validateJob(source, ctx) {
     state,
     online,
     workspace: inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
     parallelism,
     deck: () => openDeck(inputs, ctx, connection),
     logger: ctx.logger,
@@ -70535,10 +70637,10 @@ async function rekey(argv) {
   const bundle = values.bundle;
   if (bundle === void 0) throw new UsageError3("rekey needs --bundle PATH: the bundle to re-encrypt.");
   const given = values["age-recipients"] ?? (process.env.DECKHAND_AGE_RECIPIENTS ?? "").split("\n");
-  const entries2 = given.map((r) => r.trim()).filter((r) => r !== "");
-  if (entries2.length === 0)
+  const entries3 = given.map((r) => r.trim()).filter((r) => r !== "");
+  if (entries3.length === 0)
     throw new UsageError3("rekey needs the new recipients: --age-recipients age1\u2026 (repeat for several).");
-  const recipients = parseRecipients(entries2, "--age-recipients");
+  const recipients = parseRecipients(entries3, "--age-recipients");
   if (recipients.length === 0)
     throw new DeckhandError("--age-recipients holds only comments: give at least one age public key (age1\u2026).");
   const keys = await identities(values["age-identity-file"]);

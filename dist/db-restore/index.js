@@ -29448,6 +29448,15 @@ var COMMANDS = {
         max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -30108,7 +30117,8 @@ COMMANDS.upgrade = {
   }
 };
 var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
   ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],

@@ -4602,7 +4602,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries2() {
+          value: function entries3() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -5670,9 +5670,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries2 = new URLSearchParams(value.toString());
+                  const entries3 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries2) {
+                  for (const [name, value2] of entries3) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -10718,11 +10718,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries2 = [];
+      const entries3 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries2.push([clone[index], clone[index + 1]]);
+        entries3.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries2);
+      return Object.fromEntries(entries3);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -40667,6 +40667,15 @@ var COMMANDS = {
         max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -41327,7 +41336,8 @@ COMMANDS.upgrade = {
   }
 };
 var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
   ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
@@ -41536,8 +41546,8 @@ async function expandFiles(paths2) {
       out.push(path5);
       continue;
     }
-    const entries2 = await readdir2(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join3(e.parentPath, e.name));
+    const entries3 = await readdir2(path5, { recursive: true, withFileTypes: true });
+    const files = entries3.filter((e) => !e.isDirectory()).map((e) => join3(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -44437,9 +44447,9 @@ function readYaml(text, chunkChars = CHUNK_CHARS) {
   const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
   return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
 }
-function countPieces(entries2) {
+function countPieces(entries3) {
   let count = 0;
-  for (const entry2 of entries2) count += entry2.runs ? entry2.runs.length + 1 : 1;
+  for (const entry2 of entries3) count += entry2.runs ? entry2.runs.length + 1 : 1;
   return count;
 }
 function mayHaveAnchors(text) {
@@ -44516,7 +44526,7 @@ function isBlank(c) {
 }
 function planPieces(text, chunkChars) {
   if (mayHaveAnchors(text)) return void 0;
-  const entries2 = [];
+  const entries3 = [];
   let entry2;
   let itemStarts = [];
   let itemLines = [];
@@ -44528,7 +44538,7 @@ function planPieces(text, chunkChars) {
       entry2.head = { start: entry2.start, end: itemStarts[0], line: entry2.line };
       entry2.runs = runs(itemStarts, itemLines, end, chunkChars);
     }
-    entries2.push(entry2);
+    entries3.push(entry2);
   };
   let line = 0;
   for (let pos = 0; pos < text.length; line++) {
@@ -44563,7 +44573,7 @@ function planPieces(text, chunkChars) {
     pos = next;
   }
   close(text.length);
-  return entries2.length > 0 ? entries2 : void 0;
+  return entries3.length > 0 ? entries3 : void 0;
 }
 function runs(starts, lines, end, chunkChars) {
   const out = [];
@@ -44581,10 +44591,10 @@ var FALLBACK = /* @__PURE__ */ Symbol("fallback");
 function isPlainObject3(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function readPieces(text, entries2) {
+function readPieces(text, entries3) {
   const content = {};
   const seen = /* @__PURE__ */ new Set();
-  for (const entry2 of entries2) {
+  for (const entry2 of entries3) {
     const head = readDocument(text, entry2.head ?? entry2).data;
     const keys = isPlainObject3(head) ? Object.keys(head) : [];
     if (keys.length !== 1) return FALLBACK;
@@ -44609,9 +44619,9 @@ function readPieces(text, entries2) {
   }
   return content;
 }
-function locatePieces(text, entries2, paths2) {
+function locatePieces(text, entries3, paths2) {
   const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries2.map((entry2) => [entry2.key, entry2]));
+  const byKey = new Map(entries3.map((entry2) => [entry2.key, entry2]));
   const wanted = /* @__PURE__ */ new Map();
   paths2.forEach((path5, index) => {
     const entry2 = byKey.get(String(path5[0]));
@@ -51194,17 +51204,17 @@ var ScalarMultiplier = class {
   // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
   // incompatible `transform(...)` layouts and expect a separate cache entry.
   getWnafPrecomputes(W2, point, bits, transform) {
-    let entries2 = this.wnafPrecomputes.get(point);
-    let comp = entries2?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
+    let entries3 = this.wnafPrecomputes.get(point);
+    let comp = entries3?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
     if (!comp) {
       comp = this.buildWnafTable(point, W2, bits);
       if (typeof transform === "function")
         comp = { ...comp, comp: transform(comp.comp) };
-      if (!entries2) {
-        entries2 = [];
-        this.wnafPrecomputes.set(point, entries2);
+      if (!entries3) {
+        entries3 = [];
+        this.wnafPrecomputes.set(point, entries3);
       }
-      entries2.push(comp);
+      entries3.push(comp);
     }
     return comp;
   }
@@ -53839,9 +53849,9 @@ function fingerprint(recipient) {
 }
 var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
 var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
-function parseRecipients(entries2, input = "age-recipients") {
+function parseRecipients(entries3, input = "age-recipients") {
   const keys = /* @__PURE__ */ new Set();
-  for (const raw of entries2) {
+  for (const raw of entries3) {
     const entry2 = raw.trim();
     if (entry2 === "" || entry2.startsWith("#")) continue;
     if (SSH.test(entry2)) {
@@ -54429,13 +54439,13 @@ function manifestNames(text) {
   return [...manifestEntries(text).keys()];
 }
 function manifestEntries(text) {
-  const entries2 = /* @__PURE__ */ new Map();
+  const entries3 = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
     const m2 = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m2 || m2[2].includes("/") || m2[2] === "." || m2[2] === ".." || m2[2].includes("\0")) continue;
-    entries2.set(m2[2], m2[1]);
+    entries3.set(m2[2], m2[1]);
   }
-  return entries2;
+  return entries3;
 }
 async function previousFiles(dir) {
   const text = await readFile6(join9(dir, MANIFEST), "utf8").catch(() => void 0);
@@ -55358,6 +55368,83 @@ function* changeBodies(output) {
   }
 }
 
+// actions/engine/konnect/compatibility.ts
+var SUPPORTED_VERSION = 3;
+var INCOMPATIBLE = {
+  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
+  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
+  oauth2: "[oauth2] plugin is not compatible with Konnect",
+  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
+  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
+  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
+};
+var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
+  "rate-limiting",
+  "rate-limiting-advanced",
+  "response-ratelimiting",
+  "graphql-rate-limiting-advanced"
+]);
+var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
+function konnectProblems(file, state) {
+  const content = state.data;
+  if (!isObject2(content)) return [];
+  const found = [];
+  const version = Number.parseFloat(String(content._format_version ?? ""));
+  if (!Number.isFinite(version))
+    found.push({ path: [], message: "[version] unable to determine decK file version" });
+  else if (version < SUPPORTED_VERSION)
+    found.push({
+      path: ["_format_version"],
+      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
+    });
+  for (const { plugin: plugin2, path: path5 } of plugins(content)) {
+    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
+    const message = pluginProblem(plugin2.name, isObject2(plugin2.config) ? plugin2.config : {});
+    if (message) found.push({ path: path5, message });
+  }
+  const lines = state.lines(found.map((f2) => f2.path));
+  return found.map((f2, i) => ({
+    check: "konnect",
+    file,
+    line: lines[i],
+    message: `Konnect refuses this: ${f2.message}`
+  }));
+}
+function pluginProblem(name, config) {
+  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
+  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
+    return `[${name}] plugin can't be used with cluster strategy`;
+  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
+    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
+  return void 0;
+}
+function* plugins(content) {
+  yield* each(content.plugins, ["plugins"]);
+  for (const [key2, nested] of [
+    ["consumers", ["plugins"]],
+    ["consumer_groups", ["plugins"]],
+    ["routes", ["plugins"]]
+  ]) {
+    for (const [i, owner] of entries(content[key2])) yield* each(owner[nested[0]], [key2, i, nested[0]]);
+  }
+  for (const [i, service] of entries(content.services)) {
+    yield* each(service.plugins, ["services", i, "plugins"]);
+    for (const [j2, route2] of entries(service.routes))
+      yield* each(route2.plugins, ["services", i, "routes", j2, "plugins"]);
+  }
+}
+function* each(list, path5) {
+  for (const [i, plugin2] of entries(list)) yield { plugin: plugin2, path: [...path5, i] };
+}
+function entries(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  list.forEach((item, i) => {
+    if (isObject2(item)) out.push([i, item]);
+  });
+  return out;
+}
+
 // actions/engine/state/env-refs.ts
 var TEMPLATE2 = /\$\{\{(.*?)\}\}/g;
 var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
@@ -55526,6 +55613,7 @@ async function readTargets(options) {
     }
     const checked = checkFile(file, text);
     append(problems, checked.problems);
+    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     options.inspect?.(file, text, checked.state);
     const workspace = options.workspace ?? checked.workspace ?? "";
@@ -57166,9 +57254,9 @@ async function readManifest(input) {
   );
 }
 async function newestBackupIn(dir) {
-  const entries2 = await readdir6(dir, { withFileTypes: true }).catch(() => []);
+  const entries3 = await readdir6(dir, { withFileTypes: true }).catch(() => []);
   const found = [];
-  for (const entry2 of entries2) {
+  for (const entry2 of entries3) {
     if (!entry2.isDirectory() || entry2.name.startsWith(".")) continue;
     const path5 = join15(dir, entry2.name, MANIFEST_FILE);
     const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
@@ -57635,8 +57723,8 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter3).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries2 = await readdir7(root.dir).catch(() => []);
-    for (const entry2 of entries2) {
+    const entries3 = await readdir7(root.dir).catch(() => []);
+    for (const entry2 of entries3) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry2)) dirs.push(root.bin(entry2));
     }
   }
@@ -58996,15 +59084,15 @@ var LocalBackend = class {
   }
   async *walk(folder, prefix) {
     const dir = folder === "" ? this.root : join23(this.root, folder);
-    let entries2;
+    let entries3;
     try {
-      entries2 = await readdir9(dir, { withFileTypes: true });
+      entries3 = await readdir9(dir, { withFileTypes: true });
     } catch (err) {
       if (err.code === "ENOENT") return;
       throw fileSystemError(err, dir);
     }
-    entries2.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
-    for (const entry2 of entries2) {
+    entries3.sort((a, b2) => a.name < b2.name ? -1 : a.name > b2.name ? 1 : 0);
+    for (const entry2 of entries3) {
       if (entry2.name.startsWith(".")) continue;
       const key2 = folder === "" ? entry2.name : `${folder}/${entry2.name}`;
       if (entry2.isDirectory()) {
@@ -59937,9 +60025,9 @@ async function identitiesInput(inputs, ctx) {
   return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
 }
 function recipientsInput(inputs) {
-  const entries2 = inputs.list("age-recipients");
-  if (entries2.length === 0) return void 0;
-  const recipients = parseRecipients(entries2, "age-recipients");
+  const entries3 = inputs.list("age-recipients");
+  if (entries3.length === 0) return void 0;
+  const recipients = parseRecipients(entries3, "age-recipients");
   if (recipients.length === 0)
     throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
   return recipients;
@@ -60440,12 +60528,12 @@ function ignore(walk2, note) {
 }
 function readFields(list, shorthands, path5, depth, walk2) {
   const out = {};
-  for (const [name, data] of entries(list, path5, walk2)) {
+  for (const [name, data] of entries2(list, path5, walk2)) {
     const child3 = readField(data, [...path5, name], depth, walk2);
     if (child3) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child3);
   }
   if (Array.isArray(shorthands)) {
-    for (const [name, data] of entries(shorthands, path5, walk2)) {
+    for (const [name, data] of entries2(shorthands, path5, walk2)) {
       const node = {};
       const own = flagOf(data);
       if (own) node.flag = own;
@@ -60459,7 +60547,7 @@ function readFields(list, shorthands, path5, depth, walk2) {
   }
   return Object.keys(out).length > 0 ? out : void 0;
 }
-function* entries(list, path5, walk2) {
+function* entries2(list, path5, walk2) {
   for (const entry2 of list) {
     if (!isRecord3(entry2)) {
       walk2.budget--;
@@ -61223,11 +61311,11 @@ async function readJson(file) {
 }
 function policyMap(body, file) {
   if (formatOf(body)) return void 0;
-  const entries2 = Object.entries(body);
-  if (entries2.length === 0) return basename8(file) === "policies.json" ? [] : void 0;
-  if (!entries2.every(([, v2]) => isObject2(v2) && isObject2(v2.access_rights) && !("api_id" in v2)))
+  const entries3 = Object.entries(body);
+  if (entries3.length === 0) return basename8(file) === "policies.json" ? [] : void 0;
+  if (!entries3.every(([, v2]) => isObject2(v2) && isObject2(v2.access_rights) && !("api_id" in v2)))
     return void 0;
-  return entries2.map(([key2, value]) => {
+  return entries3.map(([key2, value]) => {
     const policy = structuredClone(value);
     if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key2) {
       throw new DeckhandError(
@@ -65293,8 +65381,8 @@ var walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
   const { fs: fs5 } = state;
   state.visited.push(crawlPath);
   state.counts.directories++;
-  fs5.readdir(crawlPath || ".", readdirOpts, (error2, entries2 = []) => {
-    callback$1(entries2, directoryPath, currentDepth);
+  fs5.readdir(crawlPath || ".", readdirOpts, (error2, entries3 = []) => {
+    callback$1(entries3, directoryPath, currentDepth);
     state.queue.dequeue(state.options.suppressErrors ? null : error2, state);
   });
 };
@@ -65303,13 +65391,13 @@ var walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
   if (currentDepth < 0) return;
   state.visited.push(crawlPath);
   state.counts.directories++;
-  let entries2 = [];
+  let entries3 = [];
   try {
-    entries2 = fs5.readdirSync(crawlPath || ".", readdirOpts);
+    entries3 = fs5.readdirSync(crawlPath || ".", readdirOpts);
   } catch (e) {
     if (!state.options.suppressErrors) throw e;
   }
-  callback$1(entries2, directoryPath, currentDepth);
+  callback$1(entries3, directoryPath, currentDepth);
 };
 function build(isSynchronous) {
   return isSynchronous ? walkSync : walkAsync;
@@ -65403,12 +65491,12 @@ var Walker = class {
     this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
     return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
   }
-  walk = (entries2, directoryPath, depth) => {
+  walk = (entries3, directoryPath, depth) => {
     const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
     if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
-    for (let i = 0; i < entries2.length; ++i) {
-      const entry2 = entries2[i];
+    for (let i = 0; i < entries3.length; ++i) {
+      const entry2 = entries3[i];
       if (entry2.isFile() || entry2.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
         const filename = this.joinPath(entry2.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
@@ -65917,7 +66005,7 @@ async function readArchive(archive, onEntry, options) {
   };
   let failure;
   const pending = [];
-  let entries2 = 0;
+  let entries3 = 0;
   let declared = 0;
   let streamed = 0;
   let raw = 0;
@@ -65964,7 +66052,7 @@ async function readArchive(archive, onEntry, options) {
   const admit = (entry2) => {
     const size = entry2.size ?? 0;
     let err;
-    if (++entries2 > limits.maxEntries) err = refuse.maxEntries();
+    if (++entries3 > limits.maxEntries) err = refuse.maxEntries();
     else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry2.path);
     else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
     if (err) fail(err);
@@ -66143,7 +66231,7 @@ function parentDirectories(path5) {
   return parents;
 }
 async function readBack(archive) {
-  const entries2 = /* @__PURE__ */ new Map();
+  const entries3 = /* @__PURE__ */ new Map();
   const directories = /* @__PURE__ */ new Set();
   const problems = [];
   await readArchive(
@@ -66161,7 +66249,7 @@ async function readBack(archive) {
         hash.update(chunk);
         size += chunk.length;
       }
-      entries2.set(entry2.path, { size, sha256: hash.digest("hex") });
+      entries3.set(entry2.path, { size, sha256: hash.digest("hex") });
     },
     {
       limits: NO_LIMITS,
@@ -66170,10 +66258,10 @@ async function readBack(archive) {
     }
   );
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
-  return { entries: entries2, directories };
+  return { entries: entries3, directories };
 }
 function warnOverRestoreLimits(manifest, logger2) {
-  const entries2 = manifest.files.length + (manifest.directories?.length ?? 0);
+  const entries3 = manifest.files.length + (manifest.directories?.length ?? 0);
   let total = 0;
   let largest = 0;
   for (const file of manifest.files) {
@@ -66181,7 +66269,7 @@ function warnOverRestoreLimits(manifest, logger2) {
     if (file.size > largest) largest = file.size;
   }
   const needs = [];
-  if (entries2 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries2}`);
+  if (entries3 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries3}`);
   if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`);
   if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`);
   if (needs.length > 0)
@@ -66257,9 +66345,9 @@ async function filesBackup(options) {
     pack.end();
     await written;
     const back = await readBack(temp);
-    const entries2 = back.entries;
-    const missing = files.filter((path5) => !entries2.has(path5)).concat(directories.filter((path5) => !back.directories.has(path5)));
-    if (missing.length > 0 || entries2.size !== files.length || back.directories.size !== directories.length)
+    const entries3 = back.entries;
+    const missing = files.filter((path5) => !entries3.has(path5)).concat(directories.filter((path5) => !back.directories.has(path5)));
+    if (missing.length > 0 || entries3.size !== files.length || back.directories.size !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
@@ -66277,7 +66365,7 @@ async function filesBackup(options) {
       root,
       tool: "deckhand",
       files: files.map((path5) => {
-        const entry2 = entries2.get(path5);
+        const entry2 = entries3.get(path5);
         return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
       }),
       directories: directories.map((path5) => ({ path: path5, mode: modes.get(path5) })),
@@ -66463,12 +66551,12 @@ async function plan(manifest, target) {
 }
 function checkListed(manifest, manifestPath, limits) {
   const consequence = "nothing was restored";
-  const entries2 = manifest.files.length + manifest.directories.length;
-  if (entries2 > limits.maxEntries)
+  const entries3 = manifest.files.length + manifest.directories.length;
+  if (entries3 > limits.maxEntries)
     throw limitError(
       "maxEntries",
       limits,
-      `${manifestPath} lists ${entries2} files and directories, more than ${limits.maxEntries}`,
+      `${manifestPath} lists ${entries3} files and directories, more than ${limits.maxEntries}`,
       consequence
     );
   let total = 0;
@@ -67019,7 +67107,11 @@ async function syncJob(source, ctx) {
     );
     report2.tables.push({
       caption: "Entities the sync would delete",
-      header: [plans.some((p2) => p2.label) ? "target" : "workspace", "kind", "name"],
+      header: [
+        plans.some((p2) => p2.label) ? "target" : plans.some((p2) => p2.controlPlane) ? "control plane" : "workspace",
+        "kind",
+        "name"
+      ],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25
     });
@@ -72070,6 +72162,7 @@ async function validate(options) {
   const variables = options.variables ?? DeckVariables.fromEnv(options.env ?? process.env);
   const { targets, files, problems, envNames } = await readTargets({
     state: options.state,
+    konnect: options.konnect,
     env: variables.view(),
     purpose: "validate",
     hint: variables.missingHint(),
@@ -72111,9 +72204,17 @@ async function validate(options) {
 }
 
 // actions/engine/jobs/validate.ts
+init_errors();
 async function validateJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.validate.inputs, source);
   const online = inputs.boolean("online");
+  const konnect = inputs.oneOf("gateway", ["kong", "konnect"]) === "konnect";
+  if (!konnect) refuseInputs(inputs, ["konnect-control-plane"], `for ${inputName("gateway")} konnect`);
+  if (konnect && online) {
+    throw new InputError(
+      `${inputName("online")} validation against Konnect is not supported yet: validate offline with ${inputName("gateway")} konnect (the Konnect checks run), then diff against the control plane.`
+    );
+  }
   const connection = online ? readConnection(inputs, ctx) : void 0;
   const parallelism = inputs.integer("parallelism");
   const state = await expandState(inputs.list("state"));
@@ -72122,6 +72223,7 @@ async function validateJob(source, ctx) {
     state,
     online,
     workspace: inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
     parallelism,
     deck: () => openDeck(inputs, ctx, connection),
     logger: ctx.logger,

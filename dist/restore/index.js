@@ -14854,7 +14854,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries2() {
+          value: function entries3() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -15922,9 +15922,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries2 = new URLSearchParams(value.toString());
+                  const entries3 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries2) {
+                  for (const [name, value2] of entries3) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -20970,11 +20970,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries2 = [];
+      const entries3 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries2.push([clone[index], clone[index + 1]]);
+        entries3.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries2);
+      return Object.fromEntries(entries3);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -37676,9 +37676,9 @@ async function readManifest(input) {
   );
 }
 async function newestBackupIn(dir) {
-  const entries2 = await readdir2(dir, { withFileTypes: true }).catch(() => []);
+  const entries3 = await readdir2(dir, { withFileTypes: true }).catch(() => []);
   const found = [];
-  for (const entry of entries2) {
+  for (const entry of entries3) {
     if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
     const path5 = join5(dir, entry.name, MANIFEST_FILE);
     const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
@@ -38308,8 +38308,8 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries2 = await readdir3(root.dir).catch(() => []);
-    for (const entry of entries2) {
+    const entries3 = await readdir3(root.dir).catch(() => []);
+    for (const entry of entries3) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
     }
   }
@@ -38782,6 +38782,83 @@ async function compare(session, manifest, result) {
 // actions/engine/restore/restore.ts
 init_errors();
 
+// actions/engine/konnect/compatibility.ts
+var SUPPORTED_VERSION = 3;
+var INCOMPATIBLE = {
+  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
+  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
+  oauth2: "[oauth2] plugin is not compatible with Konnect",
+  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
+  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
+  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
+};
+var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
+  "rate-limiting",
+  "rate-limiting-advanced",
+  "response-ratelimiting",
+  "graphql-rate-limiting-advanced"
+]);
+var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
+function konnectProblems(file, state) {
+  const content = state.data;
+  if (!isObject(content)) return [];
+  const found = [];
+  const version = Number.parseFloat(String(content._format_version ?? ""));
+  if (!Number.isFinite(version))
+    found.push({ path: [], message: "[version] unable to determine decK file version" });
+  else if (version < SUPPORTED_VERSION)
+    found.push({
+      path: ["_format_version"],
+      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
+    });
+  for (const { plugin: plugin2, path: path5 } of plugins(content)) {
+    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
+    const message = pluginProblem(plugin2.name, isObject(plugin2.config) ? plugin2.config : {});
+    if (message) found.push({ path: path5, message });
+  }
+  const lines = state.lines(found.map((f) => f.path));
+  return found.map((f, i) => ({
+    check: "konnect",
+    file,
+    line: lines[i],
+    message: `Konnect refuses this: ${f.message}`
+  }));
+}
+function pluginProblem(name, config) {
+  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
+  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
+    return `[${name}] plugin can't be used with cluster strategy`;
+  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
+    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
+  return void 0;
+}
+function* plugins(content) {
+  yield* each(content.plugins, ["plugins"]);
+  for (const [key, nested] of [
+    ["consumers", ["plugins"]],
+    ["consumer_groups", ["plugins"]],
+    ["routes", ["plugins"]]
+  ]) {
+    for (const [i, owner] of entries2(content[key])) yield* each(owner[nested[0]], [key, i, nested[0]]);
+  }
+  for (const [i, service] of entries2(content.services)) {
+    yield* each(service.plugins, ["services", i, "plugins"]);
+    for (const [j, route2] of entries2(service.routes))
+      yield* each(route2.plugins, ["services", i, "routes", j, "plugins"]);
+  }
+}
+function* each(list, path5) {
+  for (const [i, plugin2] of entries2(list)) yield { plugin: plugin2, path: [...path5, i] };
+}
+function entries2(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  list.forEach((item, i) => {
+    if (isObject(item)) out.push([i, item]);
+  });
+  return out;
+}
+
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
 var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
@@ -38853,9 +38930,9 @@ function readYaml(text, chunkChars = CHUNK_CHARS) {
   const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
   return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
 }
-function countPieces(entries2) {
+function countPieces(entries3) {
   let count = 0;
-  for (const entry of entries2) count += entry.runs ? entry.runs.length + 1 : 1;
+  for (const entry of entries3) count += entry.runs ? entry.runs.length + 1 : 1;
   return count;
 }
 function mayHaveAnchors(text) {
@@ -38932,7 +39009,7 @@ function isBlank(c) {
 }
 function planPieces(text, chunkChars) {
   if (mayHaveAnchors(text)) return void 0;
-  const entries2 = [];
+  const entries3 = [];
   let entry;
   let itemStarts = [];
   let itemLines = [];
@@ -38944,7 +39021,7 @@ function planPieces(text, chunkChars) {
       entry.head = { start: entry.start, end: itemStarts[0], line: entry.line };
       entry.runs = runs(itemStarts, itemLines, end, chunkChars);
     }
-    entries2.push(entry);
+    entries3.push(entry);
   };
   let line = 0;
   for (let pos = 0; pos < text.length; line++) {
@@ -38979,7 +39056,7 @@ function planPieces(text, chunkChars) {
     pos = next;
   }
   close(text.length);
-  return entries2.length > 0 ? entries2 : void 0;
+  return entries3.length > 0 ? entries3 : void 0;
 }
 function runs(starts, lines, end, chunkChars) {
   const out = [];
@@ -38997,10 +39074,10 @@ var FALLBACK = /* @__PURE__ */ Symbol("fallback");
 function isPlainObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function readPieces(text, entries2) {
+function readPieces(text, entries3) {
   const content = {};
   const seen = /* @__PURE__ */ new Set();
-  for (const entry of entries2) {
+  for (const entry of entries3) {
     const head = readDocument(text, entry.head ?? entry).data;
     const keys = isPlainObject(head) ? Object.keys(head) : [];
     if (keys.length !== 1) return FALLBACK;
@@ -39025,9 +39102,9 @@ function readPieces(text, entries2) {
   }
   return content;
 }
-function locatePieces(text, entries2, paths2) {
+function locatePieces(text, entries3, paths2) {
   const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries2.map((entry) => [entry.key, entry]));
+  const byKey = new Map(entries3.map((entry) => [entry.key, entry]));
   const wanted = /* @__PURE__ */ new Map();
   paths2.forEach((path5, index) => {
     const entry = byKey.get(String(path5[0]));
@@ -39370,6 +39447,7 @@ async function readTargets(options) {
     }
     const checked = checkFile(file, text);
     append(problems, checked.problems);
+    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     options.inspect?.(file, text, checked.state);
     const workspace = options.workspace ?? checked.workspace ?? "";
@@ -47356,17 +47434,17 @@ var ScalarMultiplier = class {
   // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
   // incompatible `transform(...)` layouts and expect a separate cache entry.
   getWnafPrecomputes(W, point, bits, transform) {
-    let entries2 = this.wnafPrecomputes.get(point);
-    let comp = entries2?.find((entry) => entry.W === W && entry.bits === bits);
+    let entries3 = this.wnafPrecomputes.get(point);
+    let comp = entries3?.find((entry) => entry.W === W && entry.bits === bits);
     if (!comp) {
       comp = this.buildWnafTable(point, W, bits);
       if (typeof transform === "function")
         comp = { ...comp, comp: transform(comp.comp) };
-      if (!entries2) {
-        entries2 = [];
-        this.wnafPrecomputes.set(point, entries2);
+      if (!entries3) {
+        entries3 = [];
+        this.wnafPrecomputes.set(point, entries3);
       }
-      entries2.push(comp);
+      entries3.push(comp);
     }
     return comp;
   }
@@ -52911,6 +52989,15 @@ var COMMANDS = {
         max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -53571,7 +53658,8 @@ COMMANDS.upgrade = {
   }
 };
 var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
   ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
@@ -53672,15 +53760,15 @@ var LocalBackend = class {
   }
   async *walk(folder, prefix) {
     const dir = folder === "" ? this.root : join12(this.root, folder);
-    let entries2;
+    let entries3;
     try {
-      entries2 = await readdir5(dir, { withFileTypes: true });
+      entries3 = await readdir5(dir, { withFileTypes: true });
     } catch (err) {
       if (err.code === "ENOENT") return;
       throw fileSystemError(err, dir);
     }
-    entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    for (const entry of entries2) {
+    entries3.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries3) {
       if (entry.name.startsWith(".")) continue;
       const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
       if (entry.isDirectory()) {
@@ -55027,11 +55115,11 @@ async function readJson(file) {
 }
 function policyMap(body, file) {
   if (formatOf(body)) return void 0;
-  const entries2 = Object.entries(body);
-  if (entries2.length === 0) return basename3(file) === "policies.json" ? [] : void 0;
-  if (!entries2.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
+  const entries3 = Object.entries(body);
+  if (entries3.length === 0) return basename3(file) === "policies.json" ? [] : void 0;
+  if (!entries3.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
     return void 0;
-  return entries2.map(([key, value]) => {
+  return entries3.map(([key, value]) => {
     const policy = structuredClone(value);
     if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key) {
       throw new DeckhandError(
@@ -57707,8 +57795,8 @@ async function expandFiles(paths2) {
       out.push(path5);
       continue;
     }
-    const entries2 = await readdir8(path5, { recursive: true, withFileTypes: true });
-    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join21(e.parentPath, e.name));
+    const entries3 = await readdir8(path5, { recursive: true, withFileTypes: true });
+    const files = entries3.filter((e) => !e.isDirectory()).map((e) => join21(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;

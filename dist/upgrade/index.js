@@ -16627,7 +16627,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: function entries2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -17695,9 +17695,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries2 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
+                  for (const [name, value2] of entries2) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -22743,11 +22743,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries = [];
+      const entries2 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+        entries2.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries);
+      return Object.fromEntries(entries2);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -40389,9 +40389,9 @@ function readYaml(text, chunkChars = CHUNK_CHARS) {
   const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
   return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
 }
-function countPieces(entries) {
+function countPieces(entries2) {
   let count = 0;
-  for (const entry2 of entries) count += entry2.runs ? entry2.runs.length + 1 : 1;
+  for (const entry2 of entries2) count += entry2.runs ? entry2.runs.length + 1 : 1;
   return count;
 }
 function mayHaveAnchors(text) {
@@ -40468,7 +40468,7 @@ function isBlank(c) {
 }
 function planPieces(text, chunkChars) {
   if (mayHaveAnchors(text)) return void 0;
-  const entries = [];
+  const entries2 = [];
   let entry2;
   let itemStarts = [];
   let itemLines = [];
@@ -40480,7 +40480,7 @@ function planPieces(text, chunkChars) {
       entry2.head = { start: entry2.start, end: itemStarts[0], line: entry2.line };
       entry2.runs = runs(itemStarts, itemLines, end, chunkChars);
     }
-    entries.push(entry2);
+    entries2.push(entry2);
   };
   let line = 0;
   for (let pos = 0; pos < text.length; line++) {
@@ -40515,7 +40515,7 @@ function planPieces(text, chunkChars) {
     pos = next;
   }
   close(text.length);
-  return entries.length > 0 ? entries : void 0;
+  return entries2.length > 0 ? entries2 : void 0;
 }
 function runs(starts, lines, end, chunkChars) {
   const out = [];
@@ -40533,10 +40533,10 @@ var FALLBACK = /* @__PURE__ */ Symbol("fallback");
 function isPlainObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function readPieces(text, entries) {
+function readPieces(text, entries2) {
   const content = {};
   const seen = /* @__PURE__ */ new Set();
-  for (const entry2 of entries) {
+  for (const entry2 of entries2) {
     const head = readDocument(text, entry2.head ?? entry2).data;
     const keys = isPlainObject(head) ? Object.keys(head) : [];
     if (keys.length !== 1) return FALLBACK;
@@ -40561,9 +40561,9 @@ function readPieces(text, entries) {
   }
   return content;
 }
-function locatePieces(text, entries, paths2) {
+function locatePieces(text, entries2, paths2) {
   const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries.map((entry2) => [entry2.key, entry2]));
+  const byKey = new Map(entries2.map((entry2) => [entry2.key, entry2]));
   const wanted = /* @__PURE__ */ new Map();
   paths2.forEach((path5, index) => {
     const entry2 = byKey.get(String(path5[0]));
@@ -43761,9 +43761,9 @@ async function readManifest(input) {
   );
 }
 async function newestBackupIn(dir) {
-  const entries = await readdir2(dir, { withFileTypes: true }).catch(() => []);
+  const entries2 = await readdir2(dir, { withFileTypes: true }).catch(() => []);
   const found = [];
-  for (const entry2 of entries) {
+  for (const entry2 of entries2) {
     if (!entry2.isDirectory() || entry2.name.startsWith(".")) continue;
     const path5 = join6(dir, entry2.name, MANIFEST_FILE);
     const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
@@ -44490,8 +44490,8 @@ async function clientsIn(binDir) {
 async function candidateDirs(pathEnv) {
   const dirs = (pathEnv ?? "").split(delimiter).filter(Boolean);
   for (const root of INSTALL_ROOTS) {
-    const entries = await readdir3(root.dir).catch(() => []);
-    for (const entry2 of entries) {
+    const entries2 = await readdir3(root.dir).catch(() => []);
+    for (const entry2 of entries2) {
       if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry2)) dirs.push(root.bin(entry2));
     }
   }
@@ -52110,17 +52110,17 @@ var ScalarMultiplier = class {
   // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
   // incompatible `transform(...)` layouts and expect a separate cache entry.
   getWnafPrecomputes(W2, point, bits, transform) {
-    let entries = this.wnafPrecomputes.get(point);
-    let comp = entries?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
+    let entries2 = this.wnafPrecomputes.get(point);
+    let comp = entries2?.find((entry2) => entry2.W === W2 && entry2.bits === bits);
     if (!comp) {
       comp = this.buildWnafTable(point, W2, bits);
       if (typeof transform === "function")
         comp = { ...comp, comp: transform(comp.comp) };
-      if (!entries) {
-        entries = [];
-        this.wnafPrecomputes.set(point, entries);
+      if (!entries2) {
+        entries2 = [];
+        this.wnafPrecomputes.set(point, entries2);
       }
-      entries.push(comp);
+      entries2.push(comp);
     }
     return comp;
   }
@@ -54731,9 +54731,9 @@ function fingerprint(recipient) {
 }
 var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
 var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
-function parseRecipients(entries, input = "age-recipients") {
+function parseRecipients(entries2, input = "age-recipients") {
   const keys = /* @__PURE__ */ new Set();
-  for (const raw of entries) {
+  for (const raw of entries2) {
     const entry2 = raw.trim();
     if (entry2 === "" || entry2.startsWith("#")) continue;
     if (SSH.test(entry2)) {
@@ -55202,13 +55202,13 @@ function manifestNames(text) {
   return [...manifestEntries(text).keys()];
 }
 function manifestEntries(text) {
-  const entries = /* @__PURE__ */ new Map();
+  const entries2 = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
     const m2 = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m2 || m2[2].includes("/") || m2[2] === "." || m2[2] === ".." || m2[2].includes("\0")) continue;
-    entries.set(m2[2], m2[1]);
+    entries2.set(m2[2], m2[1]);
   }
-  return entries;
+  return entries2;
 }
 async function previousFiles(dir) {
   const text = await readFile6(join12(dir, MANIFEST), "utf8").catch(() => void 0);
@@ -55663,6 +55663,83 @@ async function checkNodes(admins, config) {
 // actions/engine/restore/restore.ts
 init_errors();
 
+// actions/engine/konnect/compatibility.ts
+var SUPPORTED_VERSION = 3;
+var INCOMPATIBLE = {
+  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
+  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
+  oauth2: "[oauth2] plugin is not compatible with Konnect",
+  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
+  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
+  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
+};
+var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
+  "rate-limiting",
+  "rate-limiting-advanced",
+  "response-ratelimiting",
+  "graphql-rate-limiting-advanced"
+]);
+var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
+function konnectProblems(file, state) {
+  const content = state.data;
+  if (!isObject(content)) return [];
+  const found = [];
+  const version = Number.parseFloat(String(content._format_version ?? ""));
+  if (!Number.isFinite(version))
+    found.push({ path: [], message: "[version] unable to determine decK file version" });
+  else if (version < SUPPORTED_VERSION)
+    found.push({
+      path: ["_format_version"],
+      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
+    });
+  for (const { plugin: plugin2, path: path5 } of plugins(content)) {
+    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
+    const message = pluginProblem(plugin2.name, isObject(plugin2.config) ? plugin2.config : {});
+    if (message) found.push({ path: path5, message });
+  }
+  const lines = state.lines(found.map((f2) => f2.path));
+  return found.map((f2, i) => ({
+    check: "konnect",
+    file,
+    line: lines[i],
+    message: `Konnect refuses this: ${f2.message}`
+  }));
+}
+function pluginProblem(name, config) {
+  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
+  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
+    return `[${name}] plugin can't be used with cluster strategy`;
+  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
+    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
+  return void 0;
+}
+function* plugins(content) {
+  yield* each(content.plugins, ["plugins"]);
+  for (const [key2, nested] of [
+    ["consumers", ["plugins"]],
+    ["consumer_groups", ["plugins"]],
+    ["routes", ["plugins"]]
+  ]) {
+    for (const [i, owner] of entries(content[key2])) yield* each(owner[nested[0]], [key2, i, nested[0]]);
+  }
+  for (const [i, service] of entries(content.services)) {
+    yield* each(service.plugins, ["services", i, "plugins"]);
+    for (const [j2, route2] of entries(service.routes))
+      yield* each(route2.plugins, ["services", i, "routes", j2, "plugins"]);
+  }
+}
+function* each(list, path5) {
+  for (const [i, plugin2] of entries(list)) yield { plugin: plugin2, path: [...path5, i] };
+}
+function entries(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  list.forEach((item, i) => {
+    if (isObject(item)) out.push([i, item]);
+  });
+  return out;
+}
+
 // actions/engine/plan/targets.ts
 async function readTargets(options) {
   const files = await expandState(options.state);
@@ -55680,6 +55757,7 @@ async function readTargets(options) {
     }
     const checked = checkFile(file, text);
     append(problems, checked.problems);
+    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     options.inspect?.(file, text, checked.state);
     const workspace = options.workspace ?? checked.workspace ?? "";
@@ -56926,8 +57004,8 @@ var walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
   const { fs: fs5 } = state;
   state.visited.push(crawlPath);
   state.counts.directories++;
-  fs5.readdir(crawlPath || ".", readdirOpts, (error2, entries = []) => {
-    callback$1(entries, directoryPath, currentDepth);
+  fs5.readdir(crawlPath || ".", readdirOpts, (error2, entries2 = []) => {
+    callback$1(entries2, directoryPath, currentDepth);
     state.queue.dequeue(state.options.suppressErrors ? null : error2, state);
   });
 };
@@ -56936,13 +57014,13 @@ var walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
   if (currentDepth < 0) return;
   state.visited.push(crawlPath);
   state.counts.directories++;
-  let entries = [];
+  let entries2 = [];
   try {
-    entries = fs5.readdirSync(crawlPath || ".", readdirOpts);
+    entries2 = fs5.readdirSync(crawlPath || ".", readdirOpts);
   } catch (e) {
     if (!state.options.suppressErrors) throw e;
   }
-  callback$1(entries, directoryPath, currentDepth);
+  callback$1(entries2, directoryPath, currentDepth);
 };
 function build(isSynchronous) {
   return isSynchronous ? walkSync : walkAsync;
@@ -57036,12 +57114,12 @@ var Walker = class {
     this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
     return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
   }
-  walk = (entries, directoryPath, depth) => {
+  walk = (entries2, directoryPath, depth) => {
     const { paths: paths2, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
     if (controller.aborted || signal && signal.aborted || maxFiles && paths2.length > maxFiles) return;
     const files = this.getArray(this.state.paths);
-    for (let i = 0; i < entries.length; ++i) {
-      const entry2 = entries[i];
+    for (let i = 0; i < entries2.length; ++i) {
+      const entry2 = entries2[i];
       if (entry2.isFile() || entry2.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
         const filename = this.joinPath(entry2.name, directoryPath);
         this.pushFile(filename, files, this.state.counts, filters);
@@ -60554,7 +60632,7 @@ async function readArchive(archive, onEntry, options) {
   };
   let failure;
   const pending = [];
-  let entries = 0;
+  let entries2 = 0;
   let declared = 0;
   let streamed = 0;
   let raw = 0;
@@ -60601,7 +60679,7 @@ async function readArchive(archive, onEntry, options) {
   const admit = (entry2) => {
     const size = entry2.size ?? 0;
     let err;
-    if (++entries > limits.maxEntries) err = refuse.maxEntries();
+    if (++entries2 > limits.maxEntries) err = refuse.maxEntries();
     else if (size > limits.maxFileBytes) err = refuse.maxFileBytes(entry2.path);
     else if ((declared += size) > limits.maxBytes) err = refuse.maxBytes();
     if (err) fail(err);
@@ -60780,7 +60858,7 @@ function parentDirectories(path5) {
   return parents;
 }
 async function readBack(archive) {
-  const entries = /* @__PURE__ */ new Map();
+  const entries2 = /* @__PURE__ */ new Map();
   const directories = /* @__PURE__ */ new Set();
   const problems = [];
   await readArchive(
@@ -60798,7 +60876,7 @@ async function readBack(archive) {
         hash.update(chunk);
         size += chunk.length;
       }
-      entries.set(entry2.path, { size, sha256: hash.digest("hex") });
+      entries2.set(entry2.path, { size, sha256: hash.digest("hex") });
     },
     {
       limits: NO_LIMITS,
@@ -60807,10 +60885,10 @@ async function readBack(archive) {
     }
   );
   if (problems.length > 0) throw new Error(`the new archive holds unexpected entries: ${problems.join(", ")}`);
-  return { entries, directories };
+  return { entries: entries2, directories };
 }
 function warnOverRestoreLimits(manifest, logger2) {
-  const entries = manifest.files.length + (manifest.directories?.length ?? 0);
+  const entries2 = manifest.files.length + (manifest.directories?.length ?? 0);
   let total = 0;
   let largest = 0;
   for (const file of manifest.files) {
@@ -60818,7 +60896,7 @@ function warnOverRestoreLimits(manifest, logger2) {
     if (file.size > largest) largest = file.size;
   }
   const needs = [];
-  if (entries > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries}`);
+  if (entries2 > DEFAULT_LIMITS.maxEntries) needs.push(`${LIMIT_INPUTS.maxEntries}: ${entries2}`);
   if (total > DEFAULT_LIMITS.maxBytes) needs.push(`${LIMIT_INPUTS.maxBytes}: ${mebibytes(total)}`);
   if (largest > DEFAULT_LIMITS.maxFileBytes) needs.push(`${LIMIT_INPUTS.maxFileBytes}: ${mebibytes(largest)}`);
   if (needs.length > 0)
@@ -60894,9 +60972,9 @@ async function filesBackup(options) {
     pack.end();
     await written;
     const back = await readBack(temp);
-    const entries = back.entries;
-    const missing = files.filter((path5) => !entries.has(path5)).concat(directories.filter((path5) => !back.directories.has(path5)));
-    if (missing.length > 0 || entries.size !== files.length || back.directories.size !== directories.length)
+    const entries2 = back.entries;
+    const missing = files.filter((path5) => !entries2.has(path5)).concat(directories.filter((path5) => !back.directories.has(path5)));
+    if (missing.length > 0 || entries2.size !== files.length || back.directories.size !== directories.length)
       throw new Error(
         `the new archive does not hold what was packed (missing: ${missing.join(", ") || "none"})`
       );
@@ -60914,7 +60992,7 @@ async function filesBackup(options) {
       root,
       tool: "deckhand",
       files: files.map((path5) => {
-        const entry2 = entries.get(path5);
+        const entry2 = entries2.get(path5);
         return { path: path5, size: entry2.size, sha256: entry2.sha256, mode: modes.get(path5) };
       }),
       directories: directories.map((path5) => ({ path: path5, mode: modes.get(path5) })),
@@ -61977,6 +62055,15 @@ var COMMANDS = {
         max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -62637,7 +62724,8 @@ COMMANDS.upgrade = {
   }
 };
 var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
   ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
@@ -63135,9 +63223,9 @@ init_errors();
 init_errors();
 var MAX_IDENTITY_BYTES = 1 << 20;
 function recipientsInput(inputs) {
-  const entries = inputs.list("age-recipients");
-  if (entries.length === 0) return void 0;
-  const recipients = parseRecipients(entries, "age-recipients");
+  const entries2 = inputs.list("age-recipients");
+  if (entries2.length === 0) return void 0;
+  const recipients = parseRecipients(entries2, "age-recipients");
   if (recipients.length === 0)
     throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
   return recipients;
@@ -65593,8 +65681,8 @@ async function expandFiles(paths2) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir9(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join23(e.parentPath, e.name));
+    const entries2 = await readdir9(path5, { recursive: true, withFileTypes: true });
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join23(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;

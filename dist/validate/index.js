@@ -14745,7 +14745,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: function entries2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -15813,9 +15813,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries2 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
+                  for (const [name, value2] of entries2) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -20861,11 +20861,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries = [];
+      const entries2 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+        entries2.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries);
+      return Object.fromEntries(entries2);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -35380,6 +35380,15 @@ var COMMANDS = {
         max: 256,
         description: "Number of concurrent requests deck makes when online (deck default 10)."
       },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
       ...connectionInputs,
       ...deckInputs
     },
@@ -36040,7 +36049,8 @@ COMMANDS.upgrade = {
   }
 };
 var GROUPS = [
-  ["tyk", [...Object.keys(tykInputs), "converge-timeout"]],
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
   ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
   ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
   ["connection", Object.keys(transportInputs)],
@@ -36209,9 +36219,9 @@ function readYaml(text, chunkChars = CHUNK_CHARS) {
   const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
   return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
 }
-function countPieces(entries) {
+function countPieces(entries2) {
   let count = 0;
-  for (const entry of entries) count += entry.runs ? entry.runs.length + 1 : 1;
+  for (const entry of entries2) count += entry.runs ? entry.runs.length + 1 : 1;
   return count;
 }
 function mayHaveAnchors(text) {
@@ -36288,7 +36298,7 @@ function isBlank(c) {
 }
 function planPieces(text, chunkChars) {
   if (mayHaveAnchors(text)) return void 0;
-  const entries = [];
+  const entries2 = [];
   let entry;
   let itemStarts = [];
   let itemLines = [];
@@ -36300,7 +36310,7 @@ function planPieces(text, chunkChars) {
       entry.head = { start: entry.start, end: itemStarts[0], line: entry.line };
       entry.runs = runs(itemStarts, itemLines, end, chunkChars);
     }
-    entries.push(entry);
+    entries2.push(entry);
   };
   let line = 0;
   for (let pos = 0; pos < text.length; line++) {
@@ -36335,7 +36345,7 @@ function planPieces(text, chunkChars) {
     pos = next;
   }
   close(text.length);
-  return entries.length > 0 ? entries : void 0;
+  return entries2.length > 0 ? entries2 : void 0;
 }
 function runs(starts, lines, end, chunkChars) {
   const out = [];
@@ -36353,10 +36363,10 @@ var FALLBACK = /* @__PURE__ */ Symbol("fallback");
 function isPlainObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-function readPieces(text, entries) {
+function readPieces(text, entries2) {
   const content = {};
   const seen = /* @__PURE__ */ new Set();
-  for (const entry of entries) {
+  for (const entry of entries2) {
     const head = readDocument(text, entry.head ?? entry).data;
     const keys = isPlainObject(head) ? Object.keys(head) : [];
     if (keys.length !== 1) return FALLBACK;
@@ -36381,9 +36391,9 @@ function readPieces(text, entries) {
   }
   return content;
 }
-function locatePieces(text, entries, paths2) {
+function locatePieces(text, entries2, paths2) {
   const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries.map((entry) => [entry.key, entry]));
+  const byKey = new Map(entries2.map((entry) => [entry.key, entry]));
   const wanted = /* @__PURE__ */ new Map();
   paths2.forEach((path5, index) => {
     const entry = byKey.get(String(path5[0]));
@@ -36858,6 +36868,83 @@ function globalArgs(g) {
 // actions/engine/validate.ts
 init_errors();
 
+// actions/engine/konnect/compatibility.ts
+var SUPPORTED_VERSION = 3;
+var INCOMPATIBLE = {
+  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
+  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
+  oauth2: "[oauth2] plugin is not compatible with Konnect",
+  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
+  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
+  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
+};
+var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
+  "rate-limiting",
+  "rate-limiting-advanced",
+  "response-ratelimiting",
+  "graphql-rate-limiting-advanced"
+]);
+var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
+function konnectProblems(file, state) {
+  const content = state.data;
+  if (!isObject(content)) return [];
+  const found = [];
+  const version = Number.parseFloat(String(content._format_version ?? ""));
+  if (!Number.isFinite(version))
+    found.push({ path: [], message: "[version] unable to determine decK file version" });
+  else if (version < SUPPORTED_VERSION)
+    found.push({
+      path: ["_format_version"],
+      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
+    });
+  for (const { plugin: plugin2, path: path5 } of plugins(content)) {
+    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
+    const message = pluginProblem(plugin2.name, isObject(plugin2.config) ? plugin2.config : {});
+    if (message) found.push({ path: path5, message });
+  }
+  const lines = state.lines(found.map((f) => f.path));
+  return found.map((f, i) => ({
+    check: "konnect",
+    file,
+    line: lines[i],
+    message: `Konnect refuses this: ${f.message}`
+  }));
+}
+function pluginProblem(name, config) {
+  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
+  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
+    return `[${name}] plugin can't be used with cluster strategy`;
+  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
+    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
+  return void 0;
+}
+function* plugins(content) {
+  yield* each(content.plugins, ["plugins"]);
+  for (const [key, nested] of [
+    ["consumers", ["plugins"]],
+    ["consumer_groups", ["plugins"]],
+    ["routes", ["plugins"]]
+  ]) {
+    for (const [i, owner] of entries(content[key])) yield* each(owner[nested[0]], [key, i, nested[0]]);
+  }
+  for (const [i, service] of entries(content.services)) {
+    yield* each(service.plugins, ["services", i, "plugins"]);
+    for (const [j, route2] of entries(service.routes))
+      yield* each(route2.plugins, ["services", i, "routes", j, "plugins"]);
+  }
+}
+function* each(list, path5) {
+  for (const [i, plugin2] of entries(list)) yield { plugin: plugin2, path: [...path5, i] };
+}
+function entries(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  list.forEach((item, i) => {
+    if (isObject(item)) out.push([i, item]);
+  });
+  return out;
+}
+
 // actions/engine/state/env-refs.ts
 var TEMPLATE = /\$\{\{(.*?)\}\}/g;
 var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
@@ -36904,6 +36991,7 @@ async function readTargets(options) {
     }
     const checked = checkFile(file, text);
     append(problems, checked.problems);
+    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
     options.inspect?.(file, text, checked.state);
     const workspace = options.workspace ?? checked.workspace ?? "";
@@ -43147,17 +43235,17 @@ var ScalarMultiplier = class {
   // `Fn.BITS` and blinded `Fn.BITS + BLIND_BITS`). Callers must not reuse the same point with
   // incompatible `transform(...)` layouts and expect a separate cache entry.
   getWnafPrecomputes(W, point, bits, transform) {
-    let entries = this.wnafPrecomputes.get(point);
-    let comp = entries?.find((entry) => entry.W === W && entry.bits === bits);
+    let entries2 = this.wnafPrecomputes.get(point);
+    let comp = entries2?.find((entry) => entry.W === W && entry.bits === bits);
     if (!comp) {
       comp = this.buildWnafTable(point, W, bits);
       if (typeof transform === "function")
         comp = { ...comp, comp: transform(comp.comp) };
-      if (!entries) {
-        entries = [];
-        this.wnafPrecomputes.set(point, entries);
+      if (!entries2) {
+        entries2 = [];
+        this.wnafPrecomputes.set(point, entries2);
       }
-      entries.push(comp);
+      entries2.push(comp);
     }
     return comp;
   }
@@ -47578,6 +47666,7 @@ async function validate(options) {
   const variables = options.variables ?? DeckVariables.fromEnv(options.env ?? process.env);
   const { targets, files, problems, envNames } = await readTargets({
     state: options.state,
+    konnect: options.konnect,
     env: variables.view(),
     purpose: "validate",
     hint: variables.missingHint(),
@@ -48326,6 +48415,30 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
+// actions/engine/jobs/validate.ts
+init_errors();
+
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+
+// actions/engine/jobs/gateway.ts
+init_http();
+function refuseInputs(inputs, names, purpose) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
+  }
+}
+
 // actions/engine/jobs/problems.ts
 function addProblems(report, problems, command) {
   report.tables.push({
@@ -48404,6 +48517,13 @@ async function deckVariables(inputs, ctx, stateFiles) {
 async function validateJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.validate.inputs, source);
   const online = inputs.boolean("online");
+  const konnect = inputs.oneOf("gateway", ["kong", "konnect"]) === "konnect";
+  if (!konnect) refuseInputs(inputs, ["konnect-control-plane"], `for ${inputName("gateway")} konnect`);
+  if (konnect && online) {
+    throw new InputError(
+      `${inputName("online")} validation against Konnect is not supported yet: validate offline with ${inputName("gateway")} konnect (the Konnect checks run), then diff against the control plane.`
+    );
+  }
   const connection = online ? readConnection(inputs, ctx) : void 0;
   const parallelism = inputs.integer("parallelism");
   const state = await expandState(inputs.list("state"));
@@ -48412,6 +48532,7 @@ async function validateJob(source, ctx) {
     state,
     online,
     workspace: inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
     parallelism,
     deck: () => openDeck(inputs, ctx, connection),
     logger: ctx.logger,
@@ -50648,8 +50769,8 @@ async function expandFiles(paths2) {
       out.push(path5);
       continue;
     }
-    const entries = await readdir3(path5, { recursive: true, withFileTypes: true });
-    const files = entries.filter((e) => !e.isDirectory()).map((e) => join8(e.parentPath, e.name));
+    const entries2 = await readdir3(path5, { recursive: true, withFileTypes: true });
+    const files = entries2.filter((e) => !e.isDirectory()).map((e) => join8(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;

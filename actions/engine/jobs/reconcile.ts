@@ -197,7 +197,15 @@ export async function syncJob(source: InputSource, ctx: JobContext): Promise<Job
     )
     report.tables.push({
       caption: 'Entities the sync would delete',
-      header: [plans.some((p) => p.label) ? 'target' : 'workspace', 'kind', 'name'],
+      header: [
+        plans.some((p) => p.label)
+          ? 'target'
+          : plans.some((p) => p.controlPlane)
+            ? 'control plane'
+            : 'workspace',
+        'kind',
+        'name',
+      ],
       rows: deletes.deletions.map((d) => [targetLabel(d.target), d.change.kind, d.change.name]),
       collapsed: deletes.deletions.length > 25,
     })

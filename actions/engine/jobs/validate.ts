@@ -4,13 +4,22 @@ import { emptyReport } from '../report.js'
 import { expandState } from '../state/files.js'
 import { validate, type ValidateResult } from '../validate.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
-import { Inputs, type InputSource } from './inputs.js'
+import { InputError } from '../errors.js'
+import { refuseInputs } from './gateway.js'
+import { inputName, Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
 import { deckVariables } from './secret-bundle.js'
 
 export async function validateJob(source: InputSource, ctx: JobContext): Promise<JobResult> {
   const inputs = new Inputs(COMMANDS.validate!.inputs, source)
   const online = inputs.boolean('online')
+  const konnect = inputs.oneOf<'kong' | 'konnect'>('gateway', ['kong', 'konnect']) === 'konnect'
+  if (!konnect) refuseInputs(inputs, ['konnect-control-plane'], `for ${inputName('gateway')} konnect`)
+  if (konnect && online) {
+    throw new InputError(
+      `${inputName('online')} validation against Konnect is not supported yet: validate offline with ${inputName('gateway')} konnect (the Konnect checks run), then diff against the control plane.`,
+    )
+  }
   // Offline validation needs no gateway; only read (and require) the address when going online.
   const connection: Connection | undefined = online ? readConnection(inputs, ctx) : undefined
   const parallelism = inputs.integer('parallelism')
@@ -22,6 +31,7 @@ export async function validateJob(source: InputSource, ctx: JobContext): Promise
     state,
     online,
     workspace: inputs.string('workspace'),
+    konnect: konnect ? { controlPlane: inputs.string('konnect-control-plane') } : undefined,
     parallelism,
     deck: () => openDeck(inputs, ctx, connection),
     logger: ctx.logger,

@@ -1,4 +1,5 @@
 import { append } from '../arrays.js'
+import { konnectProblems } from '../konnect/compatibility.js'
 import { findEnvReferences, missingEnv } from '../state/env-refs.js'
 import { checkFile, envProblem, expandState, type Problem } from '../state/files.js'
 import { readStateFile, StateReadError, type StateData } from '../state/read.js'
@@ -64,6 +65,8 @@ export async function readTargets(
     }
     const checked = checkFile(file, text)
     append(problems, checked.problems)
+    // On its way to Konnect, what a control plane refuses is found here, before anything is sent.
+    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state))
     for (const ref of findEnvReferences(text)) refs.push({ ...ref, file })
     options.inspect?.(file, text, checked.state)
     const workspace = options.workspace ?? checked.workspace ?? ''
