@@ -61350,13 +61350,11 @@ var CLUSTER_TYPES = [
   "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
   "CLUSTER_TYPE_SERVERLESS_V1"
 ];
-function parseMetadata(text, source) {
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new DeckhandError(`${source} is not JSON (${err.message})`);
-  }
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
+async function readMetadata(path) {
+  return parseMetadata(await readJsonFile(path, "deckhand Konnect record", MAX_METADATA_BYTES), path);
+}
+function parseMetadata(doc, source) {
   if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
     throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
   }
@@ -65215,7 +65213,7 @@ async function writePlan(path, plan3) {
 }
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 import { join as join31 } from "node:path";
 init_errors();
 init_http();
@@ -66154,7 +66152,7 @@ async function waitForTyk(options2) {
 
 // actions/engine/konnect/restore.ts
 init_errors();
-import { readFile as readFile10 } from "node:fs/promises";
+import { lstat as lstat6 } from "node:fs/promises";
 import { dirname as dirname12, join as join30 } from "node:path";
 async function restoreKonnect(options2) {
   const timeline = new Timeline();
@@ -66243,9 +66241,11 @@ async function readBackup(options2) {
   const records = /* @__PURE__ */ new Map();
   for (const dir of new Set(read2.files.map((f2) => dirname12(f2)))) {
     const path = join30(dir, KONNECT_METADATA);
-    const text = await readFile10(path, "utf8").catch(() => void 0);
-    if (text === void 0) continue;
-    for (const record of parseMetadata(text, path)) records.set(record.name, record);
+    const info = await lstat6(path).catch(() => void 0);
+    if (!info) continue;
+    if (!info.isFile())
+      throw new DeckhandError(`${path} is not a file: it cannot be the backup's Konnect record`);
+    for (const record of await readMetadata(path)) records.set(record.name, record);
   }
   return { targets: read2.targets, envNames: read2.envNames, records };
 }
@@ -66455,7 +66455,7 @@ function maskSmokeQueries(smoke, ctx) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile11(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -66523,14 +66523,14 @@ function describe2(outcome, reportFile) {
 }
 
 // actions/engine/jobs/upgrade.ts
-import { readFile as readFile14 } from "node:fs/promises";
+import { readFile as readFile13 } from "node:fs/promises";
 import { join as join37 } from "node:path";
 init_errors();
 init_http();
 
 // actions/engine/upgrade/convert.ts
 var import_semver3 = __toESM(require_semver2(), 1);
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 import { basename as basename12, extname as extname6, join as join32 } from "node:path";
 init_errors();
 function isLtsLine(value) {
@@ -66605,7 +66605,7 @@ async function convertState(options2) {
 }
 async function readText(path) {
   try {
-    return await readFile12(path, "utf8");
+    return await readFile11(path, "utf8");
   } catch (err) {
     throw fileSystemError(err, `reading ${path}`);
   }
@@ -69093,13 +69093,13 @@ init_errors();
 
 // actions/engine/upgrade/dumps.ts
 init_errors();
-import { readFile as readFile13 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { basename as basename13 } from "node:path";
 async function readStateFiles(files) {
   const texts = /* @__PURE__ */ new Map();
   for (const file of files) {
     try {
-      texts.set(basename13(file), await readFile13(file, "utf8"));
+      texts.set(basename13(file), await readFile12(file, "utf8"));
     } catch (err) {
       throw fileSystemError(err, `reading ${file}`);
     }
@@ -70063,7 +70063,7 @@ function checkModeInputs(inputs, mode) {
     );
 }
 async function readKongConf(file) {
-  const text = await readFile14(file, "utf8").catch((err) => {
+  const text = await readFile13(file, "utf8").catch((err) => {
     throw new InputError(`${inputName("kong-conf")}: cannot read ${file} (${err.code ?? err.message}).`);
   });
   return parseKongConf(text, file);
@@ -70549,7 +70549,7 @@ async function doctorCommand(argv, width) {
 }
 
 // actions/cli/secrets.ts
-import { readFile as readFile15 } from "node:fs/promises";
+import { readFile as readFile14 } from "node:fs/promises";
 import { basename as basename15, dirname as dirname13, join as join38 } from "node:path";
 import { parseArgs as parseArgs2 } from "node:util";
 init_errors();
@@ -70647,7 +70647,7 @@ async function rekey(argv) {
   const opened = await openBundle(await readBundleBytes(bundle), keys, bundle);
   const sealed = await sealBundle(opened.variables, recipients);
   const manifestPath = join38(dirname13(bundle), MANIFEST2);
-  const manifest = await readFile15(manifestPath, "utf8").catch(() => void 0);
+  const manifest = await readFile14(manifestPath, "utf8").catch(() => void 0);
   const name = basename15(bundle);
   let updated;
   if (manifest !== void 0) {

@@ -49407,6 +49407,7 @@ init_errors();
 
 // actions/engine/konnect/metadata.ts
 init_errors();
+init_json_file();
 var KONNECT_METADATA = ".konnect.json";
 var FORMAT = "deckhand-konnect/1";
 function metadataText(planes) {
@@ -49427,6 +49428,7 @@ function metadataText(planes) {
 function sortedLabels(labels) {
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
 
 // actions/engine/output-paths.ts
 init_errors();

@@ -60354,6 +60354,7 @@ init_errors();
 
 // actions/engine/konnect/metadata.ts
 init_errors();
+init_json_file();
 var KONNECT_METADATA = ".konnect.json";
 var FORMAT = "deckhand-konnect/1";
 function metadataText(planes) {
@@ -60382,13 +60383,11 @@ var CLUSTER_TYPES = [
   "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
   "CLUSTER_TYPE_SERVERLESS_V1"
 ];
-function parseMetadata(text, source) {
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new DeckhandError(`${source} is not JSON (${err.message})`);
-  }
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
+async function readMetadata(path5) {
+  return parseMetadata(await readJsonFile(path5, "deckhand Konnect record", MAX_METADATA_BYTES), path5);
+}
+function parseMetadata(doc, source) {
   if (!isObject2(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
     throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
   }
@@ -67255,7 +67254,7 @@ async function writePlan(path5, plan3) {
 }
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 import { join as join35 } from "node:path";
 init_errors();
 init_http();
@@ -68194,7 +68193,7 @@ async function waitForTyk(options) {
 
 // actions/engine/konnect/restore.ts
 init_errors();
-import { readFile as readFile10 } from "node:fs/promises";
+import { lstat as lstat7 } from "node:fs/promises";
 import { dirname as dirname15, join as join34 } from "node:path";
 async function restoreKonnect(options) {
   const timeline = new Timeline();
@@ -68283,9 +68282,11 @@ async function readBackup(options) {
   const records = /* @__PURE__ */ new Map();
   for (const dir of new Set(read2.files.map((f2) => dirname15(f2)))) {
     const path5 = join34(dir, KONNECT_METADATA);
-    const text = await readFile10(path5, "utf8").catch(() => void 0);
-    if (text === void 0) continue;
-    for (const record of parseMetadata(text, path5)) records.set(record.name, record);
+    const info2 = await lstat7(path5).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile())
+      throw new DeckhandError(`${path5} is not a file: it cannot be the backup's Konnect record`);
+    for (const record of await readMetadata(path5)) records.set(record.name, record);
   }
   return { targets: read2.targets, envNames: read2.envNames, records };
 }
@@ -68495,7 +68496,7 @@ function maskSmokeQueries(smoke, ctx) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile11(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -68563,14 +68564,14 @@ function describe2(outcome, reportFile) {
 }
 
 // actions/engine/jobs/upgrade.ts
-import { readFile as readFile14 } from "node:fs/promises";
+import { readFile as readFile13 } from "node:fs/promises";
 import { join as join41 } from "node:path";
 init_errors();
 init_http();
 
 // actions/engine/upgrade/convert.ts
 var import_semver3 = __toESM(require_semver2(), 1);
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 import { basename as basename14, extname as extname7, join as join36 } from "node:path";
 init_errors();
 function isLtsLine(value) {
@@ -68645,7 +68646,7 @@ async function convertState(options) {
 }
 async function readText(path5) {
   try {
-    return await readFile12(path5, "utf8");
+    return await readFile11(path5, "utf8");
   } catch (err) {
     throw fileSystemError(err, `reading ${path5}`);
   }
@@ -71133,13 +71134,13 @@ init_errors();
 
 // actions/engine/upgrade/dumps.ts
 init_errors();
-import { readFile as readFile13 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { basename as basename15 } from "node:path";
 async function readStateFiles(files) {
   const texts = /* @__PURE__ */ new Map();
   for (const file of files) {
     try {
-      texts.set(basename15(file), await readFile13(file, "utf8"));
+      texts.set(basename15(file), await readFile12(file, "utf8"));
     } catch (err) {
       throw fileSystemError(err, `reading ${file}`);
     }
@@ -72103,7 +72104,7 @@ function checkModeInputs(inputs, mode) {
     );
 }
 async function readKongConf(file) {
-  const text = await readFile14(file, "utf8").catch((err) => {
+  const text = await readFile13(file, "utf8").catch((err) => {
     throw new InputError(`${inputName("kong-conf")}: cannot read ${file} (${err.code ?? err.message}).`);
   });
   return parseKongConf(text, file);

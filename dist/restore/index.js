@@ -35122,7 +35122,7 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/restore.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 import { join as join18 } from "node:path";
 
 // actions/engine/arrays.ts
@@ -55204,11 +55204,12 @@ var KONNECT_PARALLELISM = 4;
 
 // actions/engine/konnect/restore.ts
 init_errors();
-import { readFile as readFile8 } from "node:fs/promises";
+import { lstat as lstat4 } from "node:fs/promises";
 import { dirname as dirname6, join as join17 } from "node:path";
 
 // actions/engine/konnect/metadata.ts
 init_errors();
+init_json_file();
 var KONNECT_METADATA = ".konnect.json";
 var FORMAT = "deckhand-konnect/1";
 var CLUSTER_TYPES = [
@@ -55219,13 +55220,11 @@ var CLUSTER_TYPES = [
   "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
   "CLUSTER_TYPE_SERVERLESS_V1"
 ];
-function parseMetadata(text, source) {
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new DeckhandError(`${source} is not JSON (${err.message})`);
-  }
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
+async function readMetadata(path5) {
+  return parseMetadata(await readJsonFile(path5, "deckhand Konnect record", MAX_METADATA_BYTES), path5);
+}
+function parseMetadata(doc, source) {
   if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
     throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
   }
@@ -55344,9 +55343,11 @@ async function readBackup(options) {
   const records = /* @__PURE__ */ new Map();
   for (const dir of new Set(read2.files.map((f) => dirname6(f)))) {
     const path5 = join17(dir, KONNECT_METADATA);
-    const text = await readFile8(path5, "utf8").catch(() => void 0);
-    if (text === void 0) continue;
-    for (const record of parseMetadata(text, path5)) records.set(record.name, record);
+    const info2 = await lstat4(path5).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile())
+      throw new DeckhandError(`${path5} is not a file: it cannot be the backup's Konnect record`);
+    for (const record of await readMetadata(path5)) records.set(record.name, record);
   }
   return { targets: read2.targets, envNames: read2.envNames, records };
 }
@@ -55556,7 +55557,7 @@ function maskSmokeQueries(smoke, ctx) {
 }
 async function readKeyring(value) {
   if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile9(value, "utf8").catch(() => void 0);
+  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
   if (text === void 0) {
     if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
     throw new DeckhandError(
@@ -56761,7 +56762,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod: chmod2, copyFile: copyFile2, lstat: lstat4, mkdir: mkdir4, open: open6, readdir: readdir7, rename: rename5, rm: rm7, rmdir: rmdir2, stat: stat12, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir4, open: open6, readdir: readdir7, rename: rename5, rm: rm7, rmdir: rmdir2, stat: stat12, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -57025,7 +57026,7 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat4(srcFile);
+      const srcFileStat = yield lstat5(srcFile);
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
@@ -57037,9 +57038,9 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
 }
 function copyFile3(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
-    if ((yield lstat4(srcFile)).isSymbolicLink()) {
+    if ((yield lstat5(srcFile)).isSymbolicLink()) {
       try {
-        yield lstat4(destFile);
+        yield lstat5(destFile);
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {

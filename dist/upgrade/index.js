@@ -16405,7 +16405,7 @@ var require_util2 = __commonJS({
       if (crypto4 === void 0) {
         return true;
       }
-      const parsedMetadata = parseMetadata2(metadataList);
+      const parsedMetadata = parseMetadata(metadataList);
       if (parsedMetadata === "no metadata") {
         return true;
       }
@@ -16432,7 +16432,7 @@ var require_util2 = __commonJS({
       return false;
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
-    function parseMetadata2(metadata) {
+    function parseMetadata(metadata) {
       const result = [];
       let empty2 = true;
       for (const token of metadata.split(" ")) {
@@ -16970,7 +16970,7 @@ var require_util2 = __commonJS({
       readAllBytes,
       simpleRangeHeaderValue,
       buildContentRange,
-      parseMetadata: parseMetadata2,
+      parseMetadata,
       createInflate,
       extractMimeType,
       getDecodeSplit,
@@ -63255,6 +63255,8 @@ init_errors();
 
 // actions/engine/konnect/metadata.ts
 init_errors();
+init_json_file();
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
 
 // actions/engine/jobs/restore.ts
 function maskSmokeQueries(smoke, ctx) {

@@ -1,4 +1,5 @@
 import { DeckhandError } from '../errors.js'
+import { readJsonFile } from '../json-file.js'
 import { isObject } from '../state/entities.js'
 import type { ClusterType, ControlPlane, NewControlPlane } from './api.js'
 
@@ -45,14 +46,18 @@ const CLUSTER_TYPES: readonly ClusterType[] = [
   'CLUSTER_TYPE_SERVERLESS_V1',
 ]
 
-/** Reads `.konnect.json`; anything but what deckhand writes is refused with where it went wrong. */
-export function parseMetadata(text: string, source: string): ControlPlaneRecord[] {
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (err) {
-    throw new DeckhandError(`${source} is not JSON (${(err as Error).message})`)
-  }
+/** The most `.konnect.json` holds: a record per control plane is a few hundred bytes. */
+const MAX_METADATA_BYTES = 4 * 2 ** 20
+
+/**
+ * Reads `.konnect.json` (bounded, its errors never quoting its text); anything but what deckhand writes is
+ * refused with where it went wrong, and only what CreateControlPlaneRequest takes is kept of each record.
+ */
+export async function readMetadata(path: string): Promise<ControlPlaneRecord[]> {
+  return parseMetadata(await readJsonFile(path, 'deckhand Konnect record', MAX_METADATA_BYTES), path)
+}
+
+export function parseMetadata(doc: unknown, source: string): ControlPlaneRecord[] {
   if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
     throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`)
   }

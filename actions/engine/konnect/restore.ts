@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 
 import { DeckhandError, errorMessage, isDeckhandError } from '../errors.js'
@@ -9,7 +9,7 @@ import { describeCounts, planTargets, type ReconcileOptions, syncTargets, totalC
 import { type RestoreOutcome, startOutcome } from '../restore/restore.js'
 import { Timeline } from '../restore/timeline.js'
 import type { ControlPlane, KonnectApi } from './api.js'
-import { type ControlPlaneRecord, createRequest, KONNECT_METADATA, parseMetadata } from './metadata.js'
+import { type ControlPlaneRecord, createRequest, KONNECT_METADATA, readMetadata } from './metadata.js'
 
 /**
  * Restores Konnect control planes from a dump: each control plane the files name is found in Konnect, or
@@ -126,9 +126,11 @@ async function readBackup(
   const records = new Map<string, ControlPlaneRecord>()
   for (const dir of new Set(read.files.map((f) => dirname(f)))) {
     const path = join(dir, KONNECT_METADATA)
-    const text = await readFile(path, 'utf8').catch(() => undefined)
-    if (text === undefined) continue
-    for (const record of parseMetadata(text, path)) records.set(record.name, record)
+    const info = await lstat(path).catch(() => undefined)
+    if (!info) continue
+    if (!info.isFile())
+      throw new DeckhandError(`${path} is not a file: it cannot be the backup's Konnect record`)
+    for (const record of await readMetadata(path)) records.set(record.name, record)
   }
   return { targets: read.targets, envNames: read.envNames, records }
 }
