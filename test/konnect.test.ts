@@ -368,6 +368,20 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     expect(konnect!.requests.filter((r) => r.status === 429)).toHaveLength(2)
   })
 
+  test("a rate limit that outlasts deck's retries fails the sync, saying what happened and what to do", async () => {
+    // Every write answered 429 with Retry-After: 0: deck's client tries each change 11 times, then gives up.
+    await start({
+      rateLimit: { after: 0, times: 1_000, retryAfterSeconds: 0, match: (r) => r.method !== 'GET' },
+    })
+    const out = await dumpAndEdit()
+    const sync = await konnectCli('sync', out, await variablesFrom(out))
+    expect(sync.code).not.toBe(0)
+    expect(sync.stdout.replace(/\s+/g, ' ')).toContain(
+      "Control plane dev: Konnect's rate limit outlasted deck's retries (each change is tried 11 times, waiting as Konnect asks).",
+    )
+    expect(konnect!.requests.filter((r) => r.status === 429)).toHaveLength(11)
+  })
+
   test('the delete guard holds for Konnect, naming the control plane', async () => {
     await start()
     expect((await dumpAction()).exitCode).toBe(0)

@@ -65119,6 +65119,10 @@ function describeSync(report2, plans, results, gateway) {
         lines.push(
           `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.notAttempted.length} not attempted, ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
+        if (plan3.controlPlane && o.failed.some((f2) => /giving up after \d+ attempt|\b429\b/.test(f2.error)))
+          lines.push(
+            `${title}: Konnect's rate limit outlasted deck's retries (each change is tried 11 times, waiting as Konnect asks). Sync again later, when the rest is applied; a lower parallelism sends fewer requests at once.`
+          );
         for (const f2 of o.failed) {
           report2.annotations.push({
             level: "error",

@@ -50892,6 +50892,10 @@ function describeSync(report, plans, results, gateway) {
         lines.push(
           `${title}: ${o.failed.length + o.otherErrors.length} failed, ${o.dropped.length} dropped (never sent), ${o.notAttempted.length} not attempted, ${o.applied.length} applied. The gateway is partly synced: fix the cause and sync again.`
         );
+        if (plan2.controlPlane && o.failed.some((f) => /giving up after \d+ attempt|\b429\b/.test(f.error)))
+          lines.push(
+            `${title}: Konnect's rate limit outlasted deck's retries (each change is tried 11 times, waiting as Konnect asks). Sync again later, when the rest is applied; a lower parallelism sends fewer requests at once.`
+          );
         for (const f of o.failed) {
           report.annotations.push({
             level: "error",

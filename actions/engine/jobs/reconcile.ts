@@ -265,6 +265,12 @@ function describeSync(
             `(never sent), ${o.notAttempted.length} not attempted, ${o.applied.length} applied. ` +
             'The gateway is partly synced: fix the cause and sync again.',
         )
+        // go-kong's retrying client waits out each 429 as Retry-After asks, 10 times; then the change fails.
+        if (plan.controlPlane && o.failed.some((f) => /giving up after \d+ attempt|\b429\b/.test(f.error)))
+          lines.push(
+            `${title}: Konnect's rate limit outlasted deck's retries (each change is tried 11 times, waiting as Konnect asks). ` +
+              'Sync again later, when the rest is applied; a lower parallelism sends fewer requests at once.',
+          )
         for (const f of o.failed) {
           report.annotations.push({
             level: 'error',
