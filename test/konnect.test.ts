@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 
+import { checkDeckArgv } from './deck-double/flags.mjs'
 import { runBundledAction, runCli, visibleLog } from './support/action.js'
 import { doubleEnv, readCalls, workdir } from './support/deck-double.js'
 import { startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
@@ -353,6 +354,10 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     const again = await konnectCli('diff', out, variables)
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('No changes')
+    // Every command line deckhand gave deck is one deck 1.65.1 accepts, Konnect flags included.
+    const calls = await readCalls(w.log)
+    expect(calls.length).toBeGreaterThanOrEqual(8)
+    for (const call of calls) expect(checkDeckArgv(call.argv, '1.65.1')).toBeNull()
     expect(await everythingWritten(w.dir)).not.toContain(TOKEN)
   })
 
