@@ -232,6 +232,49 @@ describe('dump, gateway: konnect (bundled action)', () => {
     expect(konnect!.requests.every((r) => r.authorized)).toBe(true)
   })
 
+  test("a custom plugin's secret is found in the control plane's own plugin schema", async () => {
+    const TOKEN_MATERIAL = 'custom-pl8gin-material-s3cret'
+    const dev = structuredClone(DEV) as { services: Record<string, unknown>[] }
+    dev.services[0]!.plugins = [
+      {
+        id: '6b2d4d1f-5555-4e4b-8b68-000000000009',
+        name: 'acme-billing',
+        enabled: true,
+        protocols: ['http', 'https'],
+        config: { upstream: 'billing', material: TOKEN_MATERIAL },
+      },
+    ]
+    await start({
+      controlPlanes: [{ name: 'dev', entities: dev }],
+      // As Kong serves a schema: `material` is referenceable and encrypted, nothing in its name says secret.
+      pluginSchemas: {
+        'acme-billing': {
+          fields: [
+            {
+              config: {
+                type: 'record',
+                fields: [
+                  { upstream: { type: 'string' } },
+                  { material: { type: 'string', encrypted: true, referenceable: true } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    })
+    const run = await dumpAction({ 'konnect-control-plane': 'dev' })
+    expect(run.exitCode).toBe(0)
+    const text = await readFile(join(w.dir, 'konnect', 'dev.yaml'), 'utf8')
+    expect(text).not.toContain(TOKEN_MATERIAL)
+    expect(text).toContain('${{ env "DECK_DEV_SERVICE_BILLING_PLUGIN_ACME_BILLING_CONFIG_MATERIAL" }}')
+    expect(text).toContain('upstream: billing')
+    const id = konnect!.controlPlanes()[0]!.id
+    expect(konnect!.requests.map((r) => `${r.method} ${r.path}`)).toContain(
+      `GET /v2/control-planes/${id}/core-entities/schemas/plugins/acme-billing`,
+    )
+  })
+
   test("Konnect's rate limit on its control-plane API is waited out as Retry-After asks, and reported", async () => {
     await start({
       rateLimit: {

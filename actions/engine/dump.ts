@@ -43,6 +43,8 @@ export interface DumpOptions {
   redactSecrets: boolean
   /** Reads the gateway's schemas for redaction; without it, the bundled catalogue decides alone. */
   liveRules?: LiveRules
+  /** Konnect: each control plane's own schemas (it may run custom plugins), instead of `liveRules`. */
+  liveRulesFor?: (controlPlane: string) => Promise<LiveRules | undefined>
   allowEmpty?: boolean
   /** Per-invocation limit for deck, in milliseconds. */
   timeoutMs?: number
@@ -308,11 +310,9 @@ async function dumpControlPlanes(options: DumpOptions, names: readonly string[])
   const results: ProcessedFile[] = []
   for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
     const deck = options.deck.forControlPlane(name)
-    for (const file of await runDeckDump(
-      { ...options, deck, workspace: undefined, allWorkspaces: false },
-      stem,
-    ))
-      results.push(file)
+    const liveRules = (await options.liveRulesFor?.(name)) ?? options.liveRules
+    const single = { ...options, deck, liveRules, workspace: undefined, allWorkspaces: false }
+    for (const file of await runDeckDump(single, stem)) results.push(file)
   }
   return results
 }

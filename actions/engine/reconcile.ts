@@ -29,11 +29,21 @@ export interface ReconcileOptions {
   timeoutMs?: number
   /** Reads the gateway's schemas for masking; without it, the bundled catalogue decides alone. */
   liveRules?: LiveRules
+  /** Konnect: each control plane's own schemas, instead of `liveRules`. */
+  liveRulesFor?: (controlPlane: string) => Promise<LiveRules | undefined>
 }
 
 /** A masker for one deck output, with the gateway's schemas for the entities it holds where they can be read. */
-async function maskerFor(output: DeckJsonOutput, options: ReconcileOptions): Promise<PlanMasker> {
-  const rules = options.liveRules ? await options.liveRules.forEntities(changeBodies(output)) : undefined
+async function maskerFor(
+  output: DeckJsonOutput,
+  options: ReconcileOptions,
+  target: { controlPlane?: string },
+): Promise<PlanMasker> {
+  const live =
+    target.controlPlane && options.liveRulesFor
+      ? await options.liveRulesFor(target.controlPlane)
+      : options.liveRules
+  const rules = live ? await live.forEntities(changeBodies(output)) : undefined
   return new PlanMasker(options.secrets, rules)
 }
 
@@ -48,7 +58,7 @@ export async function planTargets(
   const plans: TargetPlan[] = []
   for (const target of targets) {
     const output = await runDeck('diff', target, options)
-    const plan = targetPlan(output, target, await maskerFor(output, options))
+    const plan = targetPlan(output, target, await maskerFor(output, options, target))
     options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`)
     plans.push(plan)
   }
@@ -120,7 +130,7 @@ export async function syncTargets(
     let result: SyncResult
     try {
       const output = await runDeck('sync', plan, options)
-      const masker = await maskerFor(output, options)
+      const masker = await maskerFor(output, options, plan)
       const outcome = syncOutcome(output, masker, plan.changes)
       result = { status: 'synced', outcome, unplanned: unplannedChanges(plan, outcome) }
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true

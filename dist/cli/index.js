@@ -56257,11 +56257,9 @@ async function dumpControlPlanes(options2, names) {
   const results = [];
   for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
     const deck = options2.deck.forControlPlane(name);
-    for (const file of await runDeckDump(
-      { ...options2, deck, workspace: void 0, allWorkspaces: false },
-      stem
-    ))
-      results.push(file);
+    const liveRules = await options2.liveRulesFor?.(name) ?? options2.liveRules;
+    const single = { ...options2, deck, liveRules, workspace: void 0, allWorkspaces: false };
+    for (const file of await runDeckDump(single, stem)) results.push(file);
   }
   return results;
 }
@@ -57517,15 +57515,16 @@ function targetTitle(target) {
 }
 
 // actions/engine/reconcile.ts
-async function maskerFor(output, options2) {
-  const rules = options2.liveRules ? await options2.liveRules.forEntities(changeBodies(output)) : void 0;
+async function maskerFor(output, options2, target) {
+  const live = target.controlPlane && options2.liveRulesFor ? await options2.liveRulesFor(target.controlPlane) : options2.liveRules;
+  const rules = live ? await live.forEntities(changeBodies(output)) : void 0;
   return new PlanMasker(options2.secrets, rules);
 }
 async function planTargets(targets, options2) {
   const plans = [];
   for (const target of targets) {
     const output = await runDeck("diff", target, options2);
-    const plan3 = targetPlan(output, target, await maskerFor(output, options2));
+    const plan3 = targetPlan(output, target, await maskerFor(output, options2, target));
     options2.logger.info(`${targetLabel(target)}: ${describeCounts(plan3.counts)}`);
     plans.push(plan3);
   }
@@ -57567,7 +57566,7 @@ async function syncTargets(plans, options2) {
     let result;
     try {
       const output = await runDeck("sync", plan3, options2);
-      const masker = await maskerFor(output, options2);
+      const masker = await maskerFor(output, options2, plan3);
       const outcome = syncOutcome(output, masker, plan3.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan3, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
@@ -61385,6 +61384,221 @@ function createRequest(record) {
   return request2;
 }
 
+// actions/engine/jobs/context.ts
+function readConnection(inputs, ctx) {
+  const connection = connectionFromInputs(inputs);
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  return connection;
+}
+function connectionFromInputs(inputs) {
+  return {
+    kongAddr: parseKongAddr(inputs.string("kong-addr")),
+    adminToken: inputs.string("kong-admin-token"),
+    headers: parseHeaders(inputs.list("headers")),
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+}
+async function openDeck(inputs, ctx, connection) {
+  const located = await locateDeck({
+    deckPath: inputs.string("deck-path"),
+    version: inputs.string("deck-version"),
+    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || void 0,
+    store: ctx.store,
+    logger: ctx.logger,
+    pathEnv: ctx.env.PATH
+  });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+    }
+  );
+}
+
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
+var DEFAULT_KONNECT_REGION = "us";
+function konnectAddress(region, addr) {
+  if (region !== void 0 && addr !== void 0) {
+    throw new InputError(
+      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
+    );
+  }
+  if (addr !== void 0) {
+    return parseAddress(
+      addr,
+      "konnect-addr",
+      "the Konnect API",
+      "https://eu.api.konghq.com",
+      inputName("konnect-token")
+    );
+  }
+  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
+  if (!KONNECT_REGIONS.includes(geo)) {
+    throw new InputError(
+      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
+    );
+  }
+  return `https://${geo}.api.konghq.com`;
+}
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options2) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms2 = options2.fallbackMs;
+  if (/^\d+$/.test(text)) ms2 = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms2 = Math.max(0, date - (options2.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms2, options2.minMs), options2.maxMs);
+}
+
+// actions/engine/konnect/api.ts
+var PAGE_SIZE = 100;
+var MAX_PAGES = 1e3;
+var KonnectApi = class {
+  constructor(options2) {
+    this.options = options2;
+    this.maxWaitMs = options2.maxRateLimitWaitMs ?? 5 * 6e4;
+  }
+  options;
+  /** Every wait a 429 imposed, in order. */
+  waits = [];
+  maxWaitMs;
+  /** The control plane of this name, or undefined: names are unique in an organization. */
+  async findControlPlane(name) {
+    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
+    const page = await this.json("GET", `/v2/control-planes?${query}`);
+    return (page.data ?? []).find((cp2) => cp2.name === name);
+  }
+  /** Every control plane of the organization the token may see, page by page. */
+  async listControlPlanes() {
+    const all = [];
+    for (let number3 = 1; number3 <= MAX_PAGES; number3++) {
+      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number3) });
+      const page = await this.json(
+        "GET",
+        `/v2/control-planes?${query}`
+      );
+      const data = page.data ?? [];
+      for (const cp2 of data) all.push(cp2);
+      const total = page.meta?.page?.total ?? 0;
+      if (data.length === 0 || all.length >= total) return all;
+    }
+    throw new DeckhandError(
+      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
+    );
+  }
+  async createControlPlane(cp2) {
+    return this.json("POST", "/v2/control-planes", cp2, 201);
+  }
+  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
+  async pluginSchema(controlPlaneId, plugin2) {
+    const path = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
+    const res = await this.send("GET", path);
+    if (res.status === 404) return void 0;
+    if (res.status !== 200) throw this.failure("GET", path, res);
+    return parse2(res, "GET", path);
+  }
+  async json(method, path, body, expected = 200) {
+    const res = await this.send(method, path, body);
+    if (res.status !== expected) throw this.failure(method, path, res);
+    return parse2(res, method, path);
+  }
+  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
+  async send(method, path, body) {
+    const url = new URL(path, this.options.address);
+    const where3 = `${method} ${url.pathname}`;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await sendRequest(url, {
+          method,
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          body: body === void 0 ? void 0 : jsonBody(body),
+          timeoutMs: this.options.timeoutMs ?? 3e4,
+          tls: this.options.tls
+        });
+      } catch (err) {
+        if (err instanceof TransportError)
+          throw new DeckhandError(
+            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
+          );
+        throw err;
+      }
+      if (res.status !== 429) return res;
+      const ms2 = retryAfterMs(res.headers["retry-after"], {
+        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
+        minMs: 100,
+        maxMs: 6e4
+      });
+      if (waited + ms2 > this.maxWaitMs) {
+        throw new DeckhandError(
+          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
+        );
+      }
+      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms2 / 1e3} s as it asks.`);
+      this.waits.push({ request: where3, ms: ms2 });
+      waited += ms2;
+      await sleep2(ms2);
+    }
+  }
+  failure(method, path, res) {
+    const where3 = `${method} ${path.split("?")[0]}`;
+    switch (res.status) {
+      case 401:
+        return new DeckhandError(
+          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
+        );
+      case 403:
+        return new DeckhandError(
+          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
+        );
+      case 409:
+        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
+      default:
+        return new DeckhandError(`${where3}: ${describe(res)}`);
+    }
+  }
+};
+function describe(res) {
+  let text;
+  try {
+    const body = JSON.parse(res.body);
+    text = [body.title, body.detail ?? body.message].filter((v2) => typeof v2 === "string" && v2 !== "").join(": ");
+  } catch {
+    text = res.body.trim();
+  }
+  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
+  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
+}
+function parse2(res, method, path) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `${method} ${path.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
+    );
+  }
+}
+
 // actions/engine/kong/admin.ts
 init_errors();
 init_http();
@@ -61612,6 +61826,7 @@ var LiveSchemas = class {
   constructor(admin, options2 = {}) {
     this.admin = admin;
     this.limits = options2.limits ?? {};
+    if (options2.version !== void 0) this.versionRead = Promise.resolve(options2.version);
     this.sharing = options2.limits === void 0;
     const size = Math.floor(options2.concurrency ?? 8);
     this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
@@ -61771,10 +61986,12 @@ function collectNeeds(content, needs) {
   return needs;
 }
 var LiveRules = class {
-  constructor(connection) {
+  constructor(connection, options2 = {}) {
     this.connection = connection;
+    this.options = options2;
   }
   connection;
+  options;
   rules = new SecretRules();
   live;
   added = /* @__PURE__ */ new Set();
@@ -61793,7 +62010,7 @@ var LiveRules = class {
     return this.forNeeds(needs);
   }
   async forNeeds(needs) {
-    const fresh = (kind, names) => [...names].filter((n) => !this.added.has(`${kind}/${n}`));
+    const fresh = (kind, names) => this.options.kinds && !this.options.kinds.includes(kind) ? [] : [...names].filter((n) => !this.added.has(`${kind}/${n}`));
     const wanted = {
       plugins: fresh("plugins", needs.plugins),
       vaults: fresh("vaults", needs.vaults),
@@ -61802,10 +62019,13 @@ var LiveRules = class {
     if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
     if (!this.live) {
       const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
-      this.live = new LiveSchemas({
-        address: admin.address,
-        request: (method, path) => admin.request(method, path, void 0, void 0, MAX_SCHEMA_BYTES)
-      });
+      this.live = new LiveSchemas(
+        {
+          address: admin.address,
+          request: (method, path) => admin.request(method, path, void 0, void 0, MAX_SCHEMA_BYTES)
+        },
+        { version: this.options.version }
+      );
     }
     await this.live.prefetch(wanted);
     for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
@@ -61820,220 +62040,51 @@ var LiveRules = class {
   }
 };
 
-// actions/engine/jobs/context.ts
-function readConnection(inputs, ctx) {
-  const connection = connectionFromInputs(inputs);
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  return connection;
-}
-function connectionFromInputs(inputs) {
-  return {
-    kongAddr: parseKongAddr(inputs.string("kong-addr")),
-    adminToken: inputs.string("kong-admin-token"),
-    headers: parseHeaders(inputs.list("headers")),
-    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
-    caCert: inputs.string("ca-cert"),
-    tlsServerName: inputs.string("tls-server-name"),
-    timeoutSeconds: inputs.integer("timeout")
-  };
-}
-async function openDeck(inputs, ctx, connection) {
-  const located = await locateDeck({
-    deckPath: inputs.string("deck-path"),
-    version: inputs.string("deck-version"),
-    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || void 0,
-    store: ctx.store,
-    logger: ctx.logger,
-    pathEnv: ctx.env.PATH
-  });
-  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+// actions/engine/konnect/schemas.ts
+var KonnectSchemas = class {
+  constructor(connection, api) {
+    this.connection = connection;
+    this.api = api;
+  }
+  connection;
+  api;
+  byName = /* @__PURE__ */ new Map();
+  made = [];
+  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
+  for(controlPlane) {
+    let rules = this.byName.get(controlPlane);
+    if (!rules) {
+      rules = this.open(controlPlane);
+      this.byName.set(controlPlane, rules);
     }
-  );
-}
-
-// actions/engine/jobs/gateway.ts
-init_errors();
-
-// actions/engine/konnect/address.ts
-init_errors();
-var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
-var DEFAULT_KONNECT_REGION = "us";
-function konnectAddress(region, addr) {
-  if (region !== void 0 && addr !== void 0) {
-    throw new InputError(
-      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
-    );
+    return rules;
   }
-  if (addr !== void 0) {
-    return parseAddress(
-      addr,
-      "konnect-addr",
-      "the Konnect API",
-      "https://eu.api.konghq.com",
-      inputName("konnect-token")
-    );
+  /** Why schemas were not read, over every control plane; never a value. */
+  get problems() {
+    return this.made.flatMap((rules) => rules.problems);
   }
-  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
-  if (!KONNECT_REGIONS.includes(geo)) {
-    throw new InputError(
-      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
-    );
-  }
-  return `https://${geo}.api.konghq.com`;
-}
-
-// actions/engine/konnect/api.ts
-init_errors();
-init_http();
-import { setTimeout as sleep2 } from "node:timers/promises";
-
-// actions/engine/retry-after.ts
-function retryAfterMs(value, options2) {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
-  let ms2 = options2.fallbackMs;
-  if (/^\d+$/.test(text)) ms2 = Number(text) * 1e3;
-  else if (/^[A-Za-z]{3}/.test(text)) {
-    const date = Date.parse(text);
-    if (Number.isFinite(date)) ms2 = Math.max(0, date - (options2.now ?? Date.now()));
-  }
-  return Math.min(Math.max(ms2, options2.minMs), options2.maxMs);
-}
-
-// actions/engine/konnect/api.ts
-var PAGE_SIZE = 100;
-var MAX_PAGES = 1e3;
-var KonnectApi = class {
-  constructor(options2) {
-    this.options = options2;
-    this.maxWaitMs = options2.maxRateLimitWaitMs ?? 5 * 6e4;
-  }
-  options;
-  /** Every wait a 429 imposed, in order. */
-  waits = [];
-  maxWaitMs;
-  /** The control plane of this name, or undefined: names are unique in an organization. */
-  async findControlPlane(name) {
-    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
-    const page = await this.json("GET", `/v2/control-planes?${query}`);
-    return (page.data ?? []).find((cp2) => cp2.name === name);
-  }
-  /** Every control plane of the organization the token may see, page by page. */
-  async listControlPlanes() {
-    const all = [];
-    for (let number3 = 1; number3 <= MAX_PAGES; number3++) {
-      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number3) });
-      const page = await this.json(
-        "GET",
-        `/v2/control-planes?${query}`
-      );
-      const data = page.data ?? [];
-      for (const cp2 of data) all.push(cp2);
-      const total = page.meta?.page?.total ?? 0;
-      if (data.length === 0 || all.length >= total) return all;
+  async open(controlPlane) {
+    const plane = await this.api.findControlPlane(controlPlane);
+    if (!plane) {
+      this.byName.delete(controlPlane);
+      return void 0;
     }
-    throw new DeckhandError(
-      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
+    const c = this.connection;
+    const rules = new LiveRules(
+      {
+        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
+        headers: [`Authorization:Bearer ${c.token}`],
+        caCert: c.caCert,
+        tlsSkipVerify: c.tlsSkipVerify,
+        tlsServerName: c.tlsServerName,
+        timeoutSeconds: c.timeoutSeconds
+      },
+      { version: "konnect", kinds: ["plugins"] }
     );
-  }
-  async createControlPlane(cp2) {
-    return this.json("POST", "/v2/control-planes", cp2, 201);
-  }
-  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
-  async pluginSchema(controlPlaneId, plugin2) {
-    const path = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
-    const res = await this.send("GET", path);
-    if (res.status === 404) return void 0;
-    if (res.status !== 200) throw this.failure("GET", path, res);
-    return parse2(res, "GET", path);
-  }
-  async json(method, path, body, expected = 200) {
-    const res = await this.send(method, path, body);
-    if (res.status !== expected) throw this.failure(method, path, res);
-    return parse2(res, method, path);
-  }
-  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
-  async send(method, path, body) {
-    const url = new URL(path, this.options.address);
-    const where3 = `${method} ${url.pathname}`;
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
-      let res;
-      try {
-        res = await sendRequest(url, {
-          method,
-          headers: { Authorization: `Bearer ${this.options.token}` },
-          body: body === void 0 ? void 0 : jsonBody(body),
-          timeoutMs: this.options.timeoutMs ?? 3e4,
-          tls: this.options.tls
-        });
-      } catch (err) {
-        if (err instanceof TransportError)
-          throw new DeckhandError(
-            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
-          );
-        throw err;
-      }
-      if (res.status !== 429) return res;
-      const ms2 = retryAfterMs(res.headers["retry-after"], {
-        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
-        minMs: 100,
-        maxMs: 6e4
-      });
-      if (waited + ms2 > this.maxWaitMs) {
-        throw new DeckhandError(
-          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
-        );
-      }
-      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms2 / 1e3} s as it asks.`);
-      this.waits.push({ request: where3, ms: ms2 });
-      waited += ms2;
-      await sleep2(ms2);
-    }
-  }
-  failure(method, path, res) {
-    const where3 = `${method} ${path.split("?")[0]}`;
-    switch (res.status) {
-      case 401:
-        return new DeckhandError(
-          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
-        );
-      case 403:
-        return new DeckhandError(
-          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
-        );
-      case 409:
-        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
-      default:
-        return new DeckhandError(`${where3}: ${describe(res)}`);
-    }
+    this.made.push(rules);
+    return rules;
   }
 };
-function describe(res) {
-  let text;
-  try {
-    const body = JSON.parse(res.body);
-    text = [body.title, body.detail ?? body.message].filter((v2) => typeof v2 === "string" && v2 !== "").join(": ");
-  } catch {
-    text = res.body.trim();
-  }
-  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
-  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
-}
-function parse2(res, method, path) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(
-      `${method} ${path.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
-    );
-  }
-}
 
 // actions/engine/jobs/gateway.ts
 init_http();
@@ -62094,6 +62145,14 @@ function checkKonnectDeck(features) {
       `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
     );
   }
+}
+function gatewaySchemas(gateway) {
+  if (gateway.kind === "kong") {
+    const liveRules = new LiveRules(gateway.connection);
+    return { liveRules, problems: () => liveRules.problems };
+  }
+  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
+  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
 }
 
 // actions/engine/jobs/tyk.ts
@@ -63006,9 +63065,15 @@ async function dumpJob(source, ctx) {
       `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
     );
   }
-  const liveRules = gateway.kind === "kong" ? new LiveRules(gateway.connection) : void 0;
+  const schemas = gatewaySchemas(gateway);
   const started = /* @__PURE__ */ new Date();
-  const result = await dump({ ...options2, deck, logger: ctx.logger, liveRules });
+  const result = await dump({
+    ...options2,
+    deck,
+    logger: ctx.logger,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
+  });
   const report2 = emptyReport("deckhand dump");
   const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
   const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
@@ -63042,7 +63107,7 @@ async function dumpJob(source, ctx) {
       basename7(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
     );
   const redactions = result.workspaces.flatMap((w2) => w2.redactions);
-  addRedactionReport(report2, redactions, liveRules?.problems ?? []);
+  addRedactionReport(report2, redactions, schemas.problems());
   if (gateway.kind === "konnect") {
     const waits = gateway.api.waits;
     if (waits.length > 0) {
@@ -64968,17 +65033,18 @@ async function plan2(mode, source, ctx) {
   deck.useVariables(variables.forDeck(read2.envNames));
   const envValues = variables.values(read2.envNames);
   for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+  const schemas = gatewaySchemas(gateway);
   const options2 = {
     deck,
     logger: ctx.logger,
     secrets: [...connectionSecrets(gateway.connection), ...envValues],
     skipConsumers: inputs.boolean("skip-consumers"),
     parallelism,
-    // Konnect's plugin schemas are not read yet: the bundled catalogue decides alone there.
-    liveRules: gateway.kind === "kong" ? new LiveRules(gateway.connection) : void 0
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
   };
   const plans = await planTargets(read2.targets, options2);
-  addSchemaProblems(report2, options2.liveRules?.problems ?? []);
+  addSchemaProblems(report2, schemas.problems());
   return {
     inputs,
     report: report2,
@@ -66380,6 +66446,7 @@ async function konnectRestoreJob(inputs, ctx) {
     const variables = await deckVariables(inputs, ctx, files);
     const deck = await openDeck(inputs, ctx, gateway.connection);
     checkKonnectDeck(deck.deck.features);
+    const schemas = gatewaySchemas(gateway);
     const outcome = await restoreKonnect({
       api: gateway.api,
       address: gateway.address,
@@ -66395,13 +66462,16 @@ async function konnectRestoreJob(inputs, ctx) {
           deck,
           logger: ctx.logger,
           secrets: [...connectionSecrets(gateway.connection), ...envValues],
-          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
+          liveRulesFor: schemas.liveRulesFor
         };
       },
       logger: ctx.logger
     });
     outcome.secretBundle = variables.describe();
-    return await restoreResult(inputs, outcome);
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, schemas.problems());
+    return result;
   } finally {
     await storedState?.cleanup();
   }

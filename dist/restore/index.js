@@ -35927,6 +35927,7 @@ var LiveSchemas = class {
   constructor(admin, options = {}) {
     this.admin = admin;
     this.limits = options.limits ?? {};
+    if (options.version !== void 0) this.versionRead = Promise.resolve(options.version);
     this.sharing = options.limits === void 0;
     const size = Math.floor(options.concurrency ?? 8);
     this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
@@ -37438,10 +37439,12 @@ function collectNeeds(content, needs) {
   return needs;
 }
 var LiveRules = class {
-  constructor(connection) {
+  constructor(connection, options = {}) {
     this.connection = connection;
+    this.options = options;
   }
   connection;
+  options;
   rules = new SecretRules();
   live;
   added = /* @__PURE__ */ new Set();
@@ -37460,7 +37463,7 @@ var LiveRules = class {
     return this.forNeeds(needs);
   }
   async forNeeds(needs) {
-    const fresh = (kind, names) => [...names].filter((n) => !this.added.has(`${kind}/${n}`));
+    const fresh = (kind, names) => this.options.kinds && !this.options.kinds.includes(kind) ? [] : [...names].filter((n) => !this.added.has(`${kind}/${n}`));
     const wanted = {
       plugins: fresh("plugins", needs.plugins),
       vaults: fresh("vaults", needs.vaults),
@@ -37469,10 +37472,13 @@ var LiveRules = class {
     if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
     if (!this.live) {
       const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
-      this.live = new LiveSchemas({
-        address: admin.address,
-        request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
-      });
+      this.live = new LiveSchemas(
+        {
+          address: admin.address,
+          request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
+        },
+        { version: this.options.version }
+      );
     }
     await this.live.prefetch(wanted);
     for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
@@ -40954,15 +40960,16 @@ function* changeBodies(output) {
 }
 
 // actions/engine/reconcile.ts
-async function maskerFor(output, options) {
-  const rules = options.liveRules ? await options.liveRules.forEntities(changeBodies(output)) : void 0;
+async function maskerFor(output, options, target) {
+  const live = target.controlPlane && options.liveRulesFor ? await options.liveRulesFor(target.controlPlane) : options.liveRules;
+  const rules = live ? await live.forEntities(changeBodies(output)) : void 0;
   return new PlanMasker(options.secrets, rules);
 }
 async function planTargets(targets, options) {
   const plans = [];
   for (const target of targets) {
     const output = await runDeck("diff", target, options);
-    const plan = targetPlan(output, target, await maskerFor(output, options));
+    const plan = targetPlan(output, target, await maskerFor(output, options, target));
     options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`);
     plans.push(plan);
   }
@@ -40998,7 +41005,7 @@ async function syncTargets(plans, options) {
     let result;
     try {
       const output = await runDeck("sync", plan, options);
-      const masker = await maskerFor(output, options);
+      const masker = await maskerFor(output, options, plan);
       const outcome = syncOutcome(output, masker, plan.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
@@ -54959,6 +54966,52 @@ function parse2(res, method, path5) {
   }
 }
 
+// actions/engine/konnect/schemas.ts
+var KonnectSchemas = class {
+  constructor(connection, api) {
+    this.connection = connection;
+    this.api = api;
+  }
+  connection;
+  api;
+  byName = /* @__PURE__ */ new Map();
+  made = [];
+  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
+  for(controlPlane) {
+    let rules = this.byName.get(controlPlane);
+    if (!rules) {
+      rules = this.open(controlPlane);
+      this.byName.set(controlPlane, rules);
+    }
+    return rules;
+  }
+  /** Why schemas were not read, over every control plane; never a value. */
+  get problems() {
+    return this.made.flatMap((rules) => rules.problems);
+  }
+  async open(controlPlane) {
+    const plane = await this.api.findControlPlane(controlPlane);
+    if (!plane) {
+      this.byName.delete(controlPlane);
+      return void 0;
+    }
+    const c = this.connection;
+    const rules = new LiveRules(
+      {
+        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
+        headers: [`Authorization:Bearer ${c.token}`],
+        caCert: c.caCert,
+        tlsSkipVerify: c.tlsSkipVerify,
+        tlsServerName: c.tlsServerName,
+        timeoutSeconds: c.timeoutSeconds
+      },
+      { version: "konnect", kinds: ["plugins"] }
+    );
+    this.made.push(rules);
+    return rules;
+  }
+};
+
 // actions/engine/jobs/gateway.ts
 init_http();
 var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
@@ -55018,6 +55071,14 @@ function checkKonnectDeck(features) {
       `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
     );
   }
+}
+function gatewaySchemas(gateway) {
+  if (gateway.kind === "kong") {
+    const liveRules = new LiveRules(gateway.connection);
+    return { liveRules, problems: () => liveRules.problems };
+  }
+  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
+  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
 }
 
 // actions/engine/jobs/tyk.ts
@@ -55478,6 +55539,7 @@ async function konnectRestoreJob(inputs, ctx) {
     const variables = await deckVariables(inputs, ctx, files);
     const deck = await openDeck(inputs, ctx, gateway.connection);
     checkKonnectDeck(deck.deck.features);
+    const schemas = gatewaySchemas(gateway);
     const outcome = await restoreKonnect({
       api: gateway.api,
       address: gateway.address,
@@ -55493,13 +55555,16 @@ async function konnectRestoreJob(inputs, ctx) {
           deck,
           logger: ctx.logger,
           secrets: [...connectionSecrets(gateway.connection), ...envValues],
-          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
+          liveRulesFor: schemas.liveRulesFor
         };
       },
       logger: ctx.logger
     });
     outcome.secretBundle = variables.describe();
-    return await restoreResult(inputs, outcome);
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, schemas.problems());
+    return result;
   } finally {
     await storedState?.cleanup();
   }

@@ -10254,11 +10254,11 @@ import { readFileSync, statSync } from "node:fs";
 import { readFile as readFile4, stat as stat6 } from "node:fs/promises";
 async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
   checkSize((await stat6(path5)).size, path5, what, maxBytes);
-  return parseJson2(await readFile4(path5, "utf8"), path5, what);
+  return parseJson(await readFile4(path5, "utf8"), path5, what);
 }
 function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
   checkSize(statSync(path5).size, path5, what, maxBytes);
-  return parseJson2(readFileSync(path5, "utf8"), path5, what);
+  return parseJson(readFileSync(path5, "utf8"), path5, what);
 }
 function checkSize(size, path5, what, maxBytes) {
   if (size > maxBytes)
@@ -10266,14 +10266,14 @@ function checkSize(size, path5, what, maxBytes) {
       `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
     );
 }
-function parseJson2(text, path5, what) {
+function parseJson(text, path5, what) {
   try {
     return JSON.parse(text);
   } catch {
-    throw new DeckhandError(`${path5} is not a valid ${what}: ${where2(text)}.`);
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text)}.`);
   }
 }
-function where2(text) {
+function where(text) {
   if (text.trim() === "") return "the file is empty";
   const issue2 = findJsonIssue(text, true);
   if (!issue2) return "invalid JSON";
@@ -40055,15 +40055,16 @@ function targetTitle(target) {
 }
 
 // actions/engine/reconcile.ts
-async function maskerFor(output, options) {
-  const rules = options.liveRules ? await options.liveRules.forEntities(changeBodies(output)) : void 0;
+async function maskerFor(output, options, target) {
+  const live = target.controlPlane && options.liveRulesFor ? await options.liveRulesFor(target.controlPlane) : options.liveRules;
+  const rules = live ? await live.forEntities(changeBodies(output)) : void 0;
   return new PlanMasker(options.secrets, rules);
 }
 async function planTargets(targets, options) {
   const plans = [];
   for (const target of targets) {
     const output = await runDeck("diff", target, options);
-    const plan2 = targetPlan(output, target, await maskerFor(output, options));
+    const plan2 = targetPlan(output, target, await maskerFor(output, options, target));
     options.logger.info(`${targetLabel(target)}: ${describeCounts(plan2.counts)}`);
     plans.push(plan2);
   }
@@ -40105,7 +40106,7 @@ async function syncTargets(plans, options) {
     let result;
     try {
       const output = await runDeck("sync", plan2, options);
-      const masker = await maskerFor(output, options);
+      const masker = await maskerFor(output, options, plan2);
       const outcome = syncOutcome(output, masker, plan2.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan2, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
@@ -40328,437 +40329,6 @@ async function statOrUndefined(input, path5, at2) {
 function emptyReport(title) {
   return { title, lines: [], tables: [], annotations: [] };
 }
-
-// actions/engine/kong/admin.ts
-init_errors();
-init_http();
-var KongAdmin = class _KongAdmin {
-  constructor(address, connection, ca) {
-    this.address = address;
-    this.connection = connection;
-    this.ca = ca;
-  }
-  address;
-  connection;
-  ca;
-  static async open(address, connection) {
-    return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
-  }
-  /**
-   * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none.
-   * The answer is limited to `maxBytes` (default: the transport's limit).
-   */
-  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3, maxBytes) {
-    const headers = {};
-    for (const header of this.connection.headers ?? []) {
-      const colon = header.indexOf(":");
-      headers[header.slice(0, colon)] = header.slice(colon + 1);
-    }
-    if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
-    return sendRequest(new URL(this.address + path5), {
-      method,
-      headers,
-      body,
-      timeoutMs,
-      maxBytes,
-      tls: {
-        ca: this.ca,
-        skipVerify: this.connection.tlsSkipVerify,
-        serverName: this.connection.tlsServerName
-      }
-    });
-  }
-  /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
-  async expect(method, path5, expected, body, maxBytes) {
-    const res = await this.request(method, path5, body, void 0, maxBytes);
-    if (res.status !== expected)
-      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
-    return res;
-  }
-  async info() {
-    return nodeInfo(await this.expect("GET", "/", 200));
-  }
-  async status() {
-    return nodeStatus(await this.expect("GET", "/status", 200));
-  }
-};
-function nodeInfo(res) {
-  const root = parseJson(res);
-  return {
-    version: root.version ?? "unknown",
-    edition: root.edition === "enterprise" ? "enterprise" : "community",
-    nodeId: root.node_id ?? "",
-    database: root.configuration?.database ?? "unknown"
-  };
-}
-function nodeStatus(res) {
-  const status = parseJson(res);
-  return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
-}
-function parseJson(res) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(
-      `The Admin API answered with something other than JSON (HTTP ${res.status}): is this Kong?`
-    );
-  }
-}
-
-// actions/engine/kong/schemas.ts
-init_errors();
-init_http();
-var SCHEMA_LIMITS = { maxDepth: 32, maxFields: 2e4 };
-function readKongSchema(jsonable, limits = {}) {
-  if (!isRecord3(jsonable) || !Array.isArray(jsonable.fields)) {
-    const got = Array.isArray(jsonable) ? "a list" : jsonable === null ? "null" : typeof jsonable;
-    throw new DeckhandError(`Not a Kong schema: expected an object with a "fields" list, got ${got}`);
-  }
-  const maxFields = limits.maxFields ?? SCHEMA_LIMITS.maxFields;
-  const walk2 = {
-    maxDepth: limits.maxDepth ?? SCHEMA_LIMITS.maxDepth,
-    maxFields,
-    budget: maxFields,
-    ignored: /* @__PURE__ */ new Set()
-  };
-  try {
-    const fields = readFields(jsonable.fields, void 0, [], 1, walk2);
-    return { node: fields ? { fields } : {}, ignored: [...walk2.ignored] };
-  } catch (err) {
-    throw new DeckhandError(`Not a Kong schema: ${errorMessage(err)}`, [], { cause: err });
-  }
-}
-var MAX_NOTES = 20;
-function ignore(walk2, note) {
-  if (walk2.ignored.size < MAX_NOTES) walk2.ignored.add(note);
-}
-function readFields(list, shorthands, path5, depth, walk2) {
-  const out = {};
-  for (const [name, data] of entries2(list, path5, walk2)) {
-    const child3 = readField(data, [...path5, name], depth, walk2);
-    if (child3) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child3);
-  }
-  if (Array.isArray(shorthands)) {
-    for (const [name, data] of entries2(shorthands, path5, walk2)) {
-      const node = {};
-      const own = flagOf(data);
-      if (own) node.flag = own;
-      for (const target of replacedWith(data)) {
-        const found = lookup(out, target);
-        if (found) mergeInto(node, found);
-      }
-      if (isEmpty(node)) continue;
-      mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, node);
-    }
-  }
-  return Object.keys(out).length > 0 ? out : void 0;
-}
-function* entries2(list, path5, walk2) {
-  for (const entry of list) {
-    if (!isRecord3(entry)) {
-      walk2.budget--;
-      continue;
-    }
-    for (const name of Object.keys(entry)) {
-      if (walk2.budget-- <= 0) {
-        ignore(walk2, `more than ${walk2.maxFields} fields: the rest were not read`);
-        return;
-      }
-      const data = entry[name];
-      if (!isRecord3(data)) continue;
-      if (name === "" || name in Object.prototype) {
-        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where(path5)}: not a usable field name`);
-        continue;
-      }
-      yield [name, data];
-    }
-  }
-}
-function readField(data, path5, depth, walk2) {
-  if (depth > walk2.maxDepth) {
-    ignore(walk2, `${where(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
-    return void 0;
-  }
-  const node = {};
-  const flag = flagOf(data);
-  if (flag) node.flag = flag;
-  if (Array.isArray(data.fields)) {
-    const fields = readFields(data.fields, data.shorthand_fields, path5, depth + 1, walk2);
-    if (fields) node.fields = fields;
-  }
-  if (isRecord3(data.elements)) {
-    const elements = readField(data.elements, [...path5, ELEMENTS], depth + 1, walk2);
-    if (elements) node.elements = elements;
-  }
-  if (isRecord3(data.values)) {
-    const values = readField(data.values, [...path5, VALUES], depth + 1, walk2);
-    if (values) node.values = values;
-  }
-  return isEmpty(node) ? void 0 : node;
-}
-function flagOf(data) {
-  if (data.encrypted === true) return "encrypted";
-  if (data.referenceable === true) return "referenceable";
-  return void 0;
-}
-function replacedWith(data) {
-  const paths2 = [];
-  const deprecation = data.deprecation;
-  if (isRecord3(deprecation) && Array.isArray(deprecation.replaced_with)) {
-    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths2.push(item.path);
-  }
-  paths2.push(data.translate_backwards);
-  return paths2.filter(
-    (path5) => Array.isArray(path5) && path5.length > 0 && path5.length <= 32 && path5.every((part) => typeof part === "string")
-  );
-}
-function lookup(fields, path5) {
-  let node = { fields };
-  for (const part of path5) {
-    const next = node?.fields;
-    node = next && Object.hasOwn(next, part) ? next[part] : void 0;
-    if (!node) return void 0;
-  }
-  return node;
-}
-function isEmpty(node) {
-  return !node.flag && !node.fields && !node.elements && !node.values;
-}
-function where(path5) {
-  return path5.length > 0 ? path5.join(".") : "the schema";
-}
-function isRecord3(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-var shared = /* @__PURE__ */ new Map();
-var MAX_SHARED = 4096;
-function fromProcess(key, read2) {
-  const known = shared.get(key);
-  if (known) return known;
-  const pending = read2();
-  if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value);
-  shared.set(key, pending);
-  void pending.then((outcome) => {
-    if (!outcome.settled && shared.get(key) === pending) shared.delete(key);
-  });
-  return pending;
-}
-var LABELS = {
-  plugins: "plugin",
-  vaults: "vault backend",
-  entities: "entity"
-};
-var LiveSchemas = class {
-  constructor(admin, options = {}) {
-    this.admin = admin;
-    this.limits = options.limits ?? {};
-    this.sharing = options.limits === void 0;
-    const size = Math.floor(options.concurrency ?? 8);
-    this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
-  }
-  admin;
-  /** Why schemas were not read, or read only in part: one line each, for the caller to report. */
-  problems = [];
-  cache = /* @__PURE__ */ new Map();
-  reported = /* @__PURE__ */ new Set();
-  limits;
-  /** Whether reads go through the process-wide cache: not with limits of its own, which read differently. */
-  sharing;
-  slots;
-  versionRead;
-  plugin(name) {
-    return this.schema("plugins", name);
-  }
-  vault(name) {
-    return this.schema("vaults", name);
-  }
-  entity(name) {
-    return this.schema("entities", name);
-  }
-  /** Reads many schemas ahead of their use, `concurrency` requests at a time. */
-  async prefetch(names) {
-    const wanted = [];
-    for (const kind of ["plugins", "vaults", "entities"]) {
-      for (const name of new Set(names[kind] ?? [])) wanted.push([kind, name]);
-    }
-    await Promise.all(wanted.map(([kind, name]) => this.schema(kind, name)));
-  }
-  /** The node's version from `GET /`, read once; undefined (and a problem) when it cannot be had. */
-  version() {
-    return this.versionRead ??= this.readVersion();
-  }
-  /** One schema: a copy of the tree read, or undefined (see {@link problems}). */
-  async schema(kind, name) {
-    const version = await this.version();
-    if (version === void 0) return void 0;
-    const key = `${version} ${kind}/${name}`;
-    if (typeof name !== "string" || name === "" || name === "." || name === "..") {
-      this.report(key, `No schema asked for ${LABELS[kind]} ${JSON.stringify(name)}: not a name Kong has`);
-      return void 0;
-    }
-    let pending = this.cache.get(key);
-    if (!pending) {
-      const read2 = () => this.fetch(kind, name);
-      pending = this.sharing ? fromProcess(`${this.admin.address} ${key}`, read2) : read2();
-      this.cache.set(key, pending);
-    }
-    const outcome = await pending;
-    if (outcome.problem) this.report(key, outcome.problem);
-    return outcome.node ? structuredClone(outcome.node) : void 0;
-  }
-  async fetch(kind, name) {
-    const path5 = kind === "entities" ? `/schemas/${encodeURIComponent(name)}` : `/schemas/${kind}/${encodeURIComponent(name)}`;
-    const request2 = `GET ${this.admin.address}${path5}`;
-    const label = `${LABELS[kind]} ${JSON.stringify(name)}`;
-    let res;
-    try {
-      res = await this.slots.run(() => this.admin.request("GET", path5));
-    } catch (err) {
-      if (err instanceof AnswerTooLargeError)
-        return { problem: `No schema for ${label}: ${err.message}`, settled: true };
-      return {
-        problem: `No schema for ${label}: ${request2} got no answer (${errorMessage(err)})`,
-        settled: false
-      };
-    }
-    if (res.status === 404)
-      return {
-        problem: `The gateway has no schema for ${label} (${request2}: ${describeAnswer(res)})`,
-        settled: true
-      };
-    if (res.status !== 200)
-      return { problem: `No schema for ${label}: ${request2} answered ${describeAnswer(res)}`, settled: false };
-    let body;
-    try {
-      body = JSON.parse(res.body);
-    } catch {
-      return {
-        problem: `No schema for ${label}: ${request2} answered with something other than JSON`,
-        settled: true
-      };
-    }
-    try {
-      const { node, ignored } = readKongSchema(body, this.limits);
-      return {
-        node,
-        problem: ignored.length > 0 ? `The schema of ${label} was read in part: ${ignored.join("; ")}` : void 0,
-        settled: true
-      };
-    } catch (err) {
-      return { problem: `No schema for ${label}: ${request2}: ${errorMessage(err)}`, settled: true };
-    }
-  }
-  async readVersion() {
-    const request2 = `GET ${this.admin.address}/`;
-    try {
-      const res = await this.admin.request("GET", "/");
-      if (res.status !== 200) {
-        this.report("version", `Live schemas not read: ${request2} answered ${describeAnswer(res)}`);
-        return void 0;
-      }
-      const { version } = nodeInfo(res);
-      if (version === "unknown" || version === "") {
-        this.report("version", `Live schemas not read: ${request2} did not say which Kong version it is`);
-        return void 0;
-      }
-      return version;
-    } catch (err) {
-      this.report("version", `Live schemas not read: ${request2}: ${errorMessage(err)}`);
-      return void 0;
-    }
-  }
-  report(key, problem) {
-    if (this.reported.has(key)) return;
-    this.reported.add(key);
-    this.problems.push(problem);
-  }
-};
-var Slots = class {
-  constructor(size) {
-    this.size = size;
-  }
-  size;
-  active = 0;
-  waiting = [];
-  async run(task) {
-    while (this.active >= this.size) await new Promise((resolve5) => this.waiting.push(resolve5));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-};
-
-// actions/engine/secrets/live-rules.ts
-var NOT_ENTITIES = /* @__PURE__ */ new Set(["plugins", "groups", "consumers_of_group"]);
-var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
-function emptyNeeds() {
-  return { plugins: /* @__PURE__ */ new Set(), vaults: /* @__PURE__ */ new Set(), entities: /* @__PURE__ */ new Set() };
-}
-function addNeeds(needs, collection, entity) {
-  if (collection === "plugins" && typeof entity.name === "string") needs.plugins.add(entity.name);
-  else if (collection === "vaults" && typeof entity.name === "string") needs.vaults.add(entity.name);
-  if (!NOT_ENTITIES.has(collection)) needs.entities.add(collection);
-}
-function collectNeeds(content, needs) {
-  walkEntities(content, ({ entity, collection, parents }) => {
-    if (collection === "consumers" && parents.some((p) => p.collection === "consumer_groups")) return;
-    addNeeds(needs, collection, entity);
-  });
-  return needs;
-}
-var LiveRules = class {
-  constructor(connection) {
-    this.connection = connection;
-  }
-  connection;
-  rules = new SecretRules();
-  live;
-  added = /* @__PURE__ */ new Set();
-  /** Why some schema could not be read; never a value. */
-  get problems() {
-    return this.live?.problems ?? [];
-  }
-  /** The rules for one state file, after reading the schemas it needs that were not read yet. */
-  for(content) {
-    return this.forNeeds(collectNeeds(content, emptyNeeds()));
-  }
-  /** The rules for some entities (a plan's bodies), likewise. */
-  forEntities(entities) {
-    const needs = emptyNeeds();
-    for (const { collection, entity } of entities) addNeeds(needs, collection, entity);
-    return this.forNeeds(needs);
-  }
-  async forNeeds(needs) {
-    const fresh = (kind, names) => [...names].filter((n) => !this.added.has(`${kind}/${n}`));
-    const wanted = {
-      plugins: fresh("plugins", needs.plugins),
-      vaults: fresh("vaults", needs.vaults),
-      entities: fresh("entities", needs.entities)
-    };
-    if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
-    if (!this.live) {
-      const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
-      this.live = new LiveSchemas({
-        address: admin.address,
-        request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
-      });
-    }
-    await this.live.prefetch(wanted);
-    for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
-    for (const name of wanted.vaults) await this.add("vaults", name, this.live.vault(name));
-    for (const name of wanted.entities) await this.add("entities", name, this.live.entity(name));
-    return this.rules;
-  }
-  async add(kind, name, reading) {
-    this.added.add(`${kind}/${name}`);
-    const node = await reading;
-    if (node) this.rules.addLive(kind, name, node);
-  }
-};
 
 // actions/engine/secrets/report.ts
 function addSchemaProblems(report, problems) {
@@ -49178,7 +48748,7 @@ async function openBundle(data, identities, file) {
       `${file} decrypts to something that is not UTF-8 text: it is not a secret bundle.`
     );
   }
-  const doc = parseJson2(text, file, "secret bundle (decrypted)");
+  const doc = parseJson(text, file, "secret bundle (decrypted)");
   return { variables: bundleVariables(doc, file), recipients };
 }
 function bundleVariables(doc, file) {
@@ -49569,6 +49139,489 @@ function parse2(res, method, path5) {
   }
 }
 
+// actions/engine/kong/admin.ts
+init_errors();
+init_http();
+var KongAdmin = class _KongAdmin {
+  constructor(address, connection, ca) {
+    this.address = address;
+    this.connection = connection;
+    this.ca = ca;
+  }
+  address;
+  connection;
+  ca;
+  static async open(address, connection) {
+    return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
+  }
+  /**
+   * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none.
+   * The answer is limited to `maxBytes` (default: the transport's limit).
+   */
+  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3, maxBytes) {
+    const headers = {};
+    for (const header of this.connection.headers ?? []) {
+      const colon = header.indexOf(":");
+      headers[header.slice(0, colon)] = header.slice(colon + 1);
+    }
+    if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers,
+      body,
+      timeoutMs,
+      maxBytes,
+      tls: {
+        ca: this.ca,
+        skipVerify: this.connection.tlsSkipVerify,
+        serverName: this.connection.tlsServerName
+      }
+    });
+  }
+  /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
+  async expect(method, path5, expected, body, maxBytes) {
+    const res = await this.request(method, path5, body, void 0, maxBytes);
+    if (res.status !== expected)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
+    return res;
+  }
+  async info() {
+    return nodeInfo(await this.expect("GET", "/", 200));
+  }
+  async status() {
+    return nodeStatus(await this.expect("GET", "/status", 200));
+  }
+};
+function nodeInfo(res) {
+  const root = parseJson2(res);
+  return {
+    version: root.version ?? "unknown",
+    edition: root.edition === "enterprise" ? "enterprise" : "community",
+    nodeId: root.node_id ?? "",
+    database: root.configuration?.database ?? "unknown"
+  };
+}
+function nodeStatus(res) {
+  const status = parseJson2(res);
+  return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
+}
+function parseJson2(res) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `The Admin API answered with something other than JSON (HTTP ${res.status}): is this Kong?`
+    );
+  }
+}
+
+// actions/engine/kong/schemas.ts
+init_errors();
+init_http();
+var SCHEMA_LIMITS = { maxDepth: 32, maxFields: 2e4 };
+function readKongSchema(jsonable, limits = {}) {
+  if (!isRecord3(jsonable) || !Array.isArray(jsonable.fields)) {
+    const got = Array.isArray(jsonable) ? "a list" : jsonable === null ? "null" : typeof jsonable;
+    throw new DeckhandError(`Not a Kong schema: expected an object with a "fields" list, got ${got}`);
+  }
+  const maxFields = limits.maxFields ?? SCHEMA_LIMITS.maxFields;
+  const walk2 = {
+    maxDepth: limits.maxDepth ?? SCHEMA_LIMITS.maxDepth,
+    maxFields,
+    budget: maxFields,
+    ignored: /* @__PURE__ */ new Set()
+  };
+  try {
+    const fields = readFields(jsonable.fields, void 0, [], 1, walk2);
+    return { node: fields ? { fields } : {}, ignored: [...walk2.ignored] };
+  } catch (err) {
+    throw new DeckhandError(`Not a Kong schema: ${errorMessage(err)}`, [], { cause: err });
+  }
+}
+var MAX_NOTES = 20;
+function ignore(walk2, note) {
+  if (walk2.ignored.size < MAX_NOTES) walk2.ignored.add(note);
+}
+function readFields(list, shorthands, path5, depth, walk2) {
+  const out = {};
+  for (const [name, data] of entries2(list, path5, walk2)) {
+    const child3 = readField(data, [...path5, name], depth, walk2);
+    if (child3) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child3);
+  }
+  if (Array.isArray(shorthands)) {
+    for (const [name, data] of entries2(shorthands, path5, walk2)) {
+      const node = {};
+      const own = flagOf(data);
+      if (own) node.flag = own;
+      for (const target of replacedWith(data)) {
+        const found = lookup(out, target);
+        if (found) mergeInto(node, found);
+      }
+      if (isEmpty(node)) continue;
+      mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, node);
+    }
+  }
+  return Object.keys(out).length > 0 ? out : void 0;
+}
+function* entries2(list, path5, walk2) {
+  for (const entry of list) {
+    if (!isRecord3(entry)) {
+      walk2.budget--;
+      continue;
+    }
+    for (const name of Object.keys(entry)) {
+      if (walk2.budget-- <= 0) {
+        ignore(walk2, `more than ${walk2.maxFields} fields: the rest were not read`);
+        return;
+      }
+      const data = entry[name];
+      if (!isRecord3(data)) continue;
+      if (name === "" || name in Object.prototype) {
+        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where2(path5)}: not a usable field name`);
+        continue;
+      }
+      yield [name, data];
+    }
+  }
+}
+function readField(data, path5, depth, walk2) {
+  if (depth > walk2.maxDepth) {
+    ignore(walk2, `${where2(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
+    return void 0;
+  }
+  const node = {};
+  const flag = flagOf(data);
+  if (flag) node.flag = flag;
+  if (Array.isArray(data.fields)) {
+    const fields = readFields(data.fields, data.shorthand_fields, path5, depth + 1, walk2);
+    if (fields) node.fields = fields;
+  }
+  if (isRecord3(data.elements)) {
+    const elements = readField(data.elements, [...path5, ELEMENTS], depth + 1, walk2);
+    if (elements) node.elements = elements;
+  }
+  if (isRecord3(data.values)) {
+    const values = readField(data.values, [...path5, VALUES], depth + 1, walk2);
+    if (values) node.values = values;
+  }
+  return isEmpty(node) ? void 0 : node;
+}
+function flagOf(data) {
+  if (data.encrypted === true) return "encrypted";
+  if (data.referenceable === true) return "referenceable";
+  return void 0;
+}
+function replacedWith(data) {
+  const paths2 = [];
+  const deprecation = data.deprecation;
+  if (isRecord3(deprecation) && Array.isArray(deprecation.replaced_with)) {
+    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths2.push(item.path);
+  }
+  paths2.push(data.translate_backwards);
+  return paths2.filter(
+    (path5) => Array.isArray(path5) && path5.length > 0 && path5.length <= 32 && path5.every((part) => typeof part === "string")
+  );
+}
+function lookup(fields, path5) {
+  let node = { fields };
+  for (const part of path5) {
+    const next = node?.fields;
+    node = next && Object.hasOwn(next, part) ? next[part] : void 0;
+    if (!node) return void 0;
+  }
+  return node;
+}
+function isEmpty(node) {
+  return !node.flag && !node.fields && !node.elements && !node.values;
+}
+function where2(path5) {
+  return path5.length > 0 ? path5.join(".") : "the schema";
+}
+function isRecord3(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+var shared = /* @__PURE__ */ new Map();
+var MAX_SHARED = 4096;
+function fromProcess(key, read2) {
+  const known = shared.get(key);
+  if (known) return known;
+  const pending = read2();
+  if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value);
+  shared.set(key, pending);
+  void pending.then((outcome) => {
+    if (!outcome.settled && shared.get(key) === pending) shared.delete(key);
+  });
+  return pending;
+}
+var LABELS = {
+  plugins: "plugin",
+  vaults: "vault backend",
+  entities: "entity"
+};
+var LiveSchemas = class {
+  constructor(admin, options = {}) {
+    this.admin = admin;
+    this.limits = options.limits ?? {};
+    if (options.version !== void 0) this.versionRead = Promise.resolve(options.version);
+    this.sharing = options.limits === void 0;
+    const size = Math.floor(options.concurrency ?? 8);
+    this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
+  }
+  admin;
+  /** Why schemas were not read, or read only in part: one line each, for the caller to report. */
+  problems = [];
+  cache = /* @__PURE__ */ new Map();
+  reported = /* @__PURE__ */ new Set();
+  limits;
+  /** Whether reads go through the process-wide cache: not with limits of its own, which read differently. */
+  sharing;
+  slots;
+  versionRead;
+  plugin(name) {
+    return this.schema("plugins", name);
+  }
+  vault(name) {
+    return this.schema("vaults", name);
+  }
+  entity(name) {
+    return this.schema("entities", name);
+  }
+  /** Reads many schemas ahead of their use, `concurrency` requests at a time. */
+  async prefetch(names) {
+    const wanted = [];
+    for (const kind of ["plugins", "vaults", "entities"]) {
+      for (const name of new Set(names[kind] ?? [])) wanted.push([kind, name]);
+    }
+    await Promise.all(wanted.map(([kind, name]) => this.schema(kind, name)));
+  }
+  /** The node's version from `GET /`, read once; undefined (and a problem) when it cannot be had. */
+  version() {
+    return this.versionRead ??= this.readVersion();
+  }
+  /** One schema: a copy of the tree read, or undefined (see {@link problems}). */
+  async schema(kind, name) {
+    const version = await this.version();
+    if (version === void 0) return void 0;
+    const key = `${version} ${kind}/${name}`;
+    if (typeof name !== "string" || name === "" || name === "." || name === "..") {
+      this.report(key, `No schema asked for ${LABELS[kind]} ${JSON.stringify(name)}: not a name Kong has`);
+      return void 0;
+    }
+    let pending = this.cache.get(key);
+    if (!pending) {
+      const read2 = () => this.fetch(kind, name);
+      pending = this.sharing ? fromProcess(`${this.admin.address} ${key}`, read2) : read2();
+      this.cache.set(key, pending);
+    }
+    const outcome = await pending;
+    if (outcome.problem) this.report(key, outcome.problem);
+    return outcome.node ? structuredClone(outcome.node) : void 0;
+  }
+  async fetch(kind, name) {
+    const path5 = kind === "entities" ? `/schemas/${encodeURIComponent(name)}` : `/schemas/${kind}/${encodeURIComponent(name)}`;
+    const request2 = `GET ${this.admin.address}${path5}`;
+    const label = `${LABELS[kind]} ${JSON.stringify(name)}`;
+    let res;
+    try {
+      res = await this.slots.run(() => this.admin.request("GET", path5));
+    } catch (err) {
+      if (err instanceof AnswerTooLargeError)
+        return { problem: `No schema for ${label}: ${err.message}`, settled: true };
+      return {
+        problem: `No schema for ${label}: ${request2} got no answer (${errorMessage(err)})`,
+        settled: false
+      };
+    }
+    if (res.status === 404)
+      return {
+        problem: `The gateway has no schema for ${label} (${request2}: ${describeAnswer(res)})`,
+        settled: true
+      };
+    if (res.status !== 200)
+      return { problem: `No schema for ${label}: ${request2} answered ${describeAnswer(res)}`, settled: false };
+    let body;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      return {
+        problem: `No schema for ${label}: ${request2} answered with something other than JSON`,
+        settled: true
+      };
+    }
+    try {
+      const { node, ignored } = readKongSchema(body, this.limits);
+      return {
+        node,
+        problem: ignored.length > 0 ? `The schema of ${label} was read in part: ${ignored.join("; ")}` : void 0,
+        settled: true
+      };
+    } catch (err) {
+      return { problem: `No schema for ${label}: ${request2}: ${errorMessage(err)}`, settled: true };
+    }
+  }
+  async readVersion() {
+    const request2 = `GET ${this.admin.address}/`;
+    try {
+      const res = await this.admin.request("GET", "/");
+      if (res.status !== 200) {
+        this.report("version", `Live schemas not read: ${request2} answered ${describeAnswer(res)}`);
+        return void 0;
+      }
+      const { version } = nodeInfo(res);
+      if (version === "unknown" || version === "") {
+        this.report("version", `Live schemas not read: ${request2} did not say which Kong version it is`);
+        return void 0;
+      }
+      return version;
+    } catch (err) {
+      this.report("version", `Live schemas not read: ${request2}: ${errorMessage(err)}`);
+      return void 0;
+    }
+  }
+  report(key, problem) {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.problems.push(problem);
+  }
+};
+var Slots = class {
+  constructor(size) {
+    this.size = size;
+  }
+  size;
+  active = 0;
+  waiting = [];
+  async run(task) {
+    while (this.active >= this.size) await new Promise((resolve5) => this.waiting.push(resolve5));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+};
+
+// actions/engine/secrets/live-rules.ts
+var NOT_ENTITIES = /* @__PURE__ */ new Set(["plugins", "groups", "consumers_of_group"]);
+var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
+function emptyNeeds() {
+  return { plugins: /* @__PURE__ */ new Set(), vaults: /* @__PURE__ */ new Set(), entities: /* @__PURE__ */ new Set() };
+}
+function addNeeds(needs, collection, entity) {
+  if (collection === "plugins" && typeof entity.name === "string") needs.plugins.add(entity.name);
+  else if (collection === "vaults" && typeof entity.name === "string") needs.vaults.add(entity.name);
+  if (!NOT_ENTITIES.has(collection)) needs.entities.add(collection);
+}
+function collectNeeds(content, needs) {
+  walkEntities(content, ({ entity, collection, parents }) => {
+    if (collection === "consumers" && parents.some((p) => p.collection === "consumer_groups")) return;
+    addNeeds(needs, collection, entity);
+  });
+  return needs;
+}
+var LiveRules = class {
+  constructor(connection, options = {}) {
+    this.connection = connection;
+    this.options = options;
+  }
+  connection;
+  options;
+  rules = new SecretRules();
+  live;
+  added = /* @__PURE__ */ new Set();
+  /** Why some schema could not be read; never a value. */
+  get problems() {
+    return this.live?.problems ?? [];
+  }
+  /** The rules for one state file, after reading the schemas it needs that were not read yet. */
+  for(content) {
+    return this.forNeeds(collectNeeds(content, emptyNeeds()));
+  }
+  /** The rules for some entities (a plan's bodies), likewise. */
+  forEntities(entities) {
+    const needs = emptyNeeds();
+    for (const { collection, entity } of entities) addNeeds(needs, collection, entity);
+    return this.forNeeds(needs);
+  }
+  async forNeeds(needs) {
+    const fresh = (kind, names) => this.options.kinds && !this.options.kinds.includes(kind) ? [] : [...names].filter((n) => !this.added.has(`${kind}/${n}`));
+    const wanted = {
+      plugins: fresh("plugins", needs.plugins),
+      vaults: fresh("vaults", needs.vaults),
+      entities: fresh("entities", needs.entities)
+    };
+    if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
+    if (!this.live) {
+      const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
+      this.live = new LiveSchemas(
+        {
+          address: admin.address,
+          request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
+        },
+        { version: this.options.version }
+      );
+    }
+    await this.live.prefetch(wanted);
+    for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
+    for (const name of wanted.vaults) await this.add("vaults", name, this.live.vault(name));
+    for (const name of wanted.entities) await this.add("entities", name, this.live.entity(name));
+    return this.rules;
+  }
+  async add(kind, name, reading) {
+    this.added.add(`${kind}/${name}`);
+    const node = await reading;
+    if (node) this.rules.addLive(kind, name, node);
+  }
+};
+
+// actions/engine/konnect/schemas.ts
+var KonnectSchemas = class {
+  constructor(connection, api) {
+    this.connection = connection;
+    this.api = api;
+  }
+  connection;
+  api;
+  byName = /* @__PURE__ */ new Map();
+  made = [];
+  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
+  for(controlPlane) {
+    let rules = this.byName.get(controlPlane);
+    if (!rules) {
+      rules = this.open(controlPlane);
+      this.byName.set(controlPlane, rules);
+    }
+    return rules;
+  }
+  /** Why schemas were not read, over every control plane; never a value. */
+  get problems() {
+    return this.made.flatMap((rules) => rules.problems);
+  }
+  async open(controlPlane) {
+    const plane = await this.api.findControlPlane(controlPlane);
+    if (!plane) {
+      this.byName.delete(controlPlane);
+      return void 0;
+    }
+    const c = this.connection;
+    const rules = new LiveRules(
+      {
+        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
+        headers: [`Authorization:Bearer ${c.token}`],
+        caCert: c.caCert,
+        tlsSkipVerify: c.tlsSkipVerify,
+        tlsServerName: c.tlsServerName,
+        timeoutSeconds: c.timeoutSeconds
+      },
+      { version: "konnect", kinds: ["plugins"] }
+    );
+    this.made.push(rules);
+    return rules;
+  }
+};
+
 // actions/engine/jobs/gateway.ts
 init_http();
 var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
@@ -49628,6 +49681,14 @@ function checkKonnectDeck(features) {
       `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
     );
   }
+}
+function gatewaySchemas(gateway) {
+  if (gateway.kind === "kong") {
+    const liveRules = new LiveRules(gateway.connection);
+    return { liveRules, problems: () => liveRules.problems };
+  }
+  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
+  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
 }
 
 // actions/engine/jobs/tyk.ts
@@ -50766,17 +50827,18 @@ async function plan(mode, source, ctx) {
   deck.useVariables(variables.forDeck(read2.envNames));
   const envValues = variables.values(read2.envNames);
   for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+  const schemas = gatewaySchemas(gateway);
   const options = {
     deck,
     logger: ctx.logger,
     secrets: [...connectionSecrets(gateway.connection), ...envValues],
     skipConsumers: inputs.boolean("skip-consumers"),
     parallelism,
-    // Konnect's plugin schemas are not read yet: the bundled catalogue decides alone there.
-    liveRules: gateway.kind === "kong" ? new LiveRules(gateway.connection) : void 0
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
   };
   const plans = await planTargets(read2.targets, options);
-  addSchemaProblems(report, options.liveRules?.problems ?? []);
+  addSchemaProblems(report, schemas.problems());
   return {
     inputs,
     report,

@@ -55159,11 +55159,9 @@ async function dumpControlPlanes(options, names) {
   const results = [];
   for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
     const deck = options.deck.forControlPlane(name);
-    for (const file of await runDeckDump(
-      { ...options, deck, workspace: void 0, allWorkspaces: false },
-      stem
-    ))
-      results.push(file);
+    const liveRules = await options.liveRulesFor?.(name) ?? options.liveRules;
+    const single = { ...options, deck, liveRules, workspace: void 0, allWorkspaces: false };
+    for (const file of await runDeckDump(single, stem)) results.push(file);
   }
   return results;
 }
@@ -56044,15 +56042,16 @@ function* changeBodies(output) {
 }
 
 // actions/engine/reconcile.ts
-async function maskerFor(output, options) {
-  const rules = options.liveRules ? await options.liveRules.forEntities(changeBodies(output)) : void 0;
+async function maskerFor(output, options, target) {
+  const live = target.controlPlane && options.liveRulesFor ? await options.liveRulesFor(target.controlPlane) : options.liveRules;
+  const rules = live ? await live.forEntities(changeBodies(output)) : void 0;
   return new PlanMasker(options.secrets, rules);
 }
 async function planTargets(targets, options) {
   const plans = [];
   for (const target of targets) {
     const output = await runDeck("diff", target, options);
-    const plan = targetPlan(output, target, await maskerFor(output, options));
+    const plan = targetPlan(output, target, await maskerFor(output, options, target));
     options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`);
     plans.push(plan);
   }
@@ -56088,7 +56087,7 @@ async function syncTargets(plans, options) {
     let result;
     try {
       const output = await runDeck("sync", plan, options);
-      const masker = await maskerFor(output, options);
+      const masker = await maskerFor(output, options, plan);
       const outcome = syncOutcome(output, masker, plan.changes);
       result = { status: "synced", outcome, unplanned: unplannedChanges(plan, outcome) };
       if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;

@@ -48428,6 +48428,17 @@ init_errors();
 init_errors();
 init_http();
 
+// actions/engine/kong/admin.ts
+init_errors();
+init_http();
+
+// actions/engine/kong/schemas.ts
+init_errors();
+init_http();
+
+// actions/engine/secrets/live-rules.ts
+var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
+
 // actions/engine/jobs/gateway.ts
 init_http();
 function refuseInputs(inputs, names, purpose) {

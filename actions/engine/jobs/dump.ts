@@ -8,13 +8,12 @@ import type { ControlPlane, KonnectApi } from '../konnect/api.js'
 import { KONNECT_METADATA, metadataText } from '../konnect/metadata.js'
 import { checkOutputDirectory } from '../output-paths.js'
 import { emptyReport } from '../report.js'
-import { LiveRules } from '../secrets/live-rules.js'
 import { addRedactionReport, countByRule } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck } from './context.js'
 import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { recipientsInput } from './secret-bundle.js'
 import { storeBackup, storeOutputs } from './store.js'
-import { checkKonnectDeck, gatewayKind, readDeckGateway } from './gateway.js'
+import { checkKonnectDeck, gatewayKind, gatewaySchemas, readDeckGateway } from './gateway.js'
 import { tykDumpJob } from './tyk.js'
 
 /** Where a dump goes when output-dir is not given: named for the gateway. */
@@ -58,10 +57,15 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
       `${inputName('redact-secrets')} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`,
     )
   }
-  // Konnect's plugin schemas are not read yet: the bundled catalogue of Kong's schemas decides alone there.
-  const liveRules = gateway.kind === 'kong' ? new LiveRules(gateway.connection) : undefined
+  const schemas = gatewaySchemas(gateway)
   const started = new Date()
-  const result = await dump({ ...options, deck, logger: ctx.logger, liveRules })
+  const result = await dump({
+    ...options,
+    deck,
+    logger: ctx.logger,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor,
+  })
 
   const report = emptyReport('deckhand dump')
   const scope = gateway.kind === 'konnect' ? 'control plane' : 'workspace'
@@ -102,7 +106,7 @@ export async function dumpJob(source: InputSource, ctx: JobContext): Promise<Job
         : `Removed ${removed}: its ${scope} is ${gateway.kind === 'konnect' ? 'no longer dumped' : 'gone'}.`,
     )
   const redactions = result.workspaces.flatMap((w) => w.redactions)
-  addRedactionReport(report, redactions, liveRules?.problems ?? [])
+  addRedactionReport(report, redactions, schemas.problems())
   if (gateway.kind === 'konnect') {
     const waits = gateway.api.waits
     if (waits.length > 0) {

@@ -2,6 +2,8 @@ import { type Connection, connectionSecrets, type KonnectConnection } from '../d
 import { DeckhandError, InputError } from '../errors.js'
 import { konnectAddress } from '../konnect/address.js'
 import { KonnectApi } from '../konnect/api.js'
+import { KonnectSchemas } from '../konnect/schemas.js'
+import { LiveRules } from '../secrets/live-rules.js'
 import { readCaCert } from '../http.js'
 import { type JobContext, readConnection } from './context.js'
 import { type Inputs, inputName, requiredInput } from './inputs.js'
@@ -110,4 +112,23 @@ export function checkKonnectDeck(features: { version: string; konnect: boolean }
         `planes (older releases give inconsistent diffs). Set ${inputName('deck-version')} to a newer release.`,
     )
   }
+}
+
+/**
+ * The gateway's own schemas beside the bundled catalogue, for redaction and plan masking: Kong's Admin API,
+ * or each Konnect control plane's plugin schemas. `problems` says why some could not be read.
+ */
+export interface GatewaySchemas {
+  liveRules?: LiveRules
+  liveRulesFor?: (controlPlane: string) => Promise<LiveRules | undefined>
+  problems(): readonly string[]
+}
+
+export function gatewaySchemas(gateway: DeckGateway): GatewaySchemas {
+  if (gateway.kind === 'kong') {
+    const liveRules = new LiveRules(gateway.connection)
+    return { liveRules, problems: () => liveRules.problems }
+  }
+  const schemas = new KonnectSchemas(gateway.connection, gateway.api)
+  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems }
 }

@@ -18,14 +18,13 @@ import {
 } from '../reconcile.js'
 import { checkOutputFile } from '../output-paths.js'
 import { emptyReport, type Report } from '../report.js'
-import { LiveRules } from '../secrets/live-rules.js'
 import { addSchemaProblems } from '../secrets/report.js'
 import { type JobContext, type JobResult, openDeck } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
 import { addProblems } from './problems.js'
 import { deckVariables } from './secret-bundle.js'
 import { expandState } from '../state/files.js'
-import { checkKonnectDeck, gatewayKind, readDeckGateway } from './gateway.js'
+import { checkKonnectDeck, gatewayKind, gatewaySchemas, readDeckGateway } from './gateway.js'
 import { planTykJob } from './tyk.js'
 
 type Mode = 'diff' | 'sync'
@@ -95,17 +94,18 @@ async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
   // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
   const envValues = variables.values(read.envNames)
   for (const value of envValues) if (value.length >= 3) ctx.secret(value)
+  const schemas = gatewaySchemas(gateway)
   const options: ReconcileOptions = {
     deck,
     logger: ctx.logger,
     secrets: [...connectionSecrets(gateway.connection), ...envValues],
     skipConsumers: inputs.boolean('skip-consumers'),
     parallelism,
-    // Konnect's plugin schemas are not read yet: the bundled catalogue decides alone there.
-    liveRules: gateway.kind === 'kong' ? new LiveRules(gateway.connection) : undefined,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor,
   }
   const plans = await planTargets(read.targets, options)
-  addSchemaProblems(report, options.liveRules?.problems ?? [])
+  addSchemaProblems(report, schemas.problems())
   return {
     inputs,
     report,

@@ -23,7 +23,7 @@ import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
 import { deckVariables } from './secret-bundle.js'
-import { checkKonnectDeck, gatewayKind, readDeckGateway, refuseInputs } from './gateway.js'
+import { checkKonnectDeck, gatewayKind, gatewaySchemas, readDeckGateway, refuseInputs } from './gateway.js'
 import { KONNECT_PARALLELISM } from './reconcile.js'
 import { restoreKonnect } from '../konnect/restore.js'
 import { expandState } from '../state/files.js'
@@ -145,6 +145,7 @@ async function konnectRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobRe
     const variables = await deckVariables(inputs, ctx, files)
     const deck = await openDeck(inputs, ctx, gateway.connection)
     checkKonnectDeck(deck.deck.features)
+    const schemas = gatewaySchemas(gateway)
     const outcome = await restoreKonnect({
       api: gateway.api,
       address: gateway.address,
@@ -162,12 +163,15 @@ async function konnectRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobRe
           logger: ctx.logger,
           secrets: [...connectionSecrets(gateway.connection), ...envValues],
           parallelism: inputs.integer('parallelism') ?? KONNECT_PARALLELISM,
+          liveRulesFor: schemas.liveRulesFor,
         }
       },
       logger: ctx.logger,
     })
     outcome.secretBundle = variables.describe()
-    return await restoreResult(inputs, outcome)
+    const result = await restoreResult(inputs, outcome)
+    addSchemaProblems(result.report, schemas.problems())
+    return result
   } finally {
     await storedState?.cleanup()
   }

@@ -225,6 +225,11 @@ export interface SchemaSource {
 export interface LiveSchemasOptions {
   /** Schema requests in flight at once, at most. Default 8. */
   concurrency?: number
+  /**
+   * What the schemas are keyed by instead of the version `GET /` reports: for a source that has no node
+   * information (a Konnect control plane's Config API).
+   */
+  version?: string
   limits?: Partial<SchemaLimits>
 }
 
@@ -290,6 +295,7 @@ export class LiveSchemas {
     options: LiveSchemasOptions = {},
   ) {
     this.limits = options.limits ?? {}
+    if (options.version !== undefined) this.versionRead = Promise.resolve(options.version)
     this.sharing = options.limits === undefined
     const size = Math.floor(options.concurrency ?? 8)
     this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size))

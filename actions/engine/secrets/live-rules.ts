@@ -50,7 +50,11 @@ export class LiveRules {
   private live: LiveSchemas | undefined
   private readonly added = new Set<string>()
 
-  constructor(private readonly connection: Connection) {}
+  constructor(
+    private readonly connection: Connection,
+    /** `version` keys schemas where the source has no `GET /`; `kinds` limits what is asked for. */
+    private readonly options: { version?: string; kinds?: readonly SchemaKind[] } = {},
+  ) {}
 
   /** Why some schema could not be read; never a value. */
   get problems(): readonly string[] {
@@ -70,8 +74,10 @@ export class LiveRules {
   }
 
   private async forNeeds(needs: SchemaNeeds): Promise<SecretRules> {
-    const fresh = (kind: string, names: Set<string>) =>
-      [...names].filter((n) => !this.added.has(`${kind}/${n}`))
+    const fresh = (kind: SchemaKind, names: Set<string>) =>
+      this.options.kinds && !this.options.kinds.includes(kind)
+        ? []
+        : [...names].filter((n) => !this.added.has(`${kind}/${n}`))
     const wanted = {
       plugins: fresh('plugins', needs.plugins),
       vaults: fresh('vaults', needs.vaults),
@@ -81,10 +87,13 @@ export class LiveRules {
     if (!this.live) {
       const admin = await KongAdmin.open(this.connection.kongAddr, this.connection)
       // A schema is a few KiB (openid-connect's, the largest, about 200 KiB): a larger answer is no schema.
-      this.live = new LiveSchemas({
-        address: admin.address,
-        request: (method, path) => admin.request(method, path, undefined, undefined, MAX_SCHEMA_BYTES),
-      })
+      this.live = new LiveSchemas(
+        {
+          address: admin.address,
+          request: (method, path) => admin.request(method, path, undefined, undefined, MAX_SCHEMA_BYTES),
+        },
+        { version: this.options.version },
+      )
     }
     await this.live.prefetch(wanted)
     for (const name of wanted.plugins) await this.add('plugins', name, this.live.plugin(name))
