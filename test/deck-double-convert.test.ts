@@ -97,6 +97,11 @@ consumer_groups:
       - 192.0.2.1
 `
 
+/** `deck file convert --from <from> --to <to> --input-file <input> -o <output>`, then any further arguments. */
+function fileConvert(from: string, to: string, input: string, output: string, ...more: string[]) {
+  return deck(['file', 'convert', '--from', from, '--to', to, '--input-file', input, '-o', output, ...more])
+}
+
 const FINAL_30 =
   '\nThese automatic changes may not be correct or exhaustive enough, please\n' +
   'perform a manual audit of the config file.\n\n' +
@@ -106,18 +111,7 @@ const FINAL_30 =
 describe('deck file convert --from 2.8 --to 3.4', () => {
   it('adds ~ to regex paths of service routes, migrates _format_version and the legacy plugin fields', async () => {
     await writeFile(join(work, 'kong-28.yaml'), KONG_28)
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.4',
-      '--input-file',
-      'kong-28.yaml',
-      '-o',
-      'out',
-    ])
+    const r = await fileConvert('2.8', '3.4', 'kong-28.yaml', 'out')
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
@@ -196,20 +190,7 @@ services:
       join(work, 'replace.yaml'),
       '_format_version: "1.1"\nplugins:\n- name: post-function\n  config:\n    access: []\n    functions:\n    - return\n',
     )
-    const ok = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.4',
-      '--input-file',
-      'replace.yaml',
-      '-o',
-      'r.json',
-      '--format',
-      'json',
-    ])
+    const ok = await fileConvert('2.8', '3.4', 'replace.yaml', 'r.json', '--format', 'json')
     expect(ok.code).toBe(0)
     expect(ok.stdout).toContain('field "functions" to the new field "access" in plugin post-function\n')
     expect(await readFile(join(work, 'r.json'), 'utf8')).toBe(
@@ -221,18 +202,7 @@ services:
       join(work, 'conflict.yaml'),
       '_format_version: "1.1"\nplugins:\n- name: post-function\n  config:\n    access:\n    - return 1\n    functions:\n    - return 2\n',
     )
-    const bad = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.4',
-      '--input-file',
-      'conflict.yaml',
-      '-o',
-      'c.yaml',
-    ])
+    const bad = await fileConvert('2.8', '3.4', 'conflict.yaml', 'c.yaml')
     expect(bad.code).toBe(1)
     expect(bad.stderr).toBe(
       'Error: converting file: conflicting fields: both legacy field "functions" and new field "access" have values in plugin post-function\n',
@@ -304,18 +274,7 @@ services:
       http_endpoint: https://logs.internal
 `,
     )
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '3.10',
-      '--to',
-      '3.14',
-      '--input-file',
-      'kong-310.yaml',
-      '-o',
-      'o314.yaml',
-    ])
+    const r = await fileConvert('3.10', '3.14', 'kong-310.yaml', 'o314.yaml')
     expect(r.code).toBe(0)
     // The lint findings follow the conversion's messages; across rules deck prints them in random order.
     const [converted, lint = ''] = r.stdout.split(/(?=Linting Violations)/)
@@ -434,18 +393,7 @@ services:
 
   it('2.8 -> 3.4 reports a disabled statsd-advanced as a failure after the conversion messages', async () => {
     await writeFile(join(work, 'statsd-28.yaml'), STATSD_28)
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.4',
-      '--input-file',
-      'statsd-28.yaml',
-      '-o',
-      'statsd-34.yaml',
-    ])
+    const r = await fileConvert('2.8', '3.4', 'statsd-28.yaml', 'statsd-34.yaml')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
       "From the 'statsd-28.yaml' config file,\n" +
@@ -461,18 +409,7 @@ services:
 
   it('3.10 -> 3.14 warns about a route without protocols at the route', async () => {
     await writeFile(join(work, 'route-310.yaml'), ROUTE_310)
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '3.10',
-      '--to',
-      '3.14',
-      '--input-file',
-      'route-310.yaml',
-      '-o',
-      'route-314.yaml',
-    ])
+    const r = await fileConvert('3.10', '3.14', 'route-310.yaml', 'route-314.yaml')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
       PROTOCOLS_ADDED +
@@ -490,35 +427,13 @@ services:
       join(work, 'clean-310.yaml'),
       ROUTE_310.replace('  paths:', '  protocols: [http, https]\n  paths:'),
     )
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '3.10',
-      '--to',
-      '3.14',
-      '--input-file',
-      'clean-310.yaml',
-      '-o',
-      'clean-314.yaml',
-    ])
+    const r = await fileConvert('3.10', '3.14', 'clean-310.yaml', 'clean-314.yaml')
     expect(r).toEqual({ code: 0, stdout: FINAL_314, stderr: '' })
   })
 
   it('2.8 -> 3.4 checks http-log headers against a schema and acme vault auth_method for truthiness', async () => {
     await writeFile(join(work, 'lint-28.yaml'), LINT_28)
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.4',
-      '--input-file',
-      'lint-28.yaml',
-      '-o',
-      'lint-34.yaml',
-    ])
+    const r = await fileConvert('2.8', '3.4', 'lint-28.yaml', 'lint-34.yaml')
     expect(r.code).toBe(0)
     // One schema failure per header value that is not a string, at the headers value; none for a valid map.
     // truthy reports a missing or empty auth_method at the vault mapping, not a set one.
@@ -534,18 +449,7 @@ services:
       join(work, 'acme-28.yaml'),
       '# acme\n# vault\nplugins:\n- name: acme\n  config:\n    storage_config: {vault: {host: v}}\n',
     )
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.4',
-      '--input-file',
-      'acme-28.yaml',
-      '-o',
-      'acme-34.yaml',
-    ])
+    const r = await fileConvert('2.8', '3.4', 'acme-28.yaml', 'acme-34.yaml')
     // The vault mapping is at 6:29; the first line holding a node is 3, and `config` sits at 5:3.
     expect(r.stdout.slice(r.stdout.indexOf('Linting'))).toBe(
       `Linting Violations: 1\nFailures: 0\n\n[warn][5:3] ${ACME}\n`,
@@ -728,18 +632,7 @@ plugins:
 describe('pairs deck does not convert', () => {
   it('a pair of known formats without a conversion fails after reading the file', async () => {
     await writeFile(join(work, 'p.yaml'), KONG_28)
-    const r = await deck([
-      'file',
-      'convert',
-      '--from',
-      '2.8',
-      '--to',
-      '3.10',
-      '--input-file',
-      'p.yaml',
-      '-o',
-      'p-out.yaml',
-    ])
+    const r = await fileConvert('2.8', '3.10', 'p.yaml', 'p-out.yaml')
     expect(r).toEqual({
       code: 1,
       stdout: '',
