@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 
 import { type KonnectOptions, type KonnectStandIn, startKonnect } from './support/konnect.js'
+import { ROUTE_DEFAULTS, SERVICE_DEFAULTS } from './support/kong-defaults.js'
 
 const DECK = fileURLToPath(new URL('./deck-double/deck', import.meta.url))
 const ADMIN = 'kpat_admin0000000000000000000000000000000000000000'
@@ -65,24 +66,14 @@ const DEV = {
       host: 'billing.internal',
       port: 80,
       protocol: 'http',
-      connect_timeout: 60000,
-      read_timeout: 60000,
-      write_timeout: 60000,
-      retries: 5,
-      enabled: true,
+      ...SERVICE_DEFAULTS,
       routes: [
         {
           id: '5a1c3c0e-2222-4d3a-9a57-000000000001',
           name: 'billing-route',
           paths: ['/billing'],
           protocols: ['http', 'https'],
-          strip_path: true,
-          preserve_host: false,
-          regex_priority: 0,
-          path_handling: 'v0',
-          https_redirect_status_code: 426,
-          request_buffering: true,
-          response_buffering: true,
+          ...ROUTE_DEFAULTS,
         },
       ],
     },

@@ -8,6 +8,7 @@ import { runBundledAction, runCli, visibleLog } from './support/action.js'
 import { doubleEnv, readCalls, workdir } from './support/deck-double.js'
 import { startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
 import { type KonnectOptions, type KonnectStandIn, startKonnect } from './support/konnect.js'
+import { ROUTE_DEFAULTS, SERVICE_DEFAULTS } from './support/kong-defaults.js'
 
 // Konnect control planes through deck's Konnect mode: the deck double against the Konnect stand-in
 // (test/support/konnect.ts, after Konnect's Control Planes API v2 and Config API specifications).
@@ -24,24 +25,14 @@ const DEV = {
       host: 'billing.internal',
       port: 80,
       protocol: 'http',
-      connect_timeout: 60000,
-      read_timeout: 60000,
-      write_timeout: 60000,
-      retries: 5,
-      enabled: true,
+      ...SERVICE_DEFAULTS,
       routes: [
         {
           id: '6b2d4d1f-2222-4e4b-8b68-000000000001',
           name: 'billing-route',
           paths: ['/billing'],
           protocols: ['http', 'https'],
-          strip_path: true,
-          preserve_host: false,
-          regex_priority: 0,
-          path_handling: 'v0',
-          https_redirect_status_code: 426,
-          request_buffering: true,
-          response_buffering: true,
+          ...ROUTE_DEFAULTS,
         },
       ],
     },
@@ -56,11 +47,7 @@ const PROD = {
       host: 'orders.internal',
       port: 8080,
       protocol: 'http',
-      connect_timeout: 60000,
-      read_timeout: 60000,
-      write_timeout: 60000,
-      retries: 5,
-      enabled: true,
+      ...SERVICE_DEFAULTS,
       plugins: [
         {
           id: '6b2d4d1f-5555-4e4b-8b68-0000000000f1',

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { runBundledAction, visibleLog } from '../support/action.js'
 import { doubleEnv, workdir } from '../support/deck-double.js'
 import { type KonnectStandIn, startKonnect } from '../support/konnect.js'
+import { SERVICE_DEFAULTS } from '../support/kong-defaults.js'
 
 /**
  * Konnect's worst days, on the bundled actions against the Konnect stand-in: Konnect failing part-way through a
@@ -21,11 +22,7 @@ const SERVICE = {
   host: 'orders.internal',
   port: 80,
   protocol: 'http',
-  connect_timeout: 60000,
-  read_timeout: 60000,
-  write_timeout: 60000,
-  retries: 5,
-  enabled: true,
+  ...SERVICE_DEFAULTS,
 }
 
 let w: Awaited<ReturnType<typeof workdir>>
