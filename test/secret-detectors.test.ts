@@ -622,10 +622,16 @@ describe('bounded time', () => {
     allUrlCredentials(value)
     isCredentialName(value)
   }
-  const budget = (value: string) => {
-    const start = performance.now()
-    checks(value)
-    return performance.now() - start
+  // The best of three runs: another process taking the CPU can only make a run slower, never faster.
+  const budget = (work: string | (() => void)) => {
+    let best = Infinity
+    for (let run = 0; run < 3; run++) {
+      const start = performance.now()
+      if (typeof work === 'string') checks(work)
+      else work()
+      best = Math.min(best, performance.now() - start)
+    }
+    return best
   }
   // A busy machine slows every run alike: the bound also allows 20 times the time plain text of the same
   // length takes, measured now. Backtracking would take minutes, far past either.
@@ -666,11 +672,12 @@ describe('bounded time', () => {
       '3.9.1',
       'team-payments',
     ]
-    const start = performance.now()
     let found = 0
-    for (let i = 0; i < 200_000; i++)
-      if (detectSecret(values[i % values.length]! + (i % 3 === 0 ? '' : i))) found++
+    const ms = budget(() => {
+      for (let i = 0; i < 200_000; i++)
+        if (detectSecret(values[i % values.length]! + (i % 3 === 0 ? '' : i))) found++
+    })
     expect(found).toBe(0)
-    expect(performance.now() - start).toBeLessThan(1000)
+    expect(ms).toBeLessThan(1000)
   })
 })
