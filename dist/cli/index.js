@@ -61315,112 +61315,6 @@ async function dbRestoreJob(source, ctx) {
   }
 }
 
-// actions/engine/jobs/dump.ts
-import { basename as basename7, join as join25, resolve as resolve8 } from "node:path";
-init_errors();
-
-// actions/engine/konnect/metadata.ts
-init_errors();
-var KONNECT_METADATA = ".konnect.json";
-var FORMAT = "deckhand-konnect/1";
-function metadataText(planes) {
-  const records = planes.map(({ plane, file }) => ({
-    name: plane.name,
-    ...plane.description ? { description: plane.description } : {},
-    ...plane.labels && Object.keys(plane.labels).length > 0 ? { labels: sortedLabels(plane.labels) } : {},
-    cluster_type: plane.config.cluster_type,
-    auth_type: plane.config.auth_type,
-    cloud_gateway: plane.config.cloud_gateway,
-    ...plane.config.proxy_urls?.length ? { proxy_urls: plane.config.proxy_urls } : {},
-    file
-  }));
-  records.sort((a, b2) => a.name.localeCompare(b2.name));
-  return `${JSON.stringify({ format: FORMAT, control_planes: records }, null, 2)}
-`;
-}
-function sortedLabels(labels) {
-  return Object.fromEntries(Object.entries(labels).sort(([a], [b2]) => a.localeCompare(b2)));
-}
-var CLUSTER_TYPES = [
-  "CLUSTER_TYPE_CONTROL_PLANE",
-  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
-  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
-  "CLUSTER_TYPE_SERVERLESS",
-  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
-  "CLUSTER_TYPE_SERVERLESS_V1"
-];
-var MAX_METADATA_BYTES = 4 * 2 ** 20;
-async function readMetadata(path) {
-  return parseMetadata(await readJsonFile(path, "deckhand Konnect record", MAX_METADATA_BYTES), path);
-}
-function parseMetadata(doc, source) {
-  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
-    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
-  }
-  return doc.control_planes.map((entry2, i) => {
-    const where3 = `${source}: control_planes[${i}]`;
-    if (!isObject(entry2) || typeof entry2.name !== "string" || entry2.name === "" || typeof entry2.file !== "string")
-      throw new DeckhandError(`${where3} needs a name and a file`);
-    if (entry2.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry2.cluster_type))
-      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry2.cluster_type)}`);
-    if (entry2.labels !== void 0 && (!isObject(entry2.labels) || Object.values(entry2.labels).some((v2) => typeof v2 !== "string")))
-      throw new DeckhandError(`${where3}: labels must map names to strings`);
-    if (entry2.auth_type !== void 0 && entry2.auth_type !== "pinned_client_certs" && entry2.auth_type !== "pki_client_certs")
-      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry2.auth_type)}`);
-    return {
-      name: entry2.name,
-      ...typeof entry2.description === "string" ? { description: entry2.description } : {},
-      ...entry2.labels !== void 0 ? { labels: entry2.labels } : {},
-      ...entry2.cluster_type !== void 0 ? { cluster_type: entry2.cluster_type } : {},
-      ...entry2.auth_type !== void 0 ? { auth_type: entry2.auth_type } : {},
-      ...typeof entry2.cloud_gateway === "boolean" ? { cloud_gateway: entry2.cloud_gateway } : {},
-      ...Array.isArray(entry2.proxy_urls) ? { proxy_urls: entry2.proxy_urls } : {},
-      file: entry2.file
-    };
-  });
-}
-function createRequest(record) {
-  const { file: _file, ...request2 } = record;
-  return request2;
-}
-
-// actions/engine/jobs/context.ts
-function readConnection(inputs, ctx) {
-  const connection = connectionFromInputs(inputs);
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  return connection;
-}
-function connectionFromInputs(inputs) {
-  return {
-    kongAddr: parseKongAddr(inputs.string("kong-addr")),
-    adminToken: inputs.string("kong-admin-token"),
-    headers: parseHeaders(inputs.list("headers")),
-    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
-    caCert: inputs.string("ca-cert"),
-    tlsServerName: inputs.string("tls-server-name"),
-    timeoutSeconds: inputs.integer("timeout")
-  };
-}
-async function openDeck(inputs, ctx, connection) {
-  const located = await locateDeck({
-    deckPath: inputs.string("deck-path"),
-    version: inputs.string("deck-version"),
-    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || void 0,
-    store: ctx.store,
-    logger: ctx.logger,
-    pathEnv: ctx.env.PATH
-  });
-  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
-    }
-  );
-}
-
 // actions/engine/jobs/gateway.ts
 init_errors();
 
@@ -62088,6 +61982,46 @@ var KonnectSchemas = class {
 
 // actions/engine/jobs/gateway.ts
 init_http();
+
+// actions/engine/jobs/context.ts
+function readConnection(inputs, ctx) {
+  const connection = connectionFromInputs(inputs);
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  return connection;
+}
+function connectionFromInputs(inputs) {
+  return {
+    kongAddr: parseKongAddr(inputs.string("kong-addr")),
+    adminToken: inputs.string("kong-admin-token"),
+    headers: parseHeaders(inputs.list("headers")),
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+}
+async function openDeck(inputs, ctx, connection) {
+  const located = await locateDeck({
+    deckPath: inputs.string("deck-path"),
+    version: inputs.string("deck-version"),
+    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || void 0,
+    store: ctx.store,
+    logger: ctx.logger,
+    pathEnv: ctx.env.PATH
+  });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+    }
+  );
+}
+
+// actions/engine/jobs/gateway.ts
+var DEFAULT_OUTPUT_DIR = { kong: "kong", konnect: "konnect", tyk: "tyk" };
 var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
 var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
 function gatewayKind(inputs) {
@@ -62155,164 +62089,1471 @@ function gatewaySchemas(gateway) {
   return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
 }
 
-// actions/engine/jobs/tyk.ts
+// actions/engine/jobs/deck-dump.ts
+import { basename as basename6, join as join23, resolve as resolve8 } from "node:path";
 init_errors();
 
-// actions/engine/tyk/folder.ts
-import { readdir as readdir8, stat as stat14 } from "node:fs/promises";
-import { basename as basename6, join as join23 } from "node:path";
+// actions/engine/konnect/metadata.ts
 init_errors();
-async function writeTykDump(options2) {
-  await ensureDirectory(options2.outputDir);
-  const objects = sortObjects(options2.objects.map(normalize));
-  if (objects.length === 0 && !options2.allowEmpty) {
-    const previous2 = (await previousFiles(options2.outputDir) ?? []).filter(isObjectFile);
-    if (previous2.length > 0) {
-      throw new DeckhandError(
-        `the gateway returned no APIs and no policies, but the previous dump in ${options2.outputDir} holds ${previous2.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+var KONNECT_METADATA = ".konnect.json";
+var FORMAT = "deckhand-konnect/1";
+function metadataText(planes) {
+  const records = planes.map(({ plane, file }) => ({
+    name: plane.name,
+    ...plane.description ? { description: plane.description } : {},
+    ...plane.labels && Object.keys(plane.labels).length > 0 ? { labels: sortedLabels(plane.labels) } : {},
+    cluster_type: plane.config.cluster_type,
+    auth_type: plane.config.auth_type,
+    cloud_gateway: plane.config.cloud_gateway,
+    ...plane.config.proxy_urls?.length ? { proxy_urls: plane.config.proxy_urls } : {},
+    file
+  }));
+  records.sort((a, b2) => a.name.localeCompare(b2.name));
+  return `${JSON.stringify({ format: FORMAT, control_planes: records }, null, 2)}
+`;
+}
+function sortedLabels(labels) {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b2]) => a.localeCompare(b2)));
+}
+var CLUSTER_TYPES = [
+  "CLUSTER_TYPE_CONTROL_PLANE",
+  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
+  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+  "CLUSTER_TYPE_SERVERLESS",
+  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
+  "CLUSTER_TYPE_SERVERLESS_V1"
+];
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
+async function readMetadata(path) {
+  return parseMetadata(await readJsonFile(path, "deckhand Konnect record", MAX_METADATA_BYTES), path);
+}
+function parseMetadata(doc, source) {
+  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
+    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
+  }
+  return doc.control_planes.map((entry2, i) => {
+    const where3 = `${source}: control_planes[${i}]`;
+    if (!isObject(entry2) || typeof entry2.name !== "string" || entry2.name === "" || typeof entry2.file !== "string")
+      throw new DeckhandError(`${where3} needs a name and a file`);
+    if (entry2.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry2.cluster_type))
+      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry2.cluster_type)}`);
+    if (entry2.labels !== void 0 && (!isObject(entry2.labels) || Object.values(entry2.labels).some((v2) => typeof v2 !== "string")))
+      throw new DeckhandError(`${where3}: labels must map names to strings`);
+    if (entry2.auth_type !== void 0 && entry2.auth_type !== "pinned_client_certs" && entry2.auth_type !== "pki_client_certs")
+      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry2.auth_type)}`);
+    return {
+      name: entry2.name,
+      ...typeof entry2.description === "string" ? { description: entry2.description } : {},
+      ...entry2.labels !== void 0 ? { labels: entry2.labels } : {},
+      ...entry2.cluster_type !== void 0 ? { cluster_type: entry2.cluster_type } : {},
+      ...entry2.auth_type !== void 0 ? { auth_type: entry2.auth_type } : {},
+      ...typeof entry2.cloud_gateway === "boolean" ? { cloud_gateway: entry2.cloud_gateway } : {},
+      ...Array.isArray(entry2.proxy_urls) ? { proxy_urls: entry2.proxy_urls } : {},
+      file: entry2.file
+    };
+  });
+}
+function createRequest(record) {
+  const { file: _file, ...request2 } = record;
+  return request2;
+}
+
+// actions/engine/jobs/deck-dump.ts
+async function deckDumpJob(kind, inputs, ctx) {
+  const outputDir = inputs.string("output-dir") ?? DEFAULT_OUTPUT_DIR[kind];
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const planes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
+  const controlPlanes = planes?.map((p2) => p2.name);
+  const options2 = {
+    outputDir,
+    workspace: inputs.string("workspace"),
+    allWorkspaces: inputs.boolean("all-workspaces"),
+    controlPlanes,
+    // What a restore needs to create a lost control plane again, beside its state.
+    sidecars: planes && /* @__PURE__ */ new Map([[KONNECT_METADATA, konnectMetadata(planes)]]),
+    selectTags: inputs.list("select-tags"),
+    skipConsumers: inputs.boolean("skip-consumers"),
+    withId: inputs.boolean("with-id"),
+    redactSecrets: inputs.boolean("redact-secrets"),
+    allowEmpty: inputs.boolean("allow-empty"),
+    // Checked before deck runs: a bad key fails the step with nothing written.
+    recipients: recipientsInput(inputs)
+  };
+  checkBundleOptions(options2);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
+  if (!options2.redactSecrets) {
+    ctx.logger.warn(
+      `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
+    );
+  }
+  const schemas = gatewaySchemas(gateway);
+  const started = /* @__PURE__ */ new Date();
+  const result = await dump({
+    ...options2,
+    deck,
+    logger: ctx.logger,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
+  });
+  const report2 = emptyReport("deckhand dump");
+  const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
+  const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
+  report2.lines.push(
+    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where3} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  const kinds = [...new Set(result.workspaces.flatMap((w2) => Object.keys(w2.counts)))].sort();
+  const total = (counts2) => Object.values(counts2).reduce((a, b2) => a + b2, 0);
+  report2.tables.push({
+    caption: `Entities per ${scope}`,
+    header: ["kind", ...result.workspaces.map((w2) => w2.workspace)],
+    rows: [
+      ...kinds.map((kind2) => [kind2, ...result.workspaces.map((w2) => String(w2.counts[kind2] ?? 0))]),
+      ["total", ...result.workspaces.map((w2) => String(total(w2.counts)))]
+    ]
+  });
+  const bundle = result.bundle;
+  if (bundle) {
+    report2.lines.push(
+      `Secret bundle ${bundle.file}: ${bundle.count} value(s) encrypted to ${bundle.recipients.length} recipient(s) (${bundle.recipients.join(", ")}); ${bundle.unchanged ? "unchanged, kept byte for byte" : "rewritten"}.`
+    );
+  } else if (result.requiredEnv.length > 0) {
+    report2.lines.push(
+      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`,
+      "Hint: set age-recipients (age public keys) to keep these values encrypted in secrets.age beside the files, so that a restore needs one CI secret (the age identity) instead of one per variable."
+    );
+  }
+  for (const removed of result.removed)
+    report2.lines.push(
+      basename6(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
+    );
+  const redactions = result.workspaces.flatMap((w2) => w2.redactions);
+  addRedactionReport(report2, redactions, schemas.problems());
+  if (gateway.kind === "konnect") {
+    const waits = gateway.api.waits;
+    if (waits.length > 0) {
+      const seconds2 = waits.reduce((sum, w2) => sum + w2.ms, 0) / 1e3;
+      report2.lines.push(
+        `Konnect's rate limit held ${waits.length} request(s) of deckhand's for ${seconds2} s in all (429, waited as Retry-After asked).`
       );
     }
   }
-  const files = /* @__PURE__ */ new Map();
-  const redactions = [];
-  const counts2 = { api: 0, policy: 0 };
-  const previous = await previousObjects(options2.outputDir);
-  let referencesKept = 0;
-  for (const object of objects) {
-    const name = fileNameOf(object);
-    if (files.has(name))
-      throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
-    const before = previous.get(objectKey(object));
-    if (before) referencesKept += keepReferences(object.body, before);
-    if (options2.redactSecrets) append(redactions, redactTykObject(object));
-    files.set(name, renderRedacted(object.body));
-    counts2[TYK_KIND[object.format]]++;
-  }
-  files.set(TYK_SPEC_FILE, tykSpec(objects));
-  const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
-  const outcome = await install3(
-    options2.outputDir,
-    files,
-    requiredEnv,
-    options2.logger,
-    "deckhand diff/sync/restore (gateway: tyk)"
+  const owned = await previousFiles(options2.outputDir) ?? [];
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "state",
+      source: basename6(resolve8(options2.outputDir)),
+      time: started,
+      root: options2.outputDir,
+      files: [...owned, MANIFEST2].map((name) => join23(options2.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options2.redactSecrets,
+      artifactName: basename6(resolve8(options2.outputDir))
+    },
+    report2,
+    ""
   );
   return {
-    files: [...files.keys()].filter(isObjectFile).map((name) => join23(options2.outputDir, name)),
-    counts: counts2,
-    entityCount: objects.length,
-    digest: digestFiles2(files),
-    secretsRedacted: redactions.length,
-    referencesKept,
-    redactions,
-    requiredEnv,
-    ...outcome
+    ok: true,
+    report: report2,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: controlPlanes ? "" : result.workspaces.map((w2) => w2.workspace).join("\n"),
+      "control-planes": controlPlanes ? controlPlanes.join("\n") : "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "secrets-by-rule": JSON.stringify(countByRule(redactions)),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed),
+      ...storeOutputs2(stored),
+      "secrets-bundle": bundle?.file ?? ""
+    }
   };
 }
-var OBJECT_FILE = /^(api|oas|mcp|policy)-.+\.json$/;
-function isObjectFile(name) {
-  return OBJECT_FILE.test(name);
-}
-async function previousObjects(dir) {
-  const found = /* @__PURE__ */ new Map();
-  const names = await readdir8(dir).catch(() => []);
-  for (const name of names.filter(isObjectFile)) {
-    try {
-      const path = join23(dir, name);
-      const body = readStateText(await readStateFile(path), path, { json: true });
-      if (!isObject(body)) continue;
-      const format = formatOf(body, name);
-      if (format) found.set(objectKey(tykObject(body, name, format)), body);
-    } catch {
-    }
+async function konnectControlPlanes(inputs, api) {
+  const names = [...new Set(inputs.list("konnect-control-plane"))];
+  if (names.length === 0) {
+    throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
+  }
+  const found = [];
+  const missing = [];
+  for (const name of names) {
+    const plane = await api.findControlPlane(name);
+    if (plane) found.push(plane);
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
+    throw new InputError(
+      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
+    );
   }
   return found;
 }
-async function readTykState(paths2) {
-  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
-  const files = [];
-  for (const path of paths2) {
-    const info = await stat14(path).catch(() => void 0);
-    if (!info) throw new DeckhandError(`state: ${path} does not exist`);
-    if (info.isDirectory()) {
-      const names = (await readdir8(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join23(path, n));
-    } else files.push(path);
+function shortList(items, max = 10) {
+  const shown2 = items.slice(0, max).map((n) => `"${n}"`).join(", ");
+  return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
+}
+function konnectMetadata(planes) {
+  const files = controlPlaneFiles(planes.map((p2) => p2.name));
+  return metadataText(planes.map((plane) => ({ plane, file: `${files.get(plane.name)}.yaml` })));
+}
+
+// actions/engine/jobs/problems.ts
+function addProblems(report2, problems, command) {
+  report2.tables.push({
+    caption: "Problems",
+    header: ["file", "line", "check", "problem"],
+    rows: problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
+  });
+  append(
+    report2.annotations,
+    problems.map((p2) => ({
+      level: "error",
+      title: `deckhand ${command}: ${p2.check}`,
+      message: p2.message,
+      file: p2.file,
+      line: p2.line,
+      column: p2.column
+    }))
+  );
+}
+
+// actions/engine/jobs/deck-plan.ts
+var KONNECT_PARALLELISM = 4;
+function controlPlaneScope(plans) {
+  const count2 = new Set(plans.map((p2) => p2.controlPlane)).size;
+  return `${count2} Konnect control plane${count2 === 1 ? "" : "s"}`;
+}
+async function planDeckJob(kind, mode, inputs, ctx) {
+  const report2 = emptyReport(`deckhand ${mode}`);
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const konnect = gateway.kind === "konnect";
+  const parallelism = inputs.integer("parallelism") ?? (konnect ? KONNECT_PARALLELISM : void 0);
+  const files = await expandState(
+    inputs.list("state").length > 0 ? inputs.list("state") : [konnect ? "konnect" : "kong"]
+  );
+  const variables = await deckVariables(inputs, ctx, files);
+  const bundleLine = variables.describe();
+  const read2 = await readTargets({
+    state: files,
+    workspace: konnect ? void 0 : inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
+    selectTags: inputs.list("select-tags"),
+    env: variables.view(),
+    hint: variables.missingHint()
+  });
+  if (read2.problems.length > 0) {
+    report2.lines.push(
+      `${read2.problems.length} problem(s) in ${read2.files.length} state file(s); nothing was planned or sent.`
+    );
+    if (bundleLine) report2.lines.push(bundleLine);
+    addProblems(report2, read2.problems, mode);
+    return { failed: true, report: report2 };
   }
-  const bodies = /* @__PURE__ */ new Map();
-  for (const file of files) {
-    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
-  }
-  const objects = [];
-  const origins = [];
-  const seen = /* @__PURE__ */ new Map();
-  const add2 = (object, file) => {
-    const key2 = objectKey(object);
-    const earlier = seen.get(key2);
-    if (earlier)
-      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
-    seen.set(key2, file);
-    objects.push(object);
-    origins.push(file);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (konnect) checkKonnectDeck(deck.deck.features);
+  deck.useVariables(variables.forDeck(read2.envNames));
+  const envValues = variables.values(read2.envNames);
+  for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+  const schemas = gatewaySchemas(gateway);
+  const options2 = {
+    deck,
+    logger: ctx.logger,
+    secrets: [...connectionSecrets(gateway.connection), ...envValues],
+    skipConsumers: inputs.boolean("skip-consumers"),
+    parallelism,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
   };
-  const companions = /* @__PURE__ */ new Set();
-  for (const file of files) {
-    const body = bodies.get(file);
-    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
-    const mcp = body.application_protocol === "mcp";
-    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
-    const doc = bodies.get(companion) ?? await readJson(companion);
-    if (!isObject(doc) || !formatOf(doc)) {
-      throw new DeckhandError(
-        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename6(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
-      );
-    }
-    companions.add(companion);
-    add2(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
-  }
-  for (const file of files) {
-    const body = bodies.get(file);
-    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
-      continue;
-    const policies = isObject(body) ? policyMap(body, file) : void 0;
-    if (policies) {
-      for (const object of policies) add2(object, file);
-      continue;
-    }
-    const format = formatOf(body, basename6(file));
-    if (!isObject(body) || !format) {
-      throw new DeckhandError(
-        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
-      );
-    }
-    add2(tykObject(body, file, format), file);
-  }
-  return { objects, files, origins };
+  const plans = await planTargets(read2.targets, options2);
+  addSchemaProblems(report2, schemas.problems());
+  return {
+    failed: false,
+    report: report2,
+    plans,
+    gateway: gateway.address,
+    scope: konnect ? controlPlaneScope(plans) : void 0,
+    bundleLine,
+    tool: { deck: deck.deck.features.version },
+    // Only sync has workspace-concurrency.
+    sync: () => syncTargets(plans, { ...options2, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
+  };
 }
-async function readJson(file) {
+
+// actions/engine/jobs/kong-restore.ts
+import { readFile as readFile8 } from "node:fs/promises";
+init_errors();
+init_http();
+
+// actions/engine/restore/restore.ts
+init_errors();
+
+// actions/engine/restore/command.ts
+async function runUserCommand(command, options2) {
+  const done = await run("sh", ["-c", command], {
+    env: options2.env,
+    timeoutMs: options2.timeoutMs
+  });
+  const output = scrub(`${done.stdout}
+${done.stderr}`, options2.secrets).trim();
+  for (const line of output.split("\n").filter(Boolean).slice(-20)) options2.logger.info(`  ${line}`);
+  return { ok: !done.signal && done.exitCode === 0, exitCode: done.exitCode, signal: done.signal };
+}
+
+// actions/engine/restore/declarative-config.ts
+init_errors();
+async function buildDeclarativeConfig(state, env, hint) {
+  const files = await expandState(state);
+  const texts = await Promise.all(files.map((file) => readStateFile(file)));
+  const refs = texts.flatMap((text) => findEnvReferences(text));
+  const missing = missingEnv(refs, env);
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${missing.length} environment variable(s) the state files reference are not set: ${missing.join(", ")}. Set them (for example from secrets) before this step: they hold the values the dump redacted.` + (hint ? ` ${hint}` : "")
+    );
+  }
+  const merged = {};
+  let formatVersion;
+  texts.forEach((text, i) => {
+    const file = files[i];
+    const content = readStateText(renderTemplates(text, env, file), file);
+    if (content === null || content === void 0) return;
+    if (!isObject(content)) throw new DeckhandError(`${file}: a state file must be a mapping of collections`);
+    const workspace = content._workspace;
+    if (typeof workspace === "string" && workspace !== "" && workspace !== "default") {
+      throw new DeckhandError(
+        `${file} belongs to workspace ${workspace}: DB-less Kong has no workspaces. Restore only the default workspace's files with strategy dbless.`
+      );
+    }
+    const info = content._info;
+    if (isObject(info) && Array.isArray(info.select_tags) && info.select_tags.length > 0) {
+      throw new DeckhandError(
+        `${file} covers only entities tagged ${info.select_tags.join(", ")}: a DB-less node loads one whole configuration, so every file it needs must be given together, without select_tags.`
+      );
+    }
+    const version = content._format_version;
+    if (typeof version === "string") {
+      if (formatVersion !== void 0 && formatVersion !== version) {
+        throw new DeckhandError(
+          `${file}: _format_version ${version} differs from the other files' ${formatVersion}`
+        );
+      }
+      formatVersion = version;
+    }
+    for (const [key2, value] of Object.entries(content)) {
+      if (META_KEYS.has(key2)) continue;
+      if (!Array.isArray(value)) throw new DeckhandError(`${file}: ${key2} must be a list`);
+      const list2 = merged[key2] ??= [];
+      for (const entity of value) list2.push(entity);
+    }
+  });
+  const config = { _format_version: formatVersion ?? "3.0", ...merged };
+  return {
+    body: JSON.stringify(config),
+    counts: countCollections(config),
+    files,
+    envNames: [...new Set(refs.map((r) => r.name))]
+  };
+}
+var TEMPLATE3 = /\$\{\{\s*(.*?)\s*\}\}/g;
+var ENV = /^env\s+(?:"([^"]*)"|`([^`]*)`)$/;
+function renderTemplates(text, env, file) {
+  return text.split("\n").map(
+    (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
+      TEMPLATE3,
+      (_whole, pipeline5) => renderPipeline(pipeline5, env, `${file}:${i + 1}`)
+    )
+  ).join("\n");
+}
+function renderPipeline(pipeline5, env, where3) {
+  const [first = "", ...rest] = pipeline5.split("|").map((part) => part.trim());
+  const call = ENV.exec(first);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline5}" is not an env reference`);
+  let value = env[call[1] ?? call[2] ?? ""] ?? "";
+  for (const step of rest) {
+    const indent = /^indent\s+(\d+)$/.exec(step);
+    if (indent) value = value.replaceAll("\n", "\n" + " ".repeat(Number(indent[1])));
+    else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
+    else if (step === "toInt" || step === "toFloat") {
+      if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
+        throw new DeckhandError(`${where3}: ${step} needs a number, and the variable does not hold one`);
+      value = value.trim();
+    } else throw new DeckhandError(`${where3}: "${step}" is not a function deck's templates offer`);
+  }
+  return value;
+}
+var isReference2 = (spec) => spec.label === "group" || spec.label === "member";
+function flatten2(specs, into = {}) {
+  for (const [name, spec] of Object.entries(specs)) {
+    if (isReference2(spec)) continue;
+    into[name] ??= spec;
+    if (spec.nested) flatten2(spec.nested, into);
+  }
+  return into;
+}
+var FLAT = flatten2(COLLECTIONS);
+function countCollections(content) {
+  const counts2 = {};
+  const walk2 = (holder, specs) => {
+    for (const [key2, value] of Object.entries(holder)) {
+      const spec = specs[key2];
+      if (!spec || isReference2(spec) || !Array.isArray(value)) continue;
+      for (const entity of value) {
+        if (!isObject(entity)) continue;
+        counts2[key2] = (counts2[key2] ?? 0) + 1;
+        if (spec.nested) walk2(entity, spec.nested);
+      }
+    }
+  };
+  walk2(content, FLAT);
+  return counts2;
+}
+
+// actions/engine/restore/dbless.ts
+init_errors();
+import { setTimeout as sleep3 } from "node:timers/promises";
+async function nodeEntityCounts(admin) {
+  const answer = parseJson2(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
+  const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
+  return isObject(content) ? countCollections(content) : {};
+}
+async function loadNode(admin, config, options2) {
+  let busy = 0;
+  for (; ; ) {
+    const res = await admin.request(
+      "POST",
+      "/config?check_hash=1&flatten_errors=1",
+      { contentType: "application/json", data: JSON.stringify({ config: config.body }) },
+      void 0,
+      MAX_STATE_BYTES
+    );
+    if (res.status === 201 || res.status === 200) return { address: admin.address, reloaded: true, busy };
+    if (res.status === 304) return { address: admin.address, reloaded: false, busy };
+    if (res.status === 429 || res.status === 503) {
+      busy++;
+      const wait = retryAfterMs(res.headers["retry-after"], { fallbackMs: 1e3, minMs: 250, maxMs: 6e4 });
+      if (performance.now() + wait > options2.deadline) {
+        throw new DeckhandError(
+          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
+        );
+      }
+      options2.logger.info(
+        `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
+      );
+      await sleep3(wait);
+      continue;
+    }
+    if (res.status === 413) {
+      const bytes = Buffer.byteLength(config.body);
+      throw new DeckhandError(
+        /lmdb/i.test(res.body) ? `${admin.address} refused the configuration as too large for its LMDB map (${describeAnswer(res)}, ${bytes} bytes): raise lmdb_map_size (KONG_LMDB_MAP_SIZE) on the DB-less nodes and restore again.` : `${admin.address} refused a request body of ${bytes} bytes (HTTP 413 from nginx, before Kong read it): raise nginx_admin_client_max_body_size (KONG_NGINX_ADMIN_CLIENT_MAX_BODY_SIZE, 10m by default) on the DB-less nodes and restore again.`
+      );
+    }
+    if (res.status === 400)
+      throw new DeckhandError(
+        `${admin.address} rejected the configuration: ${describeAnswer(res)}`,
+        flatErrors(res.body)
+      );
+    throw new DeckhandError(`POST ${admin.address}/config: ${describeAnswer(res)}`);
+  }
+}
+function flatErrors(body) {
   try {
-    return readStateText(await readStateFile(file), file, { json: true });
+    const parsed = JSON.parse(body);
+    return (parsed.flattened_errors ?? []).slice(0, 20).flatMap(
+      (e) => (e.errors ?? []).map(
+        (f2) => `${e.entity_type ?? "entity"} ${e.entity_name ?? ""}: ${f2.field ? `${f2.field}: ` : ""}${f2.message ?? ""}`.trim()
+      )
+    );
   } catch {
-    return void 0;
+    return [];
   }
 }
-function policyMap(body, file) {
-  if (formatOf(body)) return void 0;
-  const entries3 = Object.entries(body);
-  if (entries3.length === 0) return basename6(file) === "policies.json" ? [] : void 0;
-  if (!entries3.every(([, v2]) => isObject(v2) && isObject(v2.access_rights) && !("api_id" in v2)))
-    return void 0;
-  return entries3.map(([key2, value]) => {
-    const policy = structuredClone(value);
-    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key2) {
+async function checkNodes(admins, config) {
+  const checks = await Promise.all(
+    admins.map(async (admin) => {
+      const [status, counts2] = await Promise.all([admin.status(), nodeEntityCounts(admin)]);
+      const hash = status.configurationHash ?? "";
+      const problems = [];
+      if (!hash || hash === EMPTY_CONFIGURATION_HASH) problems.push("reports no configuration loaded");
+      for (const key2 of /* @__PURE__ */ new Set([...Object.keys(config.counts), ...Object.keys(counts2)])) {
+        const want = config.counts[key2] ?? 0;
+        const got = counts2[key2] ?? 0;
+        if (want !== got) problems.push(`${key2}: ${got} instead of ${want}`);
+      }
+      return { address: admin.address, hash, counts: counts2, problems };
+    })
+  );
+  const hashes = new Set(checks.map((c) => c.hash));
+  if (hashes.size > 1) {
+    for (const check2 of checks) check2.problems.push(`configuration hash ${check2.hash} differs between nodes`);
+  }
+  return { checks, ok: checks.every((c) => c.problems.length === 0) };
+}
+
+// actions/engine/restore/smoke.ts
+init_errors();
+init_http();
+import { setTimeout as sleep4 } from "node:timers/promises";
+function parseSmokeRequests(lines) {
+  return lines.map((line, i) => {
+    const parts = line.trim().split(/\s+/);
+    const [method = "", url = "", expected = ""] = parts;
+    let valid = parts.length === 3 && /^[A-Z]+$/.test(method) && /^([1-5]\d\d|[1-5]xx)$/.test(expected);
+    if (valid) {
+      try {
+        valid = ["http:", "https:"].includes(new URL(url).protocol);
+      } catch {
+        valid = false;
+      }
+    }
+    if (!valid) {
       throw new DeckhandError(
-        `${file}: policy "${key2}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
+        `smoke-requests line ${i + 1} is not "METHOD URL STATUS", e.g. GET https://api.example.com/health 200 (STATUS may be a class such as 2xx).`
       );
     }
-    policy.id = key2;
-    return tykObject(policy, `${file} (policy ${key2})`, "policy");
+    return { method, url, expected };
   });
 }
+function displayUrl(url) {
+  const u2 = new URL(url);
+  u2.username = "";
+  u2.password = "";
+  for (const key2 of [...u2.searchParams.keys()]) u2.searchParams.set(key2, "***");
+  return u2.toString().replace(/%2A%2A%2A/g, "***");
+}
+var matches = (status, expected) => expected.endsWith("xx") ? String(status)[0] === expected[0] : String(status) === expected;
+async function runSmokeRequests(requests, options2) {
+  const results = [];
+  for (const request2 of requests) {
+    const until = performance.now() + (options2.windowMs ?? 3e4);
+    const result = {
+      method: request2.method,
+      url: displayUrl(request2.url),
+      expected: request2.expected,
+      status: 0,
+      ok: false,
+      attempts: 0
+    };
+    for (let delay = 500; ; delay = Math.min(delay * 2, 5e3)) {
+      result.attempts++;
+      try {
+        const res = await sendRequest(new URL(request2.url), {
+          method: request2.method,
+          headers: {},
+          timeoutMs: options2.timeoutMs ?? 1e4,
+          discardBody: true,
+          ...options2.tls ? { tls: options2.tls } : {}
+        });
+        result.status = res.status;
+        result.error = void 0;
+        result.ok = matches(res.status, request2.expected);
+      } catch (err) {
+        result.status = 0;
+        result.error = err.message;
+      }
+      if (result.ok || performance.now() + delay > until) break;
+      await sleep4(delay);
+    }
+    options2.logger.info(
+      `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
+    );
+    results.push(result);
+  }
+  return results;
+}
+async function smokePhase(timeline, requests, options2) {
+  const results = await timeline.phase(
+    "smoke requests",
+    () => runSmokeRequests(requests, options2),
+    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+  );
+  for (const r of results) {
+    timeline.check(
+      `${r.method} ${r.url}`,
+      r.ok,
+      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+    );
+  }
+  return results;
+}
+
+// actions/engine/restore/timeline.ts
+init_errors();
+var round = (ms2) => Math.round(ms2 / 100) / 10;
+var Timeline = class {
+  started = performance.now();
+  phases = [];
+  checks = [];
+  /** Seconds since the start. */
+  elapsed() {
+    return round(performance.now() - this.started);
+  }
+  /**
+   * Runs one phase and records it, as failed when it throws (the error goes on). `detail` describes
+   * a successful result for the report.
+   */
+  async phase(name, work, detail) {
+    const begin = performance.now();
+    const startedAt = round(begin - this.started);
+    try {
+      const result = await work();
+      this.phases.push({
+        name,
+        status: "ok",
+        startedAt,
+        seconds: round(performance.now() - begin),
+        detail: detail?.(result)
+      });
+      return result;
+    } catch (err) {
+      this.phases.push({
+        name,
+        status: "failed",
+        startedAt,
+        seconds: round(performance.now() - begin),
+        detail: errorMessage(err)
+      });
+      throw err;
+    }
+  }
+  check(name, ok, detail) {
+    this.checks.push({ name, ok, detail });
+  }
+};
+function timelineTables(caption, phases, checks) {
+  const tables = [
+    {
+      caption,
+      header: ["phase", "started at", "took", "result"],
+      rows: phases.map((p2) => [
+        p2.name,
+        `${p2.startedAt} s`,
+        `${p2.seconds} s`,
+        `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
+      ])
+    }
+  ];
+  if (checks.length > 0) {
+    tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  return tables;
+}
+
+// actions/engine/restore/wait.ts
+init_errors();
+import { setTimeout as sleep5 } from "node:timers/promises";
+init_http();
+async function waitForGateway(admins, options2) {
+  return Promise.all(admins.map((admin) => waitForNode(admin, options2)));
+}
+async function waitForNode(admin, options2) {
+  const started = performance.now();
+  let delay = options2.firstDelayMs ?? 1e3;
+  let last;
+  let unresolved = 0;
+  for (let attempt = 1; ; attempt++) {
+    const why = await probe(admin);
+    if (typeof why !== "string" && "unresolved" in why) {
+      if (++unresolved >= DNS_TRIES) {
+        const host2 = new URL(admin.address).hostname;
+        throw new DeckhandError(
+          `${admin.address}: the host name ${host2} does not resolve (${why.unresolved}, ${unresolved} tries): check ${inputName("kong-addr")} for a typo, and the DNS this machine uses. Nothing was restored.`
+        );
+      }
+    } else unresolved = 0;
+    if (typeof why !== "string" && "info" in why) {
+      if (attempt > 1)
+        options2.logger.info(`${admin.address} is up (Kong ${why.info.version}) after ${attempt} attempts.`);
+      return { admin, ...why, attempts: attempt };
+    }
+    last = typeof why === "string" ? why : why.unresolved;
+    const now = performance.now();
+    if (now >= options2.deadline) break;
+    const elapsed = Math.round((now - started) / 1e3);
+    options2.logger.info(
+      `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options2.timeoutSeconds} s): ${last}`
+    );
+    await sleep5(Math.min(delay, Math.max(0, options2.deadline - now)));
+    delay = Math.min(delay * 2, options2.maxDelayMs ?? 15e3);
+  }
+  throw new DeckhandError(
+    `The gateway at ${admin.address} did not come up within ${options2.timeoutSeconds} s (${inputName("wait-timeout")}); last: ${last}. Check that Kong is running and reachable from here (address, port, security groups), or raise ${inputName("wait-timeout")}. Nothing was restored.`
+  );
+}
+var DNS_TRIES = 3;
+async function probe(admin) {
+  try {
+    const root = await admin.request("GET", "/");
+    if (root.status === 401 || root.status === 403) {
+      throw new DeckhandError(
+        `${admin.address} refused the credentials (${describeAnswer(root)}): check ${inputName("kong-admin-token")} and ${inputName("headers")}.`
+      );
+    }
+    if (root.status !== 200) return `GET / answered ${describeAnswer(root)}`;
+    const statusAnswer = await admin.request("GET", "/status");
+    if (statusAnswer.status !== 200) return `GET /status answered ${describeAnswer(statusAnswer)}`;
+    const info = nodeInfo(root);
+    const status = nodeStatus(statusAnswer);
+    if (status.databaseReachable === false) return "Kong is up but cannot reach its database";
+    return { info, status };
+  } catch (err) {
+    if (err instanceof TransportError) return isDnsFailure(err) ? { unresolved: err.message } : err.message;
+    throw err;
+  }
+}
+
+// actions/engine/restore/restore.ts
+var STRATEGIES = ["auto", "database", "declarative", "dbless"];
+function startOutcome(strategy, timeline) {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: []
+  };
+}
+async function restoreGateway(options2) {
+  const recovery = new Recovery(options2);
+  try {
+    await recovery.run();
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    recovery.outcome.error = { message: err.message, details: err.details };
+  }
+  return recovery.finish();
+}
+var Recovery = class {
+  constructor(options2) {
+    this.options = options2;
+    this.logger = options2.logger;
+    this.outcome = startOutcome(options2.strategy, this.timeline);
+  }
+  options;
+  timeline = new Timeline();
+  outcome;
+  logger;
+  manifest;
+  /** Set when the database check found the gateway unconfigured: a fallback sync may then delete what a failed restore left. */
+  foundEmpty = false;
+  /** Set once pg_restore succeeded: from then on a failure is not a reason to fall back. */
+  databaseRestored = false;
+  async run() {
+    const nodes = await this.waitPhase("wait for the gateway");
+    const first = nodes[0].info;
+    this.outcome.gateway = {
+      version: first.version,
+      edition: first.edition,
+      database: first.database,
+      nodes: nodes.map((n) => n.admin.address)
+    };
+    const dbless = nodes.filter((n) => n.info.database === "off");
+    if (dbless.length > 0 && dbless.length < nodes.length) {
+      throw new DeckhandError(
+        `Some nodes run DB-less (${dbless.map((n) => n.admin.address).join(", ")}) and others with a database: restore them in separate steps.`
+      );
+    }
+    const strategy = this.options.strategy;
+    if (dbless.length > 0 && strategy !== "auto" && strategy !== "dbless") {
+      throw new DeckhandError(
+        `The gateway runs DB-less (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`
+      );
+    }
+    if (dbless.length === 0 && strategy === "dbless") {
+      throw new DeckhandError(
+        `The gateway runs with a database (${first.database}), not DB-less: POST /config is only for DB-less nodes. Use strategy declarative, database or auto.`
+      );
+    }
+    if (dbless.length > 0) await this.dbless();
+    else if (strategy === "database") await this.database();
+    else if (strategy === "declarative") await this.declarative();
+    else if (this.options.dbDump) {
+      try {
+        await this.database();
+      } catch (err) {
+        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError || this.databaseRestored) throw err;
+        this.outcome.fallback = err.message;
+        this.outcome.warnings.push(
+          `The database restore failed, so the declarative state was restored instead: ${err.message}`
+        );
+        this.logger.warn(`Database restore failed; restoring the declarative state instead. ${err.message}`);
+        await this.declarative();
+      }
+    } else await this.declarative();
+    await this.smoke();
+    this.outcome.verified = this.timeline.checks.length > 0 && this.timeline.checks.every((c) => c.ok);
+  }
+  finish() {
+    this.outcome.rtoSeconds = this.timeline.elapsed();
+    if (this.outcome.error) this.outcome.verified = false;
+    return this.outcome;
+  }
+  /** Each wait (for the gateway, a restart, a busy node) gets the whole wait-timeout from when it starts. */
+  deadline() {
+    return performance.now() + this.options.waitTimeoutSeconds * 1e3;
+  }
+  waitPhase(name) {
+    return this.timeline.phase(
+      name,
+      () => waitForGateway(this.options.admins, {
+        deadline: this.deadline(),
+        timeoutSeconds: this.options.waitTimeoutSeconds,
+        logger: this.logger
+      }),
+      (nodes) => `${nodes.length} node(s) up, Kong ${nodes[0].info.version} (${nodes[0].info.edition})`
+    );
+  }
+  // ----- database -----------------------------------------------------------------------------
+  async database() {
+    const { dbDump, database } = this.options;
+    if (!dbDump) throw new DeckhandError("strategy database needs db-dump: the db-dump backup to restore.");
+    if (!database) throw new DeckhandError("strategy database needs database-url (or the PG* variables).");
+    const result = await this.timeline.phase(
+      "restore the database",
+      async () => {
+        this.manifest = (await readManifest(dbDump)).manifest;
+        return restorePostgres({
+          input: dbDump,
+          target: database.target,
+          create: false,
+          // A freshly bootstrapped gateway holds Kong's (empty) tables: they are replaced.
+          clean: true,
+          jobs: database.jobs,
+          verify: true,
+          noOwner: database.noOwner,
+          // Without overwrite the database replaced held no configuration: nothing worth keeping.
+          keepPrevious: this.options.overwrite,
+          refuseConfigured: !this.options.overwrite,
+          // From here on, whatever the database holds was put there by this restore.
+          checked: () => this.foundEmpty = true,
+          binDir: database.binDir,
+          pathEnv: this.options.env.PATH,
+          logger: this.logger
+        });
+      },
+      (r) => `${r.manifest.database} from the backup of ${r.manifest.startedAt}`
+    );
+    this.outcome.strategyUsed = "database";
+    this.databaseRestored = true;
+    const entities = result.manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
+    this.outcome.entitiesRestored = entities.reduce((sum, t) => sum + t.rows, 0);
+    this.outcome.restored.push(
+      `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
+    );
+    if (result.previous)
+      this.outcome.warnings.push(
+        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`
+      );
+    for (const note of result.notes) this.outcome.warnings.push(note);
+    const skipped = result.manifest.tables.filter((t) => !t.data);
+    if (skipped.length > 0) {
+      this.outcome.notRestored.push(
+        `Rows of ${skipped.length} runtime table(s) the backup left out (${skipped.map((t) => t.table).join(", ")}): they refill as the gateway runs.`
+      );
+    }
+    this.timeline.check(
+      "manifest's row counts",
+      result.verified,
+      result.verified ? `${result.tablesChecked} tables, ${result.rowsChecked} rows match the backup` : `${result.differences.length} table(s) differ: ${result.differences.slice(0, 5).map((d) => `${d.table} (expected ${d.expected}, found ${d.actual})`).join(", ")}`
+    );
+    await this.restartNodes();
+    await this.importKeyring();
+  }
+  /** Kong caches entities and its router: after a restore behind its back, its nodes must start again. */
+  async restartNodes() {
+    const command = this.options.restartCommand;
+    if (command) {
+      await this.timeline.phase("restart the nodes", async () => {
+        this.logger.info("Restarting the Kong nodes with restart-command.");
+        const done = await runUserCommand(command, {
+          env: this.options.env,
+          timeoutMs: this.options.waitTimeoutSeconds * 1e3,
+          secrets: this.options.reconcile.secrets,
+          logger: this.logger
+        });
+        if (!done.ok) {
+          throw new DeckhandError(
+            `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName("wait-timeout")} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
+          );
+        }
+      });
+    } else {
+      this.outcome.warnings.push(
+        "The Kong nodes were not restarted after the database restore: Kong caches entities and its router, so they may serve what they held before until they restart. Set restart-command, or restart them."
+      );
+    }
+    await this.waitPhase(command ? "wait for the restarted gateway" : "wait for the gateway again");
+  }
+  // ----- declarative --------------------------------------------------------------------------
+  /** The values of the state files' variables: the environment's, the secret bundle's beneath them. */
+  async variables(files) {
+    const variables = this.options.variables ? await this.options.variables(files) : DeckVariables.fromEnv(this.options.env);
+    this.outcome.secretBundle = variables.describe();
+    return variables;
+  }
+  async declarative() {
+    const files = await expandState(this.options.state);
+    const variables = await this.variables(files);
+    const read2 = await readTargets({
+      state: files,
+      env: variables.view(),
+      purpose: "restore",
+      hint: variables.missingHint()
+    });
+    if (read2.problems.length > 0) {
+      throw new DeckhandError(
+        `The state files have ${read2.problems.length} problem(s); nothing was restored from them.`,
+        read2.problems.map((p2) => `${[p2.file, p2.line].filter(Boolean).join(":") || "state"}: ${p2.message}`)
+      );
+    }
+    await this.importKeyring();
+    const deck = await this.options.deck();
+    deck.useVariables(variables.forDeck(read2.envNames));
+    const reconcile = {
+      ...this.options.reconcile,
+      deck,
+      secrets: [...this.options.reconcile.secrets, ...this.secretsOf(read2.envNames, variables)]
+    };
+    const plans = await this.timeline.phase(
+      "plan",
+      () => planTargets(read2.targets, reconcile),
+      (p2) => `${totalCounts(p2).total} change(s) in ${p2.length} target(s)`
+    );
+    this.refuseConfigured(plans);
+    const counts2 = totalCounts(plans);
+    if (counts2.deleting > 0) {
+      this.outcome.warnings.push(
+        `The sync deletes ${counts2.deleting} entit${counts2.deleting === 1 ? "y" : "ies"} the state does not hold${this.options.overwrite ? " (overwrite is set)" : " (left by the failed database restore)"}.`
+      );
+    }
+    const results = await this.timeline.phase(
+      "sync the declarative state",
+      async () => {
+        const results2 = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+        const problems = [];
+        for (const [plan3, result] of results2) {
+          if (result.status === "error") problems.push(`${targetLabel(plan3)}: ${result.message}`);
+          else if (result.status === "synced") {
+            for (const f2 of result.outcome.failed)
+              problems.push(`${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`);
+            append(problems, result.outcome.otherErrors);
+          }
+        }
+        if (problems.length > 0) {
+          throw new DeckhandError(
+            `deck could not restore everything (${problems.length} failure(s)); the gateway is partly restored.`,
+            problems
+          );
+        }
+        return results2;
+      },
+      (r) => `${[...r.values()].reduce((n, x) => n + (x.status === "synced" ? x.outcome.applied.length : 0), 0)} change(s) applied`
+    );
+    this.outcome.strategyUsed = "declarative";
+    const applied = [...results.values()].flatMap((r) => r.status === "synced" ? r.outcome.applied : []);
+    this.outcome.entitiesRestored = applied.filter((c) => c.action !== "delete").length;
+    this.outcome.restored.push(
+      `Declarative state of ${plans.map((p2) => targetLabel(p2)).join(", ")} from ${read2.files.length} file(s): ${describeKinds(applied)}.`
+    );
+    this.addUnmanaged();
+    const after = await this.timeline.phase(
+      "verify with deck diff",
+      () => planTargets(read2.targets, reconcile),
+      (p2) => `${totalCounts(p2).total} difference(s)`
+    );
+    const left = after.flatMap(
+      (p2) => p2.changes.map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
+    );
+    this.timeline.check(
+      "deck diff against the state",
+      left.length === 0,
+      left.length === 0 ? "no differences" : `${left.length} difference(s): ${left.slice(0, 10).join(", ")}`
+    );
+  }
+  /** A plan that updates or deletes means the gateway holds configuration: refused unless overwrite or known debris. */
+  refuseConfigured(plans) {
+    if (this.options.overwrite || this.foundEmpty) return;
+    const existing = plans.flatMap(
+      (p2) => p2.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
+    );
+    if (existing.length === 0) return;
+    throw new DeckhandError(
+      `The gateway already holds configuration the restore would change or delete (${existing.length}: ${existing.slice(0, 5).join(", ")}${existing.length > 5 ? ", \u2026" : ""}). restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName("overwrite")} to true.`
+    );
+  }
+  /** What a declarative restore cannot bring back: Enterprise data decK does not manage. */
+  addUnmanaged() {
+    const tables = (this.manifest?.tables ?? []).filter(
+      (t) => t.rows > 0 && isUnmanagedEnterpriseTable(t.table)
+    );
+    if (tables.length > 0) {
+      this.outcome.notRestored.push(
+        `Kong Enterprise data decK does not manage, present in the database backup: ${tables.map((t) => `${t.table} (${t.rows} rows)`).join(", ")}. Recreate it, or restore the database once the backup's problem is fixed.`
+      );
+    } else if (this.outcome.gateway?.edition === "enterprise") {
+      this.outcome.notRestored.push(
+        "Kong Enterprise data decK does not manage (admins, RBAC users and roles, the keyring, licences, Dev Portal, event hooks) is not part of a declarative restore: recreate it or restore it from a database backup."
+      );
+    }
+  }
+  // ----- DB-less ------------------------------------------------------------------------------
+  async dbless() {
+    const variables = await this.variables(await expandState(this.options.state));
+    const config = await buildDeclarativeConfig(this.options.state, variables.view(), variables.missingHint());
+    this.secretsOf(config.envNames, variables);
+    const total = totalEntities(config.counts);
+    if (!this.options.overwrite) {
+      for (const admin of this.options.admins) {
+        const held = await nodeEntityCounts(admin);
+        const differs = Object.keys({ ...held, ...config.counts }).some(
+          (k2) => (held[k2] ?? 0) !== (config.counts[k2] ?? 0)
+        );
+        if (totalEntities(held) > 0 && differs) {
+          throw new DeckhandError(
+            `${admin.address} already runs a different configuration (${totalEntities(held)} entities): restore only fills an empty node. Nothing was changed. If you mean to replace it, set ${inputName("overwrite")} to true.`
+          );
+        }
+      }
+    }
+    await this.importKeyring();
+    const loads = await this.timeline.phase(
+      "load DB-less nodes",
+      () => Promise.all(
+        this.options.admins.map(
+          (admin) => loadNode(admin, config, { deadline: this.deadline(), logger: this.logger })
+        )
+      ),
+      (l) => `${l.filter((x) => x.reloaded).length} of ${l.length} node(s) loaded, ${l.reduce((n, x) => n + x.busy, 0)} busy answer(s) waited out`
+    );
+    this.outcome.strategyUsed = "dbless";
+    this.outcome.entitiesRestored = total;
+    this.outcome.restored.push(
+      `Declarative configuration from ${config.files.length} file(s), ${total} entities, into ${loads.length} DB-less node(s)${loads.some((l) => !l.reloaded) ? ` (${loads.filter((l) => !l.reloaded).length} already held it)` : ""}.`
+    );
+    this.addUnmanaged();
+    const checked = await this.timeline.phase(
+      "verify the nodes",
+      () => checkNodes(this.options.admins, config)
+    );
+    for (const node of checked.checks) {
+      this.timeline.check(
+        `configuration of ${node.address}`,
+        node.problems.length === 0,
+        node.problems.length === 0 ? `${total} entities, hash ${node.hash}` : node.problems.join("; ")
+      );
+    }
+  }
+  /** Values of the DECK_ variables the state uses: the secrets the dump redacted, masked from here on. */
+  secretsOf(names, variables) {
+    const values = variables.values(names).filter((v2) => v2.length >= 3);
+    for (const value of values) this.options.secret(value);
+    return values;
+  }
+  // ----- keyring and smoke --------------------------------------------------------------------
+  /** Imports the Enterprise keyring on every node, before anything encrypted is written or read back. */
+  async importKeyring() {
+    const data = this.options.keyringExport;
+    if (!data) return;
+    await this.timeline.phase("import the keyring", async () => {
+      for (const admin of this.options.admins) {
+        const res = await admin.request("POST", "/keyring/import", formBody({ data }));
+        if (res.status === 404) {
+          throw new DeckhandError(
+            `keyring-export is set, but ${admin.address} has no keyring (${describeAnswer(res)}): it needs Kong Enterprise with keyring_enabled and keyring_strategy cluster.`
+          );
+        }
+        if (res.status !== 201 && res.status !== 200 && res.status !== 204) {
+          throw new DeckhandError(`${admin.address} refused the keyring import: ${describeAnswer(res)}`);
+        }
+        const keyring = parseJson2(await admin.expect("GET", "/keyring", 200));
+        if (!keyring.active)
+          throw new DeckhandError(`${admin.address} has no active keyring key after the import.`);
+      }
+    });
+    this.outcome.restored.push(`Keyring imported on ${this.options.admins.length} node(s).`);
+  }
+  async smoke() {
+    if (this.options.smoke.length === 0) return;
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
+    this.outcome.smoke = results;
+  }
+};
+function describeKinds(changes) {
+  const kinds = /* @__PURE__ */ new Map();
+  for (const c of changes) if (c.action !== "delete") kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+  return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k2, n]) => `${n} ${k2}${n === 1 ? "" : "s"}`).join(", ");
+}
+
+// actions/engine/jobs/restore-result.ts
+import { join as join24 } from "node:path";
+async function restoreResult(inputs, outcome) {
+  const reportFile = await writeReport(inputs.string("report-file"), outcome);
+  return {
+    ok: outcome.verified,
+    report: describe2(outcome, reportFile),
+    outputs: {
+      "strategy-used": outcome.strategyUsed ?? "",
+      "rto-seconds": String(outcome.rtoSeconds),
+      "entities-restored": String(outcome.entitiesRestored),
+      verified: String(outcome.verified),
+      report: reportFile
+    }
+  };
+}
+function maskSmokeQueries(smoke, ctx) {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+}
+async function writeReport(path, outcome) {
+  const file = path ?? join24((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
+  return file;
+}
+function describe2(outcome, reportFile) {
+  const report2 = emptyReport("deckhand restore");
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  if (outcome.error) {
+    report2.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
+    report2.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
+    for (const detail of outcome.error.details.slice(0, 10))
+      report2.annotations.push({ level: "error", title: "deckhand restore", message: detail });
+  } else if (outcome.verified) {
+    report2.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`
+    );
+  } else {
+    const failed = outcome.checks.filter((c) => !c.ok);
+    report2.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
+    );
+    for (const check2 of failed)
+      report2.annotations.push({
+        level: "error",
+        title: `deckhand restore: ${check2.name}`,
+        message: check2.detail
+      });
+  }
+  if (outcome.secretBundle) report2.lines.push(outcome.secretBundle);
+  if (outcome.fallback)
+    report2.lines.push(
+      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
+    );
+  append(
+    report2.lines,
+    outcome.restored.map((r) => `Restored: ${r}`)
+  );
+  for (const item of outcome.notRestored) {
+    report2.lines.push(`Not restored: ${item}`);
+    report2.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
+  }
+  for (const warning of outcome.warnings)
+    report2.annotations.push({ level: "warning", title: "deckhand restore", message: warning });
+  append(
+    report2.tables,
+    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
+  );
+  report2.lines.push(`Report: ${reportFile}`);
+  return report2;
+}
+
+// actions/engine/jobs/kong-restore.ts
+async function kongRestoreJob(inputs, ctx) {
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  const addresses = inputs.list("kong-addr");
+  if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
+  const connections = addresses.map((address) => readConnection(inputs.with({ "kong-addr": address }), ctx));
+  const connection = connections[0];
+  const liveRules = new LiveRules(connection);
+  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const keyringExport = await readKeyring(inputs.string("keyring-export"));
+  if (keyringExport) ctx.secret(keyringExport);
+  const dumpInput = inputs.string("db-dump");
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  const usesDatabase = dumpInput !== void 0 && strategy !== "declarative" && strategy !== "dbless";
+  if (strategy === "database" && dumpInput === void 0)
+    throw new InputError(
+      `${inputName("strategy")} database needs ${inputName("db-dump")}: the folder, manifest or artifact name of a db-dump backup.`
+    );
+  const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
+  if (target?.password) ctx.secret(target.password);
+  const dump2 = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
+  const stateList = inputs.list("state");
+  let storedState;
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
+      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
+  } catch (err) {
+    await dump2?.cleanup();
+    throw err;
+  }
+  try {
+    const outcome = await restoreGateway({
+      strategy,
+      admins,
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
+      dbDump: dump2?.path,
+      database: target && {
+        target,
+        jobs: inputs.integer("jobs"),
+        noOwner: inputs.boolean("no-owner"),
+        binDir: inputs.string("postgres-bin")
+      },
+      restartCommand: inputs.string("restart-command"),
+      keyringExport,
+      overwrite: inputs.boolean("overwrite"),
+      waitTimeoutSeconds: inputs.integer("wait-timeout"),
+      smoke,
+      smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
+      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
+      deck: () => openDeck(inputs, ctx, connection),
+      reconcile: {
+        logger: ctx.logger,
+        secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
+        parallelism: inputs.integer("parallelism"),
+        liveRules
+      },
+      env: ctx.env,
+      variables: (files) => deckVariables(inputs, ctx, files),
+      secret: ctx.secret,
+      logger: ctx.logger
+    });
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, liveRules.problems);
+    return result;
+  } finally {
+    await dump2?.cleanup();
+    await storedState?.cleanup();
+  }
+}
+async function readKeyring(value) {
+  if (!value) return void 0;
+  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
+  if (text === void 0) {
+    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
+    throw new DeckhandError(
+      "keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file."
+    );
+  }
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    const data = JSON.parse(trimmed).data;
+    if (typeof data === "string") return data;
+  }
+  return trimmed;
+}
+
+// actions/engine/jobs/konnect-restore.ts
+init_errors();
+
+// actions/engine/konnect/restore.ts
+init_errors();
+import { lstat as lstat5 } from "node:fs/promises";
+import { dirname as dirname8, join as join25 } from "node:path";
+async function restoreKonnect(options2) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
+  try {
+    const targets = await timeline.phase(
+      "read the backup",
+      () => readBackup(options2),
+      (t) => `${t.targets.length} control plane(s)`
+    );
+    const reconcile = options2.reconcile(targets.envNames);
+    outcome.gateway = {
+      version: "",
+      edition: "konnect",
+      database: "konnect",
+      nodes: targets.targets.map((t) => t.controlPlane)
+    };
+    const created = await timeline.phase(
+      "find or create the control planes",
+      () => ensureControlPlanes(targets.targets, targets.records, options2),
+      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
+    );
+    const plans = await timeline.phase(
+      "plan",
+      () => planTargets(targets.targets, reconcile),
+      (p2) => describeCounts(totalCounts(p2))
+    );
+    if (!options2.overwrite) refuseOverwrite(plans, created);
+    await timeline.phase("sync", async () => {
+      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+      const failures = [];
+      for (const plan3 of plans) {
+        const result = synced.get(plan3);
+        if (result.status === "error") failures.push(`${plan3.controlPlane}: ${result.message}`);
+        else if (result.status === "synced") {
+          const o = result.outcome;
+          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
+          for (const f2 of o.failed)
+            failures.push(
+              `${plan3.controlPlane}: ${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`
+            );
+          for (const e of o.otherErrors) failures.push(`${plan3.controlPlane}: ${e}`);
+        }
+      }
+      if (failures.length > 0)
+        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
+    });
+    const again = await timeline.phase(
+      "verify",
+      () => planTargets(targets.targets, reconcile),
+      (p2) => describeCounts(totalCounts(p2))
+    );
+    for (const plan3 of again) {
+      const ok = plan3.counts.total === 0 && plan3.errors.length === 0;
+      timeline.check(
+        `control plane ${plan3.controlPlane} matches the backup`,
+        ok,
+        ok ? "a second plan is empty" : `still ${describeCounts(plan3.counts)}${plan3.errors.length ? `; ${plan3.errors.join("; ")}` : ""}`
+      );
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+    outcome.restored = targets.targets.map(
+      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
+    );
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: errorMessage(err), details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function readBackup(options2) {
+  const read2 = await readTargets({
+    state: options2.state,
+    konnect: {},
+    env: options2.env,
+    purpose: "restore",
+    hint: options2.hint
+  });
+  if (read2.problems.length > 0) {
+    throw new DeckhandError(
+      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
+      read2.problems.map((p2) => `${p2.file ?? ""}${p2.line ? `:${p2.line}` : ""}: ${p2.message}`)
+    );
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const dir of new Set(read2.files.map((f2) => dirname8(f2)))) {
+    const path = join25(dir, KONNECT_METADATA);
+    const info = await lstat5(path).catch(() => void 0);
+    if (!info) continue;
+    if (!info.isFile())
+      throw new DeckhandError(`${path} is not a file: it cannot be the backup's Konnect record`);
+    for (const record of await readMetadata(path)) records.set(record.name, record);
+  }
+  return { targets: read2.targets, envNames: read2.envNames, records };
+}
+async function ensureControlPlanes(targets, records, options2) {
+  const created = [];
+  for (const name of new Set(targets.map((t) => t.controlPlane))) {
+    const found = await options2.api.findControlPlane(name);
+    if (found) continue;
+    const record = records.get(name);
+    if (!record) {
+      throw new DeckhandError(
+        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
+      );
+    }
+    options2.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
+    await options2.api.createControlPlane(createRequest(record));
+    created.push(name);
+  }
+  return created;
+}
+function refuseOverwrite(plans, created) {
+  const busy = plans.filter(
+    (p2) => !created.includes(p2.controlPlane) && (p2.counts.updating > 0 || p2.counts.deleting > 0)
+  );
+  if (busy.length > 0) {
+    throw new DeckhandError(
+      `Not restored: ${busy.map((p2) => `control plane ${p2.controlPlane} (${describeCounts(p2.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
+    );
+  }
+}
+
+// actions/engine/jobs/konnect-restore.ts
+async function konnectRestoreJob(inputs, ctx) {
+  refuseInputs(
+    inputs,
+    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
+    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
+  );
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative")
+    throw new InputError(
+      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
+    );
+  const gateway = await readDeckGateway("konnect", inputs, ctx);
+  const stateList = inputs.list("state");
+  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
+    const files = await expandState(state);
+    const variables = await deckVariables(inputs, ctx, files);
+    const deck = await openDeck(inputs, ctx, gateway.connection);
+    checkKonnectDeck(deck.deck.features);
+    const schemas = gatewaySchemas(gateway);
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean("overwrite"),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames));
+        const envValues = variables.values(envNames);
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
+          liveRulesFor: schemas.liveRulesFor
+        };
+      },
+      logger: ctx.logger
+    });
+    outcome.secretBundle = variables.describe();
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, schemas.problems());
+    return result;
+  } finally {
+    await storedState?.cleanup();
+  }
+}
+
+// actions/engine/jobs/tyk.ts
+init_errors();
+
+// actions/engine/tyk/restore.ts
+init_errors();
+import { setTimeout as sleep7 } from "node:timers/promises";
 
 // actions/engine/tyk/plan.ts
 function planTyk(desired, current, files, options2 = {}) {
@@ -62390,7 +63631,7 @@ function scrubPlan(text, plan3, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -62640,7 +63881,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger) {
     const plan3 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan3.plan.counts.total === 0 || Date.now() + delay > deadline) return plan3;
     logger.info(`Waiting for the gateway to load the changes: ${describeCounts(plan3.plan.counts)} left`);
-    await sleep3(delay);
+    await sleep6(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -62678,9 +63919,282 @@ async function confirmGatewayWrites(plan3, applied, gateway, timeoutMs) {
   return problems;
 }
 
+// actions/engine/tyk/restore.ts
+var NOT_RESTORED = [
+  "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
+  "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
+  "tyk.conf, middleware and plugin bundles are files on the gateway host: restore them with files-restore."
+];
+async function restoreTyk(options2) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), notRestored: [...NOT_RESTORED] };
+  const { target, logger } = options2;
+  try {
+    const version = await timeline.phase(
+      "wait for the gateway",
+      () => waitForTyk(options2),
+      (v2) => v2
+    );
+    outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
+    const plan3 = await timeline.phase(
+      "plan",
+      async () => planTyk(options2.desired, await target.writer.read(), options2.files, {
+        dashboard: target.writer.dashboard
+      }),
+      (p2) => describeCounts(p2.plan.counts)
+    );
+    const { counts: counts2 } = plan3.plan;
+    const mcps = options2.desired.filter((o) => o.format === "mcp");
+    if (mcps.length > 0 && !(target.gateway && await target.gateway.supportsMcp())) {
+      throw new DeckhandError(
+        `The files hold MCP proxies (${mcps.map((o) => o.id).join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps). Nothing was changed.`
+      );
+    }
+    if (!options2.overwrite && counts2.updating + counts2.deleting > 0) {
+      const names = plan3.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
+      throw new DeckhandError(
+        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts2.updating} to update, ${counts2.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
+        names
+      );
+    }
+    outcome.strategyUsed = "declarative";
+    if (counts2.total > 0) {
+      const applied = await timeline.phase(
+        "sync",
+        async () => {
+          const result = await target.writer.apply(plan3, options2.desired);
+          const failures = [
+            ...result.failed.map((f2) => `${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`),
+            ...result.otherErrors
+          ];
+          if (failures.length > 0)
+            throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures);
+          if (target.gateway) {
+            const problems = await confirmGatewayWrites(
+              plan3,
+              result.applied,
+              target.gateway,
+              options2.convergeMs
+            );
+            if (problems.length > 0)
+              throw new DeckhandError(`The gateway does not serve what was written: ${problems[0]}`, problems);
+          }
+          return result;
+        },
+        (r) => `${r.applied.length} change(s) applied, reload requested`
+      );
+      outcome.entitiesRestored = applied.applied.filter((c) => c.action !== "delete").length;
+      outcome.restored.push(`${describeCounts(counts2)} (APIs and policies) on ${target.address}`);
+    }
+    const after = await timeline.phase(
+      "verify",
+      () => waitForConvergence(options2.desired, target.writer, options2.files, options2.convergeMs, logger),
+      (p2) => describeCounts(p2.plan.counts)
+    );
+    const left = after.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+    timeline.check(
+      "the gateway serves the files",
+      left.length === 0,
+      left.length === 0 ? `${options2.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options2.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
+    );
+    if (options2.smoke.length > 0) {
+      outcome.smoke = await smokePhase(timeline, options2.smoke, { logger, windowMs: options2.smokeWindowMs });
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: err.message, details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function waitForTyk(options2) {
+  const deadline = performance.now() + options2.waitTimeoutSeconds * 1e3;
+  const { gateway } = options2.target;
+  let delay = 1e3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (gateway) {
+        const health = await gateway.hello();
+        if (health.status === "pass" || health.status === "warn") return health.version;
+        throw new DeckhandError(`/hello says ${health.status}`);
+      }
+      await options2.target.writer.read();
+      return "Dashboard";
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      if (/refused the secret/.test(err.message)) throw err;
+      if (performance.now() + delay > deadline) {
+        throw new DeckhandError(
+          `${options2.target.address} did not come up within ${options2.waitTimeoutSeconds} s (${inputName("wait-timeout")}): ${errorMessage(err)}`
+        );
+      }
+      options2.logger.info(`Waiting for ${options2.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
+      await sleep7(delay);
+      delay = Math.min(delay * 2, 15e3);
+    }
+  }
+}
+
+// actions/engine/tyk/folder.ts
+import { readdir as readdir8, stat as stat14 } from "node:fs/promises";
+import { basename as basename7, join as join26 } from "node:path";
+init_errors();
+async function writeTykDump(options2) {
+  await ensureDirectory(options2.outputDir);
+  const objects = sortObjects(options2.objects.map(normalize));
+  if (objects.length === 0 && !options2.allowEmpty) {
+    const previous2 = (await previousFiles(options2.outputDir) ?? []).filter(isObjectFile);
+    if (previous2.length > 0) {
+      throw new DeckhandError(
+        `the gateway returned no APIs and no policies, but the previous dump in ${options2.outputDir} holds ${previous2.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+      );
+    }
+  }
+  const files = /* @__PURE__ */ new Map();
+  const redactions = [];
+  const counts2 = { api: 0, policy: 0 };
+  const previous = await previousObjects(options2.outputDir);
+  let referencesKept = 0;
+  for (const object of objects) {
+    const name = fileNameOf(object);
+    if (files.has(name))
+      throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    const before = previous.get(objectKey(object));
+    if (before) referencesKept += keepReferences(object.body, before);
+    if (options2.redactSecrets) append(redactions, redactTykObject(object));
+    files.set(name, renderRedacted(object.body));
+    counts2[TYK_KIND[object.format]]++;
+  }
+  files.set(TYK_SPEC_FILE, tykSpec(objects));
+  const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
+  const outcome = await install3(
+    options2.outputDir,
+    files,
+    requiredEnv,
+    options2.logger,
+    "deckhand diff/sync/restore (gateway: tyk)"
+  );
+  return {
+    files: [...files.keys()].filter(isObjectFile).map((name) => join26(options2.outputDir, name)),
+    counts: counts2,
+    entityCount: objects.length,
+    digest: digestFiles2(files),
+    secretsRedacted: redactions.length,
+    referencesKept,
+    redactions,
+    requiredEnv,
+    ...outcome
+  };
+}
+var OBJECT_FILE = /^(api|oas|mcp|policy)-.+\.json$/;
+function isObjectFile(name) {
+  return OBJECT_FILE.test(name);
+}
+async function previousObjects(dir) {
+  const found = /* @__PURE__ */ new Map();
+  const names = await readdir8(dir).catch(() => []);
+  for (const name of names.filter(isObjectFile)) {
+    try {
+      const path = join26(dir, name);
+      const body = readStateText(await readStateFile(path), path, { json: true });
+      if (!isObject(body)) continue;
+      const format = formatOf(body, name);
+      if (format) found.set(objectKey(tykObject(body, name, format)), body);
+    } catch {
+    }
+  }
+  return found;
+}
+async function readTykState(paths2) {
+  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+  const files = [];
+  for (const path of paths2) {
+    const info = await stat14(path).catch(() => void 0);
+    if (!info) throw new DeckhandError(`state: ${path} does not exist`);
+    if (info.isDirectory()) {
+      const names = (await readdir8(path)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      for (const n of names) files.push(join26(path, n));
+    } else files.push(path);
+  }
+  const bodies = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
+  }
+  const objects = [];
+  const origins = [];
+  const seen = /* @__PURE__ */ new Map();
+  const add2 = (object, file) => {
+    const key2 = objectKey(object);
+    const earlier = seen.get(key2);
+    if (earlier)
+      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
+    seen.set(key2, file);
+    objects.push(object);
+    origins.push(file);
+  };
+  const companions = /* @__PURE__ */ new Set();
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
+    const mcp = body.application_protocol === "mcp";
+    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
+    const doc = bodies.get(companion) ?? await readJson(companion);
+    if (!isObject(doc) || !formatOf(doc)) {
+      throw new DeckhandError(
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename7(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+      );
+    }
+    companions.add(companion);
+    add2(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
+  }
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
+      continue;
+    const policies = isObject(body) ? policyMap(body, file) : void 0;
+    if (policies) {
+      for (const object of policies) add2(object, file);
+      continue;
+    }
+    const format = formatOf(body, basename7(file));
+    if (!isObject(body) || !format) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
+      );
+    }
+    add2(tykObject(body, file, format), file);
+  }
+  return { objects, files, origins };
+}
+async function readJson(file) {
+  try {
+    return readStateText(await readStateFile(file), file, { json: true });
+  } catch {
+    return void 0;
+  }
+}
+function policyMap(body, file) {
+  if (formatOf(body)) return void 0;
+  const entries3 = Object.entries(body);
+  if (entries3.length === 0) return basename7(file) === "policies.json" ? [] : void 0;
+  if (!entries3.every(([, v2]) => isObject(v2) && isObject(v2.access_rights) && !("api_id" in v2)))
+    return void 0;
+  return entries3.map(([key2, value]) => {
+    const policy = structuredClone(value);
+    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key2) {
+      throw new DeckhandError(
+        `${file}: policy "${key2}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
+      );
+    }
+    policy.id = key2;
+    return tykObject(policy, `${file} (policy ${key2})`, "policy");
+  });
+}
+
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile8, stat as stat15 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { readFile as readFile9, stat as stat15 } from "node:fs/promises";
+import { join as join27 } from "node:path";
 init_errors();
 function tykSyncArgs(command, dashboard, folder) {
   return command === "dump" ? ["dump", "-d", dashboard, "-t", folder] : [command, "-d", dashboard, "-p", folder];
@@ -62772,10 +64286,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join24(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join24(work.path, asset.file), asset.text);
+        await writeFileAtomic(join27(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join27(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join24(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join27(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan3.steps.map((s3) => s3.change);
     } catch (err) {
@@ -62788,17 +64302,17 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join24(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join27(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile8(join24(dir, asset.file), "utf8");
+    const text = await readFile9(join27(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join24(dir, TYK_SPEC_FILE);
+  const specPath = join27(dir, TYK_SPEC_FILE);
   if (!await stat15(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
@@ -62807,7 +64321,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join24(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join27(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -62894,6 +64408,10 @@ function readTykEndpoint(inputs, ctx) {
   };
 }
 async function tykDumpJob(inputs, ctx) {
+  if (inputs.string("store"))
+    throw new DeckhandError(
+      `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
+    );
   refuseKongInputs(inputs, [
     "workspace",
     "all-workspaces",
@@ -63013,6 +64531,52 @@ async function planTykJob(inputs, ctx) {
     }
   };
 }
+async function tykPlanned(mode, inputs, ctx) {
+  const tyk = await planTykJob(inputs, ctx);
+  return {
+    failed: false,
+    report: emptyReport(`deckhand ${mode}`),
+    plans: tyk.plans,
+    gateway: tyk.target.address,
+    scope: "the APIs and policies",
+    bundleLine: void 0,
+    tool: { tyk: tyk.target.description },
+    sync: tyk.sync
+  };
+}
+async function tykRestoreJob(inputs, ctx) {
+  refuseKongInputs(inputs, [
+    "kong-addr",
+    "kong-admin-token",
+    "db-dump",
+    "restart-command",
+    "keyring-export",
+    "age-identity",
+    "secrets-bundle"
+  ]);
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative") {
+    throw new DeckhandError(
+      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`
+    );
+  }
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false);
+  const outcome = await restoreTyk({
+    target,
+    desired: desired.objects,
+    files: desired.paths,
+    overwrite: inputs.boolean("overwrite"),
+    waitTimeoutSeconds: inputs.integer("wait-timeout"),
+    convergeMs: convergeMs(inputs),
+    smoke,
+    smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+    logger: ctx.logger
+  });
+  return restoreResult(inputs, outcome);
+}
 function targetWarnings(target) {
   return target.gateway ? [...target.gateway.warnings] : [];
 }
@@ -63025,172 +64589,40 @@ async function unsupported2(desired, target) {
   ];
 }
 
+// actions/engine/jobs/gateways.ts
+var GATEWAYS = {
+  kong: {
+    dump: (inputs, ctx) => deckDumpJob("kong", inputs, ctx),
+    plan: (mode, inputs, ctx) => planDeckJob("kong", mode, inputs, ctx),
+    restore: kongRestoreJob
+  },
+  konnect: {
+    dump: (inputs, ctx) => deckDumpJob("konnect", inputs, ctx),
+    plan: (mode, inputs, ctx) => planDeckJob("konnect", mode, inputs, ctx),
+    restore: konnectRestoreJob
+  },
+  tyk: { dump: tykDumpJob, plan: tykPlanned, restore: tykRestoreJob }
+};
+
 // actions/engine/jobs/dump.ts
-var DEFAULT_OUTPUT_DIR = { kong: "kong", konnect: "konnect", tyk: "tyk" };
 async function dumpJob(source, ctx) {
   const inputs = new Inputs(COMMANDS.dump.inputs, source);
   const kind = gatewayKind(inputs);
   const outputDir = inputs.string("output-dir") ?? DEFAULT_OUTPUT_DIR[kind];
   await checkOutputDirectory("output-dir", outputDir);
-  if (kind === "tyk") {
-    if (inputs.string("store"))
-      throw new DeckhandError(
-        `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
-      );
-    return tykDumpJob(inputs, ctx);
-  }
-  const gateway = await readDeckGateway(kind, inputs, ctx);
-  const planes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
-  const controlPlanes = planes?.map((p2) => p2.name);
-  const options2 = {
-    outputDir,
-    workspace: inputs.string("workspace"),
-    allWorkspaces: inputs.boolean("all-workspaces"),
-    controlPlanes,
-    // What a restore needs to create a lost control plane again, beside its state.
-    sidecars: planes && /* @__PURE__ */ new Map([[KONNECT_METADATA, konnectMetadata(planes)]]),
-    selectTags: inputs.list("select-tags"),
-    skipConsumers: inputs.boolean("skip-consumers"),
-    withId: inputs.boolean("with-id"),
-    redactSecrets: inputs.boolean("redact-secrets"),
-    allowEmpty: inputs.boolean("allow-empty"),
-    // Checked before deck runs: a bad key fails the step with nothing written.
-    recipients: recipientsInput(inputs)
-  };
-  checkBundleOptions(options2);
-  const deck = await openDeck(inputs, ctx, gateway.connection);
-  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
-  if (!options2.redactSecrets) {
-    ctx.logger.warn(
-      `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
-    );
-  }
-  const schemas = gatewaySchemas(gateway);
-  const started = /* @__PURE__ */ new Date();
-  const result = await dump({
-    ...options2,
-    deck,
-    logger: ctx.logger,
-    liveRules: schemas.liveRules,
-    liveRulesFor: schemas.liveRulesFor
-  });
-  const report2 = emptyReport("deckhand dump");
-  const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
-  const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
-  report2.lines.push(
-    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where3} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
-    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
-  );
-  const kinds = [...new Set(result.workspaces.flatMap((w2) => Object.keys(w2.counts)))].sort();
-  const total = (counts2) => Object.values(counts2).reduce((a, b2) => a + b2, 0);
-  report2.tables.push({
-    caption: `Entities per ${scope}`,
-    header: ["kind", ...result.workspaces.map((w2) => w2.workspace)],
-    rows: [
-      ...kinds.map((kind2) => [kind2, ...result.workspaces.map((w2) => String(w2.counts[kind2] ?? 0))]),
-      ["total", ...result.workspaces.map((w2) => String(total(w2.counts)))]
-    ]
-  });
-  const bundle = result.bundle;
-  if (bundle) {
-    report2.lines.push(
-      `Secret bundle ${bundle.file}: ${bundle.count} value(s) encrypted to ${bundle.recipients.length} recipient(s) (${bundle.recipients.join(", ")}); ${bundle.unchanged ? "unchanged, kept byte for byte" : "rewritten"}.`
-    );
-  } else if (result.requiredEnv.length > 0) {
-    report2.lines.push(
-      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`,
-      "Hint: set age-recipients (age public keys) to keep these values encrypted in secrets.age beside the files, so that a restore needs one CI secret (the age identity) instead of one per variable."
-    );
-  }
-  for (const removed of result.removed)
-    report2.lines.push(
-      basename7(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
-    );
-  const redactions = result.workspaces.flatMap((w2) => w2.redactions);
-  addRedactionReport(report2, redactions, schemas.problems());
-  if (gateway.kind === "konnect") {
-    const waits = gateway.api.waits;
-    if (waits.length > 0) {
-      const seconds2 = waits.reduce((sum, w2) => sum + w2.ms, 0) / 1e3;
-      report2.lines.push(
-        `Konnect's rate limit held ${waits.length} request(s) of deckhand's for ${seconds2} s in all (429, waited as Retry-After asked).`
-      );
-    }
-  }
-  const owned = await previousFiles(options2.outputDir) ?? [];
-  const stored = await storeBackup(
-    inputs,
-    ctx,
-    {
-      kind: "state",
-      source: basename7(resolve8(options2.outputDir)),
-      time: started,
-      root: options2.outputDir,
-      files: [...owned, MANIFEST2].map((name) => join25(options2.outputDir, name)),
-      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
-      sensitive: !options2.redactSecrets,
-      artifactName: basename7(resolve8(options2.outputDir))
-    },
-    report2,
-    ""
-  );
-  return {
-    ok: true,
-    report: report2,
-    outputs: {
-      files: result.files.join("\n"),
-      workspaces: controlPlanes ? "" : result.workspaces.map((w2) => w2.workspace).join("\n"),
-      "control-planes": controlPlanes ? controlPlanes.join("\n") : "",
-      "entity-count": String(result.entityCount),
-      digest: result.digest,
-      "secrets-redacted": String(result.secretsRedacted),
-      "secrets-by-rule": JSON.stringify(countByRule(redactions)),
-      "required-env": result.requiredEnv.join("\n"),
-      changed: String(result.changed),
-      ...storeOutputs2(stored),
-      "secrets-bundle": bundle?.file ?? ""
-    }
-  };
-}
-async function konnectControlPlanes(inputs, api) {
-  const names = [...new Set(inputs.list("konnect-control-plane"))];
-  if (names.length === 0) {
-    throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
-  }
-  const found = [];
-  const missing = [];
-  for (const name of names) {
-    const plane = await api.findControlPlane(name);
-    if (plane) found.push(plane);
-    else missing.push(name);
-  }
-  if (missing.length > 0) {
-    const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
-    throw new InputError(
-      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
-    );
-  }
-  return found;
-}
-function shortList(items, max = 10) {
-  const shown2 = items.slice(0, max).map((n) => `"${n}"`).join(", ");
-  return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
-}
-function konnectMetadata(planes) {
-  const files = controlPlaneFiles(planes.map((p2) => p2.name));
-  return metadataText(planes.map((plane) => ({ plane, file: `${files.get(plane.name)}.yaml` })));
+  return GATEWAYS[kind].dump(inputs, ctx);
 }
 
 // actions/engine/jobs/files.ts
 import { readdir as readdir11 } from "node:fs/promises";
-import { basename as basename11, dirname as dirname11, join as join28 } from "node:path";
+import { basename as basename11, dirname as dirname12, join as join30 } from "node:path";
 init_errors();
 
 // actions/engine/files/backup.ts
 import { createHash as createHash10 } from "node:crypto";
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { mkdir as mkdir7, open as open7, rename as rename8, rm as rm10, stat as stat17 } from "node:fs/promises";
-import { basename as basename9, dirname as dirname9, extname as extname5, isAbsolute as isAbsolute4, join as join26, relative as relative5, resolve as resolve11, sep as sep6 } from "node:path";
+import { basename as basename9, dirname as dirname10, extname as extname5, isAbsolute as isAbsolute4, join as join28, relative as relative5, resolve as resolve11, sep as sep6 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 
 // node_modules/tinyglobby/dist/index.mjs
@@ -63200,7 +64632,7 @@ import { fileURLToPath } from "url";
 
 // node_modules/fdir/dist/index.mjs
 import { createRequire } from "module";
-import { basename as basename8, dirname as dirname8, normalize as normalize2, relative as relative4, resolve as resolve9, sep as sep5 } from "path";
+import { basename as basename8, dirname as dirname9, normalize as normalize2, relative as relative4, resolve as resolve9, sep as sep5 } from "path";
 import * as nativeFs from "fs";
 var __require2 = /* @__PURE__ */ createRequire(import.meta.url);
 function cleanPath2(path) {
@@ -63344,13 +64776,13 @@ function build$2(options2, isSynchronous) {
 }
 function isRecursive(path, resolved, state) {
   if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
-  let parent = dirname8(path);
+  let parent = dirname9(path);
   let depth = 1;
   while (parent !== state.root && depth < 2) {
     const resolvedPath = state.symlinks.get(parent);
     const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
     if (isSameRoot) depth++;
-    else parent = dirname8(parent);
+    else parent = dirname9(parent);
   }
   state.symlinks.set(path, resolved);
   return depth > 1;
@@ -63538,7 +64970,7 @@ var Walker = class {
           } else {
             resolvedPath = useRealPaths ? resolvedPath : path;
             const filename = basename8(resolvedPath);
-            const directoryPath$1 = normalizePath(dirname8(resolvedPath), this.state.options);
+            const directoryPath$1 = normalizePath(dirname9(resolvedPath), this.state.options);
             resolvedPath = this.joinPath(filename, directoryPath$1);
             this.pushFile(resolvedPath, files, this.state.counts, filters);
           }
@@ -64308,9 +65740,9 @@ async function filesBackup(options2) {
     throw new DeckhandError(
       `output ${archive} is a directory: name the archive file, e.g. files-backup.tar.gz.`
     );
-  const outputDir = dirname9(archive);
+  const outputDir = dirname10(archive);
   const ownNames = [basename9(archive), basename9(manifestPath)];
-  const ownFiles = (path) => dirname9(path) === outputDir && ownNames.some((name) => {
+  const ownFiles = (path) => dirname10(path) === outputDir && ownNames.some((name) => {
     const file = basename9(path);
     return file === name || file.startsWith(`.${name}.`) && file.endsWith(".tmp");
   });
@@ -64319,7 +65751,7 @@ async function filesBackup(options2) {
   const files = [];
   let secretsIncluded = 0;
   for (const path of selected) {
-    const kind = await secretKind(join26(root, path));
+    const kind = await secretKind(join28(root, path));
     if (kind === void 0) files.push(path);
     else if (options2.includeSecrets) {
       files.push(path);
@@ -64343,7 +65775,7 @@ async function filesBackup(options2) {
     );
   const modes = /* @__PURE__ */ new Map();
   for (const path of files.concat(directories))
-    modes.set(path, formatMode((await stat17(join26(root, path))).mode));
+    modes.set(path, formatMode((await stat17(join28(root, path))).mode));
   let temp;
   let manifestTemp;
   let manifest;
@@ -64425,18 +65857,18 @@ async function filesBackup(options2) {
 import { createHash as createHash11 } from "node:crypto";
 import {
   chmod as chmod3,
-  lstat as lstat5,
+  lstat as lstat6,
   mkdir as mkdir8,
   open as open8,
   readdir as readdir10,
-  readFile as readFile9,
+  readFile as readFile10,
   rename as rename9,
   rm as rm11,
   rmdir as rmdir3,
   stat as stat18,
   utimes
 } from "node:fs/promises";
-import { basename as basename10, dirname as dirname10, join as join27, resolve as resolve12, sep as sep7 } from "node:path";
+import { basename as basename10, dirname as dirname11, join as join29, resolve as resolve12, sep as sep7 } from "node:path";
 init_errors();
 var SHA256 = /^[0-9a-f]{64}$/;
 function safeRelative(path) {
@@ -64509,7 +65941,7 @@ async function locate3(input, limits) {
         found
       );
     }
-    manifestPath = join27(path, found[0]);
+    manifestPath = join29(path, found[0]);
   } else if (path.endsWith(MANIFEST_SUFFIX)) manifestPath = path;
   else manifestPath = `${path}${MANIFEST_SUFFIX}`;
   let text;
@@ -64522,7 +65954,7 @@ async function locate3(input, limits) {
         `${manifestPath} is ${formatSize(size)}, more than a manifest of ${limits.maxEntries} files and directories takes`,
         "nothing was restored"
       );
-    text = await readFile9(manifestPath, "utf8");
+    text = await readFile10(manifestPath, "utf8");
   } catch (err) {
     if (isDeckhandError(err)) throw err;
     throw new DeckhandError(
@@ -64531,7 +65963,7 @@ async function locate3(input, limits) {
   }
   const manifest = parseManifest(text, manifestPath);
   const named = !stats.isDirectory() && !path.endsWith(MANIFEST_SUFFIX);
-  const archive = named ? path : join27(dirname10(manifestPath), manifest.archive.file);
+  const archive = named ? path : join29(dirname11(manifestPath), manifest.archive.file);
   return { manifestPath, manifest, archive };
 }
 async function plan(manifest, target) {
@@ -64545,13 +65977,13 @@ async function plan(manifest, target) {
     const known = dirs.get(dir);
     if (known !== void 0) return known;
     const stats = await stat18(dir).catch(() => void 0);
-    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname10(dir));
+    const ok = (stats === void 0 || stats.isDirectory()) && await usableDir(dirname11(dir));
     dirs.set(dir, ok);
     return ok;
   };
   for (const file of manifest.files) {
-    const dest = join27(target, file.path);
-    if (!await usableDir(dirname10(dest))) {
+    const dest = join29(target, file.path);
+    if (!await usableDir(dirname11(dest))) {
       blocked.push(`${file.path}: a parent directory's place is taken by a file`);
       continue;
     }
@@ -64561,12 +65993,12 @@ async function plan(manifest, target) {
     else actions.set(file.path, (await sha256File(dest)).sha256 === file.sha256 ? "unchanged" : "conflict");
   }
   for (const dir of manifest.directories) {
-    const dest = join27(target, dir.path);
-    if (!await usableDir(dirname10(dest))) {
+    const dest = join29(target, dir.path);
+    if (!await usableDir(dirname11(dest))) {
       blocked.push(`${dir.path}/: a parent directory's place is taken by a file`);
       continue;
     }
-    const stats = await stat18(dest).catch(() => void 0) ?? await lstat5(dest).catch(() => void 0);
+    const stats = await stat18(dest).catch(() => void 0) ?? await lstat6(dest).catch(() => void 0);
     if (!stats) newDirectories.add(dir.path);
     else if (!stats.isDirectory()) blocked.push(`${dir.path}/: exists and is not a directory`);
   }
@@ -64610,9 +66042,9 @@ var Staging = class {
     const first = await mkdir8(dir, { recursive: true });
     if (first === void 0) return;
     const made = [];
-    for (let d = dir; ; d = dirname10(d)) {
+    for (let d = dir; ; d = dirname11(d)) {
       made.push(d);
-      if (d === first || dirname10(d) === d) break;
+      if (d === first || dirname11(d) === d) break;
     }
     for (let i = made.length - 1; i >= 0; i--) this.directories.push(made[i]);
   }
@@ -64676,8 +66108,8 @@ async function extractVerified(archive, target, manifest, limits, stage, staging
       const hash = createHash11("sha256");
       let handle;
       if (stage?.(path)) {
-        const dest = join27(target, path);
-        await staging.directory(dirname10(dest));
+        const dest = join29(target, path);
+        await staging.directory(dirname11(dest));
         const temp = tempPathFor(dest);
         handle = await open8(temp, "wx", 384);
         staging.files.set(path, temp);
@@ -64764,18 +66196,18 @@ async function filesRestore(options2) {
     await extractVerified(archive, target, manifest, limits, stage, staging);
     if (!options2.dryRun) {
       const created = manifest.directories.filter((d) => newDirectories.has(d.path));
-      for (const dir of created) await staging.directory(join27(target, dir.path));
+      for (const dir of created) await staging.directory(join29(target, dir.path));
       for (const file of manifest.files) {
         const temp = staging.files.get(file.path);
         if (temp === void 0) continue;
-        await rename9(temp, join27(target, file.path));
+        await rename9(temp, join29(target, file.path));
         forgetOnStop(temp);
         staging.files.delete(file.path);
         options2.logger.debug(`wrote ${file.path}`);
       }
       staging.installed();
       const deepestFirst = [...created].sort((a, b2) => b2.path.length - a.path.length);
-      for (const dir of deepestFirst) await chmod3(join27(target, dir.path), parseInt(dir.mode, 8));
+      for (const dir of deepestFirst) await chmod3(join29(target, dir.path), parseInt(dir.mode, 8));
     }
   } catch (err) {
     await staging.discard();
@@ -64827,7 +66259,7 @@ async function filesBackupJob(source, ctx) {
       kind: "files",
       source: "files",
       time: started,
-      root: dirname11(result.archive),
+      root: dirname12(result.archive),
       files: [result.archive, result.manifest],
       summary: { files: result.files.length, bytes: total },
       // Private keys, or configuration that names passwords (kong.conf's pg_password): encrypt unless told not to.
@@ -64952,111 +66384,17 @@ async function storedArchive(inputs, ctx, ref) {
       `${fetched.backup.folder} in ${fetched.store.description} is not a files-backup (one archive and its manifest)`
     );
   }
-  return { path: join28(fetched.path, names[0]), cleanup: fetched.cleanup };
+  return { path: join30(fetched.path, names[0]), cleanup: fetched.cleanup };
 }
 
 // actions/engine/jobs/reconcile.ts
-import { join as join29 } from "node:path";
-
-// actions/engine/jobs/problems.ts
-function addProblems(report2, problems, command) {
-  report2.tables.push({
-    caption: "Problems",
-    header: ["file", "line", "check", "problem"],
-    rows: problems.map((p2) => [p2.file ?? "", p2.line === void 0 ? "" : String(p2.line), p2.check, p2.message])
-  });
-  append(
-    report2.annotations,
-    problems.map((p2) => ({
-      level: "error",
-      title: `deckhand ${command}: ${p2.check}`,
-      message: p2.message,
-      file: p2.file,
-      line: p2.line,
-      column: p2.column
-    }))
-  );
-}
-
-// actions/engine/jobs/reconcile.ts
-var KONNECT_PARALLELISM = 4;
-function controlPlaneScope(plans) {
-  const count2 = new Set(plans.map((p2) => p2.controlPlane)).size;
-  return `${count2} Konnect control plane${count2 === 1 ? "" : "s"}`;
-}
+import { join as join31 } from "node:path";
 async function plan2(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
-  const report2 = emptyReport(`deckhand ${mode}`);
   const planFile = inputs.string("plan-file");
   if (planFile !== void 0) await checkOutputFile("plan-file", planFile, "plan.json");
   const kind = gatewayKind(inputs);
-  if (kind === "tyk") {
-    const tyk = await planTykJob(inputs, ctx);
-    return {
-      inputs,
-      report: report2,
-      failed: false,
-      plans: tyk.plans,
-      gateway: tyk.target.address,
-      scope: "the APIs and policies",
-      bundleLine: void 0,
-      tool: { tyk: tyk.target.description },
-      sync: tyk.sync
-    };
-  }
-  const gateway = await readDeckGateway(kind, inputs, ctx);
-  const konnect = gateway.kind === "konnect";
-  const parallelism = inputs.integer("parallelism") ?? (konnect ? KONNECT_PARALLELISM : void 0);
-  const files = await expandState(
-    inputs.list("state").length > 0 ? inputs.list("state") : [konnect ? "konnect" : "kong"]
-  );
-  const variables = await deckVariables(inputs, ctx, files);
-  const bundleLine = variables.describe();
-  const read2 = await readTargets({
-    state: files,
-    workspace: konnect ? void 0 : inputs.string("workspace"),
-    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
-    selectTags: inputs.list("select-tags"),
-    env: variables.view(),
-    hint: variables.missingHint()
-  });
-  if (read2.problems.length > 0) {
-    report2.lines.push(
-      `${read2.problems.length} problem(s) in ${read2.files.length} state file(s); nothing was planned or sent.`
-    );
-    if (bundleLine) report2.lines.push(bundleLine);
-    addProblems(report2, read2.problems, mode);
-    return { inputs, report: report2, failed: true };
-  }
-  const deck = await openDeck(inputs, ctx, gateway.connection);
-  if (konnect) checkKonnectDeck(deck.deck.features);
-  deck.useVariables(variables.forDeck(read2.envNames));
-  const envValues = variables.values(read2.envNames);
-  for (const value of envValues) if (value.length >= 3) ctx.secret(value);
-  const schemas = gatewaySchemas(gateway);
-  const options2 = {
-    deck,
-    logger: ctx.logger,
-    secrets: [...connectionSecrets(gateway.connection), ...envValues],
-    skipConsumers: inputs.boolean("skip-consumers"),
-    parallelism,
-    liveRules: schemas.liveRules,
-    liveRulesFor: schemas.liveRulesFor
-  };
-  const plans = await planTargets(read2.targets, options2);
-  addSchemaProblems(report2, schemas.problems());
-  return {
-    inputs,
-    report: report2,
-    failed: false,
-    plans,
-    gateway: gateway.address,
-    scope: konnect ? controlPlaneScope(plans) : void 0,
-    bundleLine,
-    tool: { deck: deck.deck.features.version },
-    // Only sync has workspace-concurrency.
-    sync: () => syncTargets(plans, { ...options2, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
-  };
+  return { inputs, ...await GATEWAYS[kind].plan(mode, inputs, ctx) };
 }
 async function diffJob(source, ctx) {
   const planned = await plan2("diff", source, ctx);
@@ -65276,1075 +66614,10 @@ function shortList2(items, max = 10) {
   return items.length > max ? `${shown2} and ${items.length - max} more` : shown2;
 }
 async function writePlan(path, plan3) {
-  const file = path ?? join29((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path ?? join31((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan3 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
-}
-
-// actions/engine/jobs/restore.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { join as join31 } from "node:path";
-init_errors();
-init_http();
-
-// actions/engine/restore/restore.ts
-init_errors();
-
-// actions/engine/restore/command.ts
-async function runUserCommand(command, options2) {
-  const done = await run("sh", ["-c", command], {
-    env: options2.env,
-    timeoutMs: options2.timeoutMs
-  });
-  const output = scrub(`${done.stdout}
-${done.stderr}`, options2.secrets).trim();
-  for (const line of output.split("\n").filter(Boolean).slice(-20)) options2.logger.info(`  ${line}`);
-  return { ok: !done.signal && done.exitCode === 0, exitCode: done.exitCode, signal: done.signal };
-}
-
-// actions/engine/restore/declarative-config.ts
-init_errors();
-async function buildDeclarativeConfig(state, env, hint) {
-  const files = await expandState(state);
-  const texts = await Promise.all(files.map((file) => readStateFile(file)));
-  const refs = texts.flatMap((text) => findEnvReferences(text));
-  const missing = missingEnv(refs, env);
-  if (missing.length > 0) {
-    throw new DeckhandError(
-      `${missing.length} environment variable(s) the state files reference are not set: ${missing.join(", ")}. Set them (for example from secrets) before this step: they hold the values the dump redacted.` + (hint ? ` ${hint}` : "")
-    );
-  }
-  const merged = {};
-  let formatVersion;
-  texts.forEach((text, i) => {
-    const file = files[i];
-    const content = readStateText(renderTemplates(text, env, file), file);
-    if (content === null || content === void 0) return;
-    if (!isObject(content)) throw new DeckhandError(`${file}: a state file must be a mapping of collections`);
-    const workspace = content._workspace;
-    if (typeof workspace === "string" && workspace !== "" && workspace !== "default") {
-      throw new DeckhandError(
-        `${file} belongs to workspace ${workspace}: DB-less Kong has no workspaces. Restore only the default workspace's files with strategy dbless.`
-      );
-    }
-    const info = content._info;
-    if (isObject(info) && Array.isArray(info.select_tags) && info.select_tags.length > 0) {
-      throw new DeckhandError(
-        `${file} covers only entities tagged ${info.select_tags.join(", ")}: a DB-less node loads one whole configuration, so every file it needs must be given together, without select_tags.`
-      );
-    }
-    const version = content._format_version;
-    if (typeof version === "string") {
-      if (formatVersion !== void 0 && formatVersion !== version) {
-        throw new DeckhandError(
-          `${file}: _format_version ${version} differs from the other files' ${formatVersion}`
-        );
-      }
-      formatVersion = version;
-    }
-    for (const [key2, value] of Object.entries(content)) {
-      if (META_KEYS.has(key2)) continue;
-      if (!Array.isArray(value)) throw new DeckhandError(`${file}: ${key2} must be a list`);
-      const list2 = merged[key2] ??= [];
-      for (const entity of value) list2.push(entity);
-    }
-  });
-  const config = { _format_version: formatVersion ?? "3.0", ...merged };
-  return {
-    body: JSON.stringify(config),
-    counts: countCollections(config),
-    files,
-    envNames: [...new Set(refs.map((r) => r.name))]
-  };
-}
-var TEMPLATE3 = /\$\{\{\s*(.*?)\s*\}\}/g;
-var ENV = /^env\s+(?:"([^"]*)"|`([^`]*)`)$/;
-function renderTemplates(text, env, file) {
-  return text.split("\n").map(
-    (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
-      TEMPLATE3,
-      (_whole, pipeline5) => renderPipeline(pipeline5, env, `${file}:${i + 1}`)
-    )
-  ).join("\n");
-}
-function renderPipeline(pipeline5, env, where3) {
-  const [first = "", ...rest] = pipeline5.split("|").map((part) => part.trim());
-  const call = ENV.exec(first);
-  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline5}" is not an env reference`);
-  let value = env[call[1] ?? call[2] ?? ""] ?? "";
-  for (const step of rest) {
-    const indent = /^indent\s+(\d+)$/.exec(step);
-    if (indent) value = value.replaceAll("\n", "\n" + " ".repeat(Number(indent[1])));
-    else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
-    else if (step === "toInt" || step === "toFloat") {
-      if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
-        throw new DeckhandError(`${where3}: ${step} needs a number, and the variable does not hold one`);
-      value = value.trim();
-    } else throw new DeckhandError(`${where3}: "${step}" is not a function deck's templates offer`);
-  }
-  return value;
-}
-var isReference2 = (spec) => spec.label === "group" || spec.label === "member";
-function flatten2(specs, into = {}) {
-  for (const [name, spec] of Object.entries(specs)) {
-    if (isReference2(spec)) continue;
-    into[name] ??= spec;
-    if (spec.nested) flatten2(spec.nested, into);
-  }
-  return into;
-}
-var FLAT = flatten2(COLLECTIONS);
-function countCollections(content) {
-  const counts2 = {};
-  const walk2 = (holder, specs) => {
-    for (const [key2, value] of Object.entries(holder)) {
-      const spec = specs[key2];
-      if (!spec || isReference2(spec) || !Array.isArray(value)) continue;
-      for (const entity of value) {
-        if (!isObject(entity)) continue;
-        counts2[key2] = (counts2[key2] ?? 0) + 1;
-        if (spec.nested) walk2(entity, spec.nested);
-      }
-    }
-  };
-  walk2(content, FLAT);
-  return counts2;
-}
-
-// actions/engine/restore/dbless.ts
-init_errors();
-import { setTimeout as sleep4 } from "node:timers/promises";
-async function nodeEntityCounts(admin) {
-  const answer = parseJson2(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
-  const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
-  return isObject(content) ? countCollections(content) : {};
-}
-async function loadNode(admin, config, options2) {
-  let busy = 0;
-  for (; ; ) {
-    const res = await admin.request(
-      "POST",
-      "/config?check_hash=1&flatten_errors=1",
-      { contentType: "application/json", data: JSON.stringify({ config: config.body }) },
-      void 0,
-      MAX_STATE_BYTES
-    );
-    if (res.status === 201 || res.status === 200) return { address: admin.address, reloaded: true, busy };
-    if (res.status === 304) return { address: admin.address, reloaded: false, busy };
-    if (res.status === 429 || res.status === 503) {
-      busy++;
-      const wait = retryAfterMs(res.headers["retry-after"], { fallbackMs: 1e3, minMs: 250, maxMs: 6e4 });
-      if (performance.now() + wait > options2.deadline) {
-        throw new DeckhandError(
-          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
-        );
-      }
-      options2.logger.info(
-        `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
-      );
-      await sleep4(wait);
-      continue;
-    }
-    if (res.status === 413) {
-      const bytes = Buffer.byteLength(config.body);
-      throw new DeckhandError(
-        /lmdb/i.test(res.body) ? `${admin.address} refused the configuration as too large for its LMDB map (${describeAnswer(res)}, ${bytes} bytes): raise lmdb_map_size (KONG_LMDB_MAP_SIZE) on the DB-less nodes and restore again.` : `${admin.address} refused a request body of ${bytes} bytes (HTTP 413 from nginx, before Kong read it): raise nginx_admin_client_max_body_size (KONG_NGINX_ADMIN_CLIENT_MAX_BODY_SIZE, 10m by default) on the DB-less nodes and restore again.`
-      );
-    }
-    if (res.status === 400)
-      throw new DeckhandError(
-        `${admin.address} rejected the configuration: ${describeAnswer(res)}`,
-        flatErrors(res.body)
-      );
-    throw new DeckhandError(`POST ${admin.address}/config: ${describeAnswer(res)}`);
-  }
-}
-function flatErrors(body) {
-  try {
-    const parsed = JSON.parse(body);
-    return (parsed.flattened_errors ?? []).slice(0, 20).flatMap(
-      (e) => (e.errors ?? []).map(
-        (f2) => `${e.entity_type ?? "entity"} ${e.entity_name ?? ""}: ${f2.field ? `${f2.field}: ` : ""}${f2.message ?? ""}`.trim()
-      )
-    );
-  } catch {
-    return [];
-  }
-}
-async function checkNodes(admins, config) {
-  const checks = await Promise.all(
-    admins.map(async (admin) => {
-      const [status, counts2] = await Promise.all([admin.status(), nodeEntityCounts(admin)]);
-      const hash = status.configurationHash ?? "";
-      const problems = [];
-      if (!hash || hash === EMPTY_CONFIGURATION_HASH) problems.push("reports no configuration loaded");
-      for (const key2 of /* @__PURE__ */ new Set([...Object.keys(config.counts), ...Object.keys(counts2)])) {
-        const want = config.counts[key2] ?? 0;
-        const got = counts2[key2] ?? 0;
-        if (want !== got) problems.push(`${key2}: ${got} instead of ${want}`);
-      }
-      return { address: admin.address, hash, counts: counts2, problems };
-    })
-  );
-  const hashes = new Set(checks.map((c) => c.hash));
-  if (hashes.size > 1) {
-    for (const check2 of checks) check2.problems.push(`configuration hash ${check2.hash} differs between nodes`);
-  }
-  return { checks, ok: checks.every((c) => c.problems.length === 0) };
-}
-
-// actions/engine/restore/smoke.ts
-init_errors();
-init_http();
-import { setTimeout as sleep5 } from "node:timers/promises";
-function parseSmokeRequests(lines) {
-  return lines.map((line, i) => {
-    const parts = line.trim().split(/\s+/);
-    const [method = "", url = "", expected = ""] = parts;
-    let valid = parts.length === 3 && /^[A-Z]+$/.test(method) && /^([1-5]\d\d|[1-5]xx)$/.test(expected);
-    if (valid) {
-      try {
-        valid = ["http:", "https:"].includes(new URL(url).protocol);
-      } catch {
-        valid = false;
-      }
-    }
-    if (!valid) {
-      throw new DeckhandError(
-        `smoke-requests line ${i + 1} is not "METHOD URL STATUS", e.g. GET https://api.example.com/health 200 (STATUS may be a class such as 2xx).`
-      );
-    }
-    return { method, url, expected };
-  });
-}
-function displayUrl(url) {
-  const u2 = new URL(url);
-  u2.username = "";
-  u2.password = "";
-  for (const key2 of [...u2.searchParams.keys()]) u2.searchParams.set(key2, "***");
-  return u2.toString().replace(/%2A%2A%2A/g, "***");
-}
-var matches = (status, expected) => expected.endsWith("xx") ? String(status)[0] === expected[0] : String(status) === expected;
-async function runSmokeRequests(requests, options2) {
-  const results = [];
-  for (const request2 of requests) {
-    const until = performance.now() + (options2.windowMs ?? 3e4);
-    const result = {
-      method: request2.method,
-      url: displayUrl(request2.url),
-      expected: request2.expected,
-      status: 0,
-      ok: false,
-      attempts: 0
-    };
-    for (let delay = 500; ; delay = Math.min(delay * 2, 5e3)) {
-      result.attempts++;
-      try {
-        const res = await sendRequest(new URL(request2.url), {
-          method: request2.method,
-          headers: {},
-          timeoutMs: options2.timeoutMs ?? 1e4,
-          discardBody: true,
-          ...options2.tls ? { tls: options2.tls } : {}
-        });
-        result.status = res.status;
-        result.error = void 0;
-        result.ok = matches(res.status, request2.expected);
-      } catch (err) {
-        result.status = 0;
-        result.error = err.message;
-      }
-      if (result.ok || performance.now() + delay > until) break;
-      await sleep5(delay);
-    }
-    options2.logger.info(
-      `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
-    );
-    results.push(result);
-  }
-  return results;
-}
-async function smokePhase(timeline, requests, options2) {
-  const results = await timeline.phase(
-    "smoke requests",
-    () => runSmokeRequests(requests, options2),
-    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
-  );
-  for (const r of results) {
-    timeline.check(
-      `${r.method} ${r.url}`,
-      r.ok,
-      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
-    );
-  }
-  return results;
-}
-
-// actions/engine/restore/timeline.ts
-init_errors();
-var round = (ms2) => Math.round(ms2 / 100) / 10;
-var Timeline = class {
-  started = performance.now();
-  phases = [];
-  checks = [];
-  /** Seconds since the start. */
-  elapsed() {
-    return round(performance.now() - this.started);
-  }
-  /**
-   * Runs one phase and records it, as failed when it throws (the error goes on). `detail` describes
-   * a successful result for the report.
-   */
-  async phase(name, work, detail) {
-    const begin = performance.now();
-    const startedAt = round(begin - this.started);
-    try {
-      const result = await work();
-      this.phases.push({
-        name,
-        status: "ok",
-        startedAt,
-        seconds: round(performance.now() - begin),
-        detail: detail?.(result)
-      });
-      return result;
-    } catch (err) {
-      this.phases.push({
-        name,
-        status: "failed",
-        startedAt,
-        seconds: round(performance.now() - begin),
-        detail: errorMessage(err)
-      });
-      throw err;
-    }
-  }
-  check(name, ok, detail) {
-    this.checks.push({ name, ok, detail });
-  }
-};
-function timelineTables(caption, phases, checks) {
-  const tables = [
-    {
-      caption,
-      header: ["phase", "started at", "took", "result"],
-      rows: phases.map((p2) => [
-        p2.name,
-        `${p2.startedAt} s`,
-        `${p2.seconds} s`,
-        `${p2.status}${p2.detail ? `: ${p2.detail}` : ""}`
-      ])
-    }
-  ];
-  if (checks.length > 0) {
-    tables.push({
-      caption: "Checks",
-      header: ["check", "result", "detail"],
-      rows: checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
-    });
-  }
-  return tables;
-}
-
-// actions/engine/restore/wait.ts
-init_errors();
-import { setTimeout as sleep6 } from "node:timers/promises";
-init_http();
-async function waitForGateway(admins, options2) {
-  return Promise.all(admins.map((admin) => waitForNode(admin, options2)));
-}
-async function waitForNode(admin, options2) {
-  const started = performance.now();
-  let delay = options2.firstDelayMs ?? 1e3;
-  let last;
-  let unresolved = 0;
-  for (let attempt = 1; ; attempt++) {
-    const why = await probe(admin);
-    if (typeof why !== "string" && "unresolved" in why) {
-      if (++unresolved >= DNS_TRIES) {
-        const host2 = new URL(admin.address).hostname;
-        throw new DeckhandError(
-          `${admin.address}: the host name ${host2} does not resolve (${why.unresolved}, ${unresolved} tries): check ${inputName("kong-addr")} for a typo, and the DNS this machine uses. Nothing was restored.`
-        );
-      }
-    } else unresolved = 0;
-    if (typeof why !== "string" && "info" in why) {
-      if (attempt > 1)
-        options2.logger.info(`${admin.address} is up (Kong ${why.info.version}) after ${attempt} attempts.`);
-      return { admin, ...why, attempts: attempt };
-    }
-    last = typeof why === "string" ? why : why.unresolved;
-    const now = performance.now();
-    if (now >= options2.deadline) break;
-    const elapsed = Math.round((now - started) / 1e3);
-    options2.logger.info(
-      `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options2.timeoutSeconds} s): ${last}`
-    );
-    await sleep6(Math.min(delay, Math.max(0, options2.deadline - now)));
-    delay = Math.min(delay * 2, options2.maxDelayMs ?? 15e3);
-  }
-  throw new DeckhandError(
-    `The gateway at ${admin.address} did not come up within ${options2.timeoutSeconds} s (${inputName("wait-timeout")}); last: ${last}. Check that Kong is running and reachable from here (address, port, security groups), or raise ${inputName("wait-timeout")}. Nothing was restored.`
-  );
-}
-var DNS_TRIES = 3;
-async function probe(admin) {
-  try {
-    const root = await admin.request("GET", "/");
-    if (root.status === 401 || root.status === 403) {
-      throw new DeckhandError(
-        `${admin.address} refused the credentials (${describeAnswer(root)}): check ${inputName("kong-admin-token")} and ${inputName("headers")}.`
-      );
-    }
-    if (root.status !== 200) return `GET / answered ${describeAnswer(root)}`;
-    const statusAnswer = await admin.request("GET", "/status");
-    if (statusAnswer.status !== 200) return `GET /status answered ${describeAnswer(statusAnswer)}`;
-    const info = nodeInfo(root);
-    const status = nodeStatus(statusAnswer);
-    if (status.databaseReachable === false) return "Kong is up but cannot reach its database";
-    return { info, status };
-  } catch (err) {
-    if (err instanceof TransportError) return isDnsFailure(err) ? { unresolved: err.message } : err.message;
-    throw err;
-  }
-}
-
-// actions/engine/restore/restore.ts
-var STRATEGIES = ["auto", "database", "declarative", "dbless"];
-function startOutcome(strategy, timeline) {
-  return {
-    strategy,
-    verified: false,
-    rtoSeconds: 0,
-    entitiesRestored: 0,
-    phases: timeline.phases,
-    checks: timeline.checks,
-    smoke: [],
-    restored: [],
-    notRestored: [],
-    warnings: []
-  };
-}
-async function restoreGateway(options2) {
-  const recovery = new Recovery(options2);
-  try {
-    await recovery.run();
-  } catch (err) {
-    if (!isDeckhandError(err)) throw err;
-    recovery.outcome.error = { message: err.message, details: err.details };
-  }
-  return recovery.finish();
-}
-var Recovery = class {
-  constructor(options2) {
-    this.options = options2;
-    this.logger = options2.logger;
-    this.outcome = startOutcome(options2.strategy, this.timeline);
-  }
-  options;
-  timeline = new Timeline();
-  outcome;
-  logger;
-  manifest;
-  /** Set when the database check found the gateway unconfigured: a fallback sync may then delete what a failed restore left. */
-  foundEmpty = false;
-  /** Set once pg_restore succeeded: from then on a failure is not a reason to fall back. */
-  databaseRestored = false;
-  async run() {
-    const nodes = await this.waitPhase("wait for the gateway");
-    const first = nodes[0].info;
-    this.outcome.gateway = {
-      version: first.version,
-      edition: first.edition,
-      database: first.database,
-      nodes: nodes.map((n) => n.admin.address)
-    };
-    const dbless = nodes.filter((n) => n.info.database === "off");
-    if (dbless.length > 0 && dbless.length < nodes.length) {
-      throw new DeckhandError(
-        `Some nodes run DB-less (${dbless.map((n) => n.admin.address).join(", ")}) and others with a database: restore them in separate steps.`
-      );
-    }
-    const strategy = this.options.strategy;
-    if (dbless.length > 0 && strategy !== "auto" && strategy !== "dbless") {
-      throw new DeckhandError(
-        `The gateway runs DB-less (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`
-      );
-    }
-    if (dbless.length === 0 && strategy === "dbless") {
-      throw new DeckhandError(
-        `The gateway runs with a database (${first.database}), not DB-less: POST /config is only for DB-less nodes. Use strategy declarative, database or auto.`
-      );
-    }
-    if (dbless.length > 0) await this.dbless();
-    else if (strategy === "database") await this.database();
-    else if (strategy === "declarative") await this.declarative();
-    else if (this.options.dbDump) {
-      try {
-        await this.database();
-      } catch (err) {
-        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError || this.databaseRestored) throw err;
-        this.outcome.fallback = err.message;
-        this.outcome.warnings.push(
-          `The database restore failed, so the declarative state was restored instead: ${err.message}`
-        );
-        this.logger.warn(`Database restore failed; restoring the declarative state instead. ${err.message}`);
-        await this.declarative();
-      }
-    } else await this.declarative();
-    await this.smoke();
-    this.outcome.verified = this.timeline.checks.length > 0 && this.timeline.checks.every((c) => c.ok);
-  }
-  finish() {
-    this.outcome.rtoSeconds = this.timeline.elapsed();
-    if (this.outcome.error) this.outcome.verified = false;
-    return this.outcome;
-  }
-  /** Each wait (for the gateway, a restart, a busy node) gets the whole wait-timeout from when it starts. */
-  deadline() {
-    return performance.now() + this.options.waitTimeoutSeconds * 1e3;
-  }
-  waitPhase(name) {
-    return this.timeline.phase(
-      name,
-      () => waitForGateway(this.options.admins, {
-        deadline: this.deadline(),
-        timeoutSeconds: this.options.waitTimeoutSeconds,
-        logger: this.logger
-      }),
-      (nodes) => `${nodes.length} node(s) up, Kong ${nodes[0].info.version} (${nodes[0].info.edition})`
-    );
-  }
-  // ----- database -----------------------------------------------------------------------------
-  async database() {
-    const { dbDump, database } = this.options;
-    if (!dbDump) throw new DeckhandError("strategy database needs db-dump: the db-dump backup to restore.");
-    if (!database) throw new DeckhandError("strategy database needs database-url (or the PG* variables).");
-    const result = await this.timeline.phase(
-      "restore the database",
-      async () => {
-        this.manifest = (await readManifest(dbDump)).manifest;
-        return restorePostgres({
-          input: dbDump,
-          target: database.target,
-          create: false,
-          // A freshly bootstrapped gateway holds Kong's (empty) tables: they are replaced.
-          clean: true,
-          jobs: database.jobs,
-          verify: true,
-          noOwner: database.noOwner,
-          // Without overwrite the database replaced held no configuration: nothing worth keeping.
-          keepPrevious: this.options.overwrite,
-          refuseConfigured: !this.options.overwrite,
-          // From here on, whatever the database holds was put there by this restore.
-          checked: () => this.foundEmpty = true,
-          binDir: database.binDir,
-          pathEnv: this.options.env.PATH,
-          logger: this.logger
-        });
-      },
-      (r) => `${r.manifest.database} from the backup of ${r.manifest.startedAt}`
-    );
-    this.outcome.strategyUsed = "database";
-    this.databaseRestored = true;
-    const entities = result.manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
-    this.outcome.entitiesRestored = entities.reduce((sum, t) => sum + t.rows, 0);
-    this.outcome.restored.push(
-      `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
-    );
-    if (result.previous)
-      this.outcome.warnings.push(
-        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`
-      );
-    for (const note of result.notes) this.outcome.warnings.push(note);
-    const skipped = result.manifest.tables.filter((t) => !t.data);
-    if (skipped.length > 0) {
-      this.outcome.notRestored.push(
-        `Rows of ${skipped.length} runtime table(s) the backup left out (${skipped.map((t) => t.table).join(", ")}): they refill as the gateway runs.`
-      );
-    }
-    this.timeline.check(
-      "manifest's row counts",
-      result.verified,
-      result.verified ? `${result.tablesChecked} tables, ${result.rowsChecked} rows match the backup` : `${result.differences.length} table(s) differ: ${result.differences.slice(0, 5).map((d) => `${d.table} (expected ${d.expected}, found ${d.actual})`).join(", ")}`
-    );
-    await this.restartNodes();
-    await this.importKeyring();
-  }
-  /** Kong caches entities and its router: after a restore behind its back, its nodes must start again. */
-  async restartNodes() {
-    const command = this.options.restartCommand;
-    if (command) {
-      await this.timeline.phase("restart the nodes", async () => {
-        this.logger.info("Restarting the Kong nodes with restart-command.");
-        const done = await runUserCommand(command, {
-          env: this.options.env,
-          timeoutMs: this.options.waitTimeoutSeconds * 1e3,
-          secrets: this.options.reconcile.secrets,
-          logger: this.logger
-        });
-        if (!done.ok) {
-          throw new DeckhandError(
-            `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName("wait-timeout")} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
-          );
-        }
-      });
-    } else {
-      this.outcome.warnings.push(
-        "The Kong nodes were not restarted after the database restore: Kong caches entities and its router, so they may serve what they held before until they restart. Set restart-command, or restart them."
-      );
-    }
-    await this.waitPhase(command ? "wait for the restarted gateway" : "wait for the gateway again");
-  }
-  // ----- declarative --------------------------------------------------------------------------
-  /** The values of the state files' variables: the environment's, the secret bundle's beneath them. */
-  async variables(files) {
-    const variables = this.options.variables ? await this.options.variables(files) : DeckVariables.fromEnv(this.options.env);
-    this.outcome.secretBundle = variables.describe();
-    return variables;
-  }
-  async declarative() {
-    const files = await expandState(this.options.state);
-    const variables = await this.variables(files);
-    const read2 = await readTargets({
-      state: files,
-      env: variables.view(),
-      purpose: "restore",
-      hint: variables.missingHint()
-    });
-    if (read2.problems.length > 0) {
-      throw new DeckhandError(
-        `The state files have ${read2.problems.length} problem(s); nothing was restored from them.`,
-        read2.problems.map((p2) => `${[p2.file, p2.line].filter(Boolean).join(":") || "state"}: ${p2.message}`)
-      );
-    }
-    await this.importKeyring();
-    const deck = await this.options.deck();
-    deck.useVariables(variables.forDeck(read2.envNames));
-    const reconcile = {
-      ...this.options.reconcile,
-      deck,
-      secrets: [...this.options.reconcile.secrets, ...this.secretsOf(read2.envNames, variables)]
-    };
-    const plans = await this.timeline.phase(
-      "plan",
-      () => planTargets(read2.targets, reconcile),
-      (p2) => `${totalCounts(p2).total} change(s) in ${p2.length} target(s)`
-    );
-    this.refuseConfigured(plans);
-    const counts2 = totalCounts(plans);
-    if (counts2.deleting > 0) {
-      this.outcome.warnings.push(
-        `The sync deletes ${counts2.deleting} entit${counts2.deleting === 1 ? "y" : "ies"} the state does not hold${this.options.overwrite ? " (overwrite is set)" : " (left by the failed database restore)"}.`
-      );
-    }
-    const results = await this.timeline.phase(
-      "sync the declarative state",
-      async () => {
-        const results2 = await syncTargets(plans, { ...reconcile, concurrency: 1 });
-        const problems = [];
-        for (const [plan3, result] of results2) {
-          if (result.status === "error") problems.push(`${targetLabel(plan3)}: ${result.message}`);
-          else if (result.status === "synced") {
-            for (const f2 of result.outcome.failed)
-              problems.push(`${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`);
-            append(problems, result.outcome.otherErrors);
-          }
-        }
-        if (problems.length > 0) {
-          throw new DeckhandError(
-            `deck could not restore everything (${problems.length} failure(s)); the gateway is partly restored.`,
-            problems
-          );
-        }
-        return results2;
-      },
-      (r) => `${[...r.values()].reduce((n, x) => n + (x.status === "synced" ? x.outcome.applied.length : 0), 0)} change(s) applied`
-    );
-    this.outcome.strategyUsed = "declarative";
-    const applied = [...results.values()].flatMap((r) => r.status === "synced" ? r.outcome.applied : []);
-    this.outcome.entitiesRestored = applied.filter((c) => c.action !== "delete").length;
-    this.outcome.restored.push(
-      `Declarative state of ${plans.map((p2) => targetLabel(p2)).join(", ")} from ${read2.files.length} file(s): ${describeKinds(applied)}.`
-    );
-    this.addUnmanaged();
-    const after = await this.timeline.phase(
-      "verify with deck diff",
-      () => planTargets(read2.targets, reconcile),
-      (p2) => `${totalCounts(p2).total} difference(s)`
-    );
-    const left = after.flatMap(
-      (p2) => p2.changes.map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
-    );
-    this.timeline.check(
-      "deck diff against the state",
-      left.length === 0,
-      left.length === 0 ? "no differences" : `${left.length} difference(s): ${left.slice(0, 10).join(", ")}`
-    );
-  }
-  /** A plan that updates or deletes means the gateway holds configuration: refused unless overwrite or known debris. */
-  refuseConfigured(plans) {
-    if (this.options.overwrite || this.foundEmpty) return;
-    const existing = plans.flatMap(
-      (p2) => p2.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p2)})`)
-    );
-    if (existing.length === 0) return;
-    throw new DeckhandError(
-      `The gateway already holds configuration the restore would change or delete (${existing.length}: ${existing.slice(0, 5).join(", ")}${existing.length > 5 ? ", \u2026" : ""}). restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName("overwrite")} to true.`
-    );
-  }
-  /** What a declarative restore cannot bring back: Enterprise data decK does not manage. */
-  addUnmanaged() {
-    const tables = (this.manifest?.tables ?? []).filter(
-      (t) => t.rows > 0 && isUnmanagedEnterpriseTable(t.table)
-    );
-    if (tables.length > 0) {
-      this.outcome.notRestored.push(
-        `Kong Enterprise data decK does not manage, present in the database backup: ${tables.map((t) => `${t.table} (${t.rows} rows)`).join(", ")}. Recreate it, or restore the database once the backup's problem is fixed.`
-      );
-    } else if (this.outcome.gateway?.edition === "enterprise") {
-      this.outcome.notRestored.push(
-        "Kong Enterprise data decK does not manage (admins, RBAC users and roles, the keyring, licences, Dev Portal, event hooks) is not part of a declarative restore: recreate it or restore it from a database backup."
-      );
-    }
-  }
-  // ----- DB-less ------------------------------------------------------------------------------
-  async dbless() {
-    const variables = await this.variables(await expandState(this.options.state));
-    const config = await buildDeclarativeConfig(this.options.state, variables.view(), variables.missingHint());
-    this.secretsOf(config.envNames, variables);
-    const total = totalEntities(config.counts);
-    if (!this.options.overwrite) {
-      for (const admin of this.options.admins) {
-        const held = await nodeEntityCounts(admin);
-        const differs = Object.keys({ ...held, ...config.counts }).some(
-          (k2) => (held[k2] ?? 0) !== (config.counts[k2] ?? 0)
-        );
-        if (totalEntities(held) > 0 && differs) {
-          throw new DeckhandError(
-            `${admin.address} already runs a different configuration (${totalEntities(held)} entities): restore only fills an empty node. Nothing was changed. If you mean to replace it, set ${inputName("overwrite")} to true.`
-          );
-        }
-      }
-    }
-    await this.importKeyring();
-    const loads = await this.timeline.phase(
-      "load DB-less nodes",
-      () => Promise.all(
-        this.options.admins.map(
-          (admin) => loadNode(admin, config, { deadline: this.deadline(), logger: this.logger })
-        )
-      ),
-      (l) => `${l.filter((x) => x.reloaded).length} of ${l.length} node(s) loaded, ${l.reduce((n, x) => n + x.busy, 0)} busy answer(s) waited out`
-    );
-    this.outcome.strategyUsed = "dbless";
-    this.outcome.entitiesRestored = total;
-    this.outcome.restored.push(
-      `Declarative configuration from ${config.files.length} file(s), ${total} entities, into ${loads.length} DB-less node(s)${loads.some((l) => !l.reloaded) ? ` (${loads.filter((l) => !l.reloaded).length} already held it)` : ""}.`
-    );
-    this.addUnmanaged();
-    const checked = await this.timeline.phase(
-      "verify the nodes",
-      () => checkNodes(this.options.admins, config)
-    );
-    for (const node of checked.checks) {
-      this.timeline.check(
-        `configuration of ${node.address}`,
-        node.problems.length === 0,
-        node.problems.length === 0 ? `${total} entities, hash ${node.hash}` : node.problems.join("; ")
-      );
-    }
-  }
-  /** Values of the DECK_ variables the state uses: the secrets the dump redacted, masked from here on. */
-  secretsOf(names, variables) {
-    const values = variables.values(names).filter((v2) => v2.length >= 3);
-    for (const value of values) this.options.secret(value);
-    return values;
-  }
-  // ----- keyring and smoke --------------------------------------------------------------------
-  /** Imports the Enterprise keyring on every node, before anything encrypted is written or read back. */
-  async importKeyring() {
-    const data = this.options.keyringExport;
-    if (!data) return;
-    await this.timeline.phase("import the keyring", async () => {
-      for (const admin of this.options.admins) {
-        const res = await admin.request("POST", "/keyring/import", formBody({ data }));
-        if (res.status === 404) {
-          throw new DeckhandError(
-            `keyring-export is set, but ${admin.address} has no keyring (${describeAnswer(res)}): it needs Kong Enterprise with keyring_enabled and keyring_strategy cluster.`
-          );
-        }
-        if (res.status !== 201 && res.status !== 200 && res.status !== 204) {
-          throw new DeckhandError(`${admin.address} refused the keyring import: ${describeAnswer(res)}`);
-        }
-        const keyring = parseJson2(await admin.expect("GET", "/keyring", 200));
-        if (!keyring.active)
-          throw new DeckhandError(`${admin.address} has no active keyring key after the import.`);
-      }
-    });
-    this.outcome.restored.push(`Keyring imported on ${this.options.admins.length} node(s).`);
-  }
-  async smoke() {
-    if (this.options.smoke.length === 0) return;
-    const results = await smokePhase(this.timeline, this.options.smoke, {
-      logger: this.logger,
-      windowMs: this.options.smokeWindowMs,
-      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
-    });
-    this.outcome.smoke = results;
-  }
-};
-function describeKinds(changes) {
-  const kinds = /* @__PURE__ */ new Map();
-  for (const c of changes) if (c.action !== "delete") kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
-  return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k2, n]) => `${n} ${k2}${n === 1 ? "" : "s"}`).join(", ");
-}
-
-// actions/engine/tyk/restore.ts
-init_errors();
-import { setTimeout as sleep7 } from "node:timers/promises";
-var NOT_RESTORED = [
-  "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
-  "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
-  "tyk.conf, middleware and plugin bundles are files on the gateway host: restore them with files-restore."
-];
-async function restoreTyk(options2) {
-  const timeline = new Timeline();
-  const outcome = { ...startOutcome("declarative", timeline), notRestored: [...NOT_RESTORED] };
-  const { target, logger } = options2;
-  try {
-    const version = await timeline.phase(
-      "wait for the gateway",
-      () => waitForTyk(options2),
-      (v2) => v2
-    );
-    outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
-    const plan3 = await timeline.phase(
-      "plan",
-      async () => planTyk(options2.desired, await target.writer.read(), options2.files, {
-        dashboard: target.writer.dashboard
-      }),
-      (p2) => describeCounts(p2.plan.counts)
-    );
-    const { counts: counts2 } = plan3.plan;
-    const mcps = options2.desired.filter((o) => o.format === "mcp");
-    if (mcps.length > 0 && !(target.gateway && await target.gateway.supportsMcp())) {
-      throw new DeckhandError(
-        `The files hold MCP proxies (${mcps.map((o) => o.id).join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps). Nothing was changed.`
-      );
-    }
-    if (!options2.overwrite && counts2.updating + counts2.deleting > 0) {
-      const names = plan3.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
-      throw new DeckhandError(
-        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts2.updating} to update, ${counts2.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
-        names
-      );
-    }
-    outcome.strategyUsed = "declarative";
-    if (counts2.total > 0) {
-      const applied = await timeline.phase(
-        "sync",
-        async () => {
-          const result = await target.writer.apply(plan3, options2.desired);
-          const failures = [
-            ...result.failed.map((f2) => `${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`),
-            ...result.otherErrors
-          ];
-          if (failures.length > 0)
-            throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures);
-          if (target.gateway) {
-            const problems = await confirmGatewayWrites(
-              plan3,
-              result.applied,
-              target.gateway,
-              options2.convergeMs
-            );
-            if (problems.length > 0)
-              throw new DeckhandError(`The gateway does not serve what was written: ${problems[0]}`, problems);
-          }
-          return result;
-        },
-        (r) => `${r.applied.length} change(s) applied, reload requested`
-      );
-      outcome.entitiesRestored = applied.applied.filter((c) => c.action !== "delete").length;
-      outcome.restored.push(`${describeCounts(counts2)} (APIs and policies) on ${target.address}`);
-    }
-    const after = await timeline.phase(
-      "verify",
-      () => waitForConvergence(options2.desired, target.writer, options2.files, options2.convergeMs, logger),
-      (p2) => describeCounts(p2.plan.counts)
-    );
-    const left = after.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
-    timeline.check(
-      "the gateway serves the files",
-      left.length === 0,
-      left.length === 0 ? `${options2.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options2.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
-    );
-    if (options2.smoke.length > 0) {
-      outcome.smoke = await smokePhase(timeline, options2.smoke, { logger, windowMs: options2.smokeWindowMs });
-    }
-    outcome.verified = timeline.checks.every((c) => c.ok);
-  } catch (err) {
-    if (!isDeckhandError(err)) throw err;
-    outcome.error = { message: err.message, details: err.details };
-  }
-  outcome.rtoSeconds = timeline.elapsed();
-  return outcome;
-}
-async function waitForTyk(options2) {
-  const deadline = performance.now() + options2.waitTimeoutSeconds * 1e3;
-  const { gateway } = options2.target;
-  let delay = 1e3;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      if (gateway) {
-        const health = await gateway.hello();
-        if (health.status === "pass" || health.status === "warn") return health.version;
-        throw new DeckhandError(`/hello says ${health.status}`);
-      }
-      await options2.target.writer.read();
-      return "Dashboard";
-    } catch (err) {
-      if (!isDeckhandError(err)) throw err;
-      if (/refused the secret/.test(err.message)) throw err;
-      if (performance.now() + delay > deadline) {
-        throw new DeckhandError(
-          `${options2.target.address} did not come up within ${options2.waitTimeoutSeconds} s (${inputName("wait-timeout")}): ${errorMessage(err)}`
-        );
-      }
-      options2.logger.info(`Waiting for ${options2.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
-      await sleep7(delay);
-      delay = Math.min(delay * 2, 15e3);
-    }
-  }
-}
-
-// actions/engine/konnect/restore.ts
-init_errors();
-import { lstat as lstat6 } from "node:fs/promises";
-import { dirname as dirname12, join as join30 } from "node:path";
-async function restoreKonnect(options2) {
-  const timeline = new Timeline();
-  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
-  try {
-    const targets = await timeline.phase(
-      "read the backup",
-      () => readBackup(options2),
-      (t) => `${t.targets.length} control plane(s)`
-    );
-    const reconcile = options2.reconcile(targets.envNames);
-    outcome.gateway = {
-      version: "",
-      edition: "konnect",
-      database: "konnect",
-      nodes: targets.targets.map((t) => t.controlPlane)
-    };
-    const created = await timeline.phase(
-      "find or create the control planes",
-      () => ensureControlPlanes(targets.targets, targets.records, options2),
-      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
-    );
-    const plans = await timeline.phase(
-      "plan",
-      () => planTargets(targets.targets, reconcile),
-      (p2) => describeCounts(totalCounts(p2))
-    );
-    if (!options2.overwrite) refuseOverwrite(plans, created);
-    await timeline.phase("sync", async () => {
-      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
-      const failures = [];
-      for (const plan3 of plans) {
-        const result = synced.get(plan3);
-        if (result.status === "error") failures.push(`${plan3.controlPlane}: ${result.message}`);
-        else if (result.status === "synced") {
-          const o = result.outcome;
-          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
-          for (const f2 of o.failed)
-            failures.push(
-              `${plan3.controlPlane}: ${f2.change.action} ${f2.change.kind} ${f2.change.name}: ${f2.error}`
-            );
-          for (const e of o.otherErrors) failures.push(`${plan3.controlPlane}: ${e}`);
-        }
-      }
-      if (failures.length > 0)
-        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
-    });
-    const again = await timeline.phase(
-      "verify",
-      () => planTargets(targets.targets, reconcile),
-      (p2) => describeCounts(totalCounts(p2))
-    );
-    for (const plan3 of again) {
-      const ok = plan3.counts.total === 0 && plan3.errors.length === 0;
-      timeline.check(
-        `control plane ${plan3.controlPlane} matches the backup`,
-        ok,
-        ok ? "a second plan is empty" : `still ${describeCounts(plan3.counts)}${plan3.errors.length ? `; ${plan3.errors.join("; ")}` : ""}`
-      );
-    }
-    outcome.verified = timeline.checks.every((c) => c.ok);
-    outcome.restored = targets.targets.map(
-      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
-    );
-  } catch (err) {
-    if (!isDeckhandError(err)) throw err;
-    outcome.error = { message: errorMessage(err), details: err.details };
-  }
-  outcome.rtoSeconds = timeline.elapsed();
-  return outcome;
-}
-async function readBackup(options2) {
-  const read2 = await readTargets({
-    state: options2.state,
-    konnect: {},
-    env: options2.env,
-    purpose: "restore",
-    hint: options2.hint
-  });
-  if (read2.problems.length > 0) {
-    throw new DeckhandError(
-      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
-      read2.problems.map((p2) => `${p2.file ?? ""}${p2.line ? `:${p2.line}` : ""}: ${p2.message}`)
-    );
-  }
-  const records = /* @__PURE__ */ new Map();
-  for (const dir of new Set(read2.files.map((f2) => dirname12(f2)))) {
-    const path = join30(dir, KONNECT_METADATA);
-    const info = await lstat6(path).catch(() => void 0);
-    if (!info) continue;
-    if (!info.isFile())
-      throw new DeckhandError(`${path} is not a file: it cannot be the backup's Konnect record`);
-    for (const record of await readMetadata(path)) records.set(record.name, record);
-  }
-  return { targets: read2.targets, envNames: read2.envNames, records };
-}
-async function ensureControlPlanes(targets, records, options2) {
-  const created = [];
-  for (const name of new Set(targets.map((t) => t.controlPlane))) {
-    const found = await options2.api.findControlPlane(name);
-    if (found) continue;
-    const record = records.get(name);
-    if (!record) {
-      throw new DeckhandError(
-        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
-      );
-    }
-    options2.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
-    await options2.api.createControlPlane(createRequest(record));
-    created.push(name);
-  }
-  return created;
-}
-function refuseOverwrite(plans, created) {
-  const busy = plans.filter(
-    (p2) => !created.includes(p2.controlPlane) && (p2.counts.updating > 0 || p2.counts.deleting > 0)
-  );
-  if (busy.length > 0) {
-    throw new DeckhandError(
-      `Not restored: ${busy.map((p2) => `control plane ${p2.controlPlane} (${describeCounts(p2.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
-    );
-  }
 }
 
 // actions/engine/jobs/restore.ts
@@ -66353,247 +66626,7 @@ async function restoreJob(source, ctx) {
   const reportFile = inputs.string("report-file");
   if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
   const kind = gatewayKind(inputs);
-  if (kind === "tyk") return tykRestoreJob(inputs, ctx);
-  if (kind === "konnect") return konnectRestoreJob(inputs, ctx);
-  const strategy = inputs.oneOf("strategy", STRATEGIES);
-  const addresses = inputs.list("kong-addr");
-  if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
-  const connections = addresses.map((address) => readConnection(inputs.with({ "kong-addr": address }), ctx));
-  const connection = connections[0];
-  const liveRules = new LiveRules(connection);
-  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
-  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
-  maskSmokeQueries(smoke, ctx);
-  const keyringExport = await readKeyring(inputs.string("keyring-export"));
-  if (keyringExport) ctx.secret(keyringExport);
-  const dumpInput = inputs.string("db-dump");
-  const url = inputs.string("database-url");
-  if (url) ctx.secret(url);
-  const usesDatabase = dumpInput !== void 0 && strategy !== "declarative" && strategy !== "dbless";
-  if (strategy === "database" && dumpInput === void 0)
-    throw new InputError(
-      `${inputName("strategy")} database needs ${inputName("db-dump")}: the folder, manifest or artifact name of a db-dump backup.`
-    );
-  const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
-  if (target?.password) ctx.secret(target.password);
-  const dump2 = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
-  const stateList = inputs.list("state");
-  let storedState;
-  try {
-    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
-      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
-  } catch (err) {
-    await dump2?.cleanup();
-    throw err;
-  }
-  try {
-    const outcome = await restoreGateway({
-      strategy,
-      admins,
-      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
-      dbDump: dump2?.path,
-      database: target && {
-        target,
-        jobs: inputs.integer("jobs"),
-        noOwner: inputs.boolean("no-owner"),
-        binDir: inputs.string("postgres-bin")
-      },
-      restartCommand: inputs.string("restart-command"),
-      keyringExport,
-      overwrite: inputs.boolean("overwrite"),
-      waitTimeoutSeconds: inputs.integer("wait-timeout"),
-      smoke,
-      smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
-      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
-      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
-      deck: () => openDeck(inputs, ctx, connection),
-      reconcile: {
-        logger: ctx.logger,
-        secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
-        parallelism: inputs.integer("parallelism"),
-        liveRules
-      },
-      env: ctx.env,
-      variables: (files) => deckVariables(inputs, ctx, files),
-      secret: ctx.secret,
-      logger: ctx.logger
-    });
-    const result = await restoreResult(inputs, outcome);
-    addSchemaProblems(result.report, liveRules.problems);
-    return result;
-  } finally {
-    await dump2?.cleanup();
-    await storedState?.cleanup();
-  }
-}
-async function konnectRestoreJob(inputs, ctx) {
-  refuseInputs(
-    inputs,
-    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
-    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
-  );
-  const strategy = inputs.oneOf("strategy", STRATEGIES);
-  if (strategy !== "auto" && strategy !== "declarative")
-    throw new InputError(
-      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
-    );
-  const gateway = await readDeckGateway("konnect", inputs, ctx);
-  const stateList = inputs.list("state");
-  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
-  try {
-    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
-    const files = await expandState(state);
-    const variables = await deckVariables(inputs, ctx, files);
-    const deck = await openDeck(inputs, ctx, gateway.connection);
-    checkKonnectDeck(deck.deck.features);
-    const schemas = gatewaySchemas(gateway);
-    const outcome = await restoreKonnect({
-      api: gateway.api,
-      address: gateway.address,
-      state: files,
-      overwrite: inputs.boolean("overwrite"),
-      env: variables.view(),
-      hint: variables.missingHint(),
-      reconcile: (envNames) => {
-        deck.useVariables(variables.forDeck(envNames));
-        const envValues = variables.values(envNames);
-        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
-        return {
-          deck,
-          logger: ctx.logger,
-          secrets: [...connectionSecrets(gateway.connection), ...envValues],
-          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
-          liveRulesFor: schemas.liveRulesFor
-        };
-      },
-      logger: ctx.logger
-    });
-    outcome.secretBundle = variables.describe();
-    const result = await restoreResult(inputs, outcome);
-    addSchemaProblems(result.report, schemas.problems());
-    return result;
-  } finally {
-    await storedState?.cleanup();
-  }
-}
-async function restoreResult(inputs, outcome) {
-  const reportFile = await writeReport(inputs.string("report-file"), outcome);
-  return {
-    ok: outcome.verified,
-    report: describe2(outcome, reportFile),
-    outputs: {
-      "strategy-used": outcome.strategyUsed ?? "",
-      "rto-seconds": String(outcome.rtoSeconds),
-      "entities-restored": String(outcome.entitiesRestored),
-      verified: String(outcome.verified),
-      report: reportFile
-    }
-  };
-}
-async function tykRestoreJob(inputs, ctx) {
-  refuseKongInputs(inputs, [
-    "kong-addr",
-    "kong-admin-token",
-    "db-dump",
-    "restart-command",
-    "keyring-export",
-    "age-identity",
-    "secrets-bundle"
-  ]);
-  const strategy = inputs.oneOf("strategy", STRATEGIES);
-  if (strategy !== "auto" && strategy !== "declarative") {
-    throw new DeckhandError(
-      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`
-    );
-  }
-  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
-  maskSmokeQueries(smoke, ctx);
-  const desired = await readDesired(inputs, ctx);
-  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false);
-  const outcome = await restoreTyk({
-    target,
-    desired: desired.objects,
-    files: desired.paths,
-    overwrite: inputs.boolean("overwrite"),
-    waitTimeoutSeconds: inputs.integer("wait-timeout"),
-    convergeMs: convergeMs(inputs),
-    smoke,
-    smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
-    logger: ctx.logger
-  });
-  return restoreResult(inputs, outcome);
-}
-function maskSmokeQueries(smoke, ctx) {
-  for (const { url } of smoke)
-    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
-}
-async function readKeyring(value) {
-  if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile10(value, "utf8").catch(() => void 0);
-  if (text === void 0) {
-    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
-    throw new DeckhandError(
-      "keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file."
-    );
-  }
-  const trimmed = text.trim();
-  if (trimmed.startsWith("{")) {
-    const data = JSON.parse(trimmed).data;
-    if (typeof data === "string") return data;
-  }
-  return trimmed;
-}
-async function writeReport(path, outcome) {
-  const file = path ?? join31((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
-  const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
-  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
-  return file;
-}
-function describe2(outcome, reportFile) {
-  const report2 = emptyReport("deckhand restore");
-  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
-  if (outcome.error) {
-    report2.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
-    report2.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
-    for (const detail of outcome.error.details.slice(0, 10))
-      report2.annotations.push({ level: "error", title: "deckhand restore", message: detail });
-  } else if (outcome.verified) {
-    report2.lines.push(
-      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`
-    );
-  } else {
-    const failed = outcome.checks.filter((c) => !c.ok);
-    report2.lines.push(
-      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
-    );
-    for (const check2 of failed)
-      report2.annotations.push({
-        level: "error",
-        title: `deckhand restore: ${check2.name}`,
-        message: check2.detail
-      });
-  }
-  if (outcome.secretBundle) report2.lines.push(outcome.secretBundle);
-  if (outcome.fallback)
-    report2.lines.push(
-      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
-    );
-  append(
-    report2.lines,
-    outcome.restored.map((r) => `Restored: ${r}`)
-  );
-  for (const item of outcome.notRestored) {
-    report2.lines.push(`Not restored: ${item}`);
-    report2.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
-  }
-  for (const warning of outcome.warnings)
-    report2.annotations.push({ level: "warning", title: "deckhand restore", message: warning });
-  append(
-    report2.tables,
-    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
-  );
-  report2.lines.push(`Report: ${reportFile}`);
-  return report2;
+  return GATEWAYS[kind].restore(inputs, ctx);
 }
 
 // actions/engine/jobs/upgrade.ts

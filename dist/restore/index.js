@@ -117,6 +117,2219 @@ var init_errors = __esm({
   }
 });
 
+// node_modules/semver/internal/constants.js
+var require_constants = __commonJS({
+  "node_modules/semver/internal/constants.js"(exports, module) {
+    "use strict";
+    var SEMVER_SPEC_VERSION = "2.0.0";
+    var MAX_LENGTH = 256;
+    var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER || /* istanbul ignore next */
+    9007199254740991;
+    var MAX_SAFE_COMPONENT_LENGTH = 16;
+    var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6;
+    var WHITESPACE_CHARACTERS = [
+      "	",
+      "\n",
+      "\v",
+      "\f",
+      "\r",
+      " ",
+      "\xA0",
+      "\u1680",
+      "\u2000",
+      "\u2001",
+      "\u2002",
+      "\u2003",
+      "\u2004",
+      "\u2005",
+      "\u2006",
+      "\u2007",
+      "\u2008",
+      "\u2009",
+      "\u200A",
+      "\u2028",
+      "\u2029",
+      "\u202F",
+      "\u205F",
+      "\u3000",
+      "\uFEFF"
+    ];
+    var RELEASE_TYPES = [
+      "major",
+      "premajor",
+      "minor",
+      "preminor",
+      "patch",
+      "prepatch",
+      "prerelease"
+    ];
+    module.exports = {
+      MAX_LENGTH,
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_SAFE_INTEGER,
+      WHITESPACE_CHARACTERS,
+      RELEASE_TYPES,
+      SEMVER_SPEC_VERSION,
+      FLAG_INCLUDE_PRERELEASE: 1,
+      FLAG_LOOSE: 2
+    };
+  }
+});
+
+// node_modules/semver/internal/debug.js
+var require_debug = __commonJS({
+  "node_modules/semver/internal/debug.js"(exports, module) {
+    "use strict";
+    var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
+    };
+    module.exports = debug2;
+  }
+});
+
+// node_modules/semver/internal/re.js
+var require_re = __commonJS({
+  "node_modules/semver/internal/re.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_LENGTH
+    } = require_constants();
+    var debug2 = require_debug();
+    exports = module.exports = {};
+    var re = exports.re = [];
+    var safeRe = exports.safeRe = [];
+    var src = exports.src = [];
+    var safeSrc = exports.safeSrc = [];
+    var t = exports.t = {};
+    var R = 0;
+    var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
+    var safeRegexReplacements = [
+      ["\\s", 1],
+      ["\\d", MAX_LENGTH],
+      [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
+    ];
+    var makeSafeRegex = (value) => {
+      for (const [token, max] of safeRegexReplacements) {
+        value = value.split(`${token}*`).join(`${token}{0,${max}}`).split(`${token}+`).join(`${token}{1,${max}}`);
+      }
+      return value;
+    };
+    var createToken = (name, value, isGlobal) => {
+      const safe = makeSafeRegex(value);
+      const index = R++;
+      debug2(name, index, value);
+      t[name] = index;
+      src[index] = value;
+      safeSrc[index] = safe;
+      re[index] = new RegExp(value, isGlobal ? "g" : void 0);
+      safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
+    };
+    createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
+    createToken("NUMERICIDENTIFIERLOOSE", "\\d+");
+    createToken("NONNUMERICIDENTIFIER", `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`);
+    createToken("MAINVERSION", `(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})`);
+    createToken("MAINVERSIONLOOSE", `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASEIDENTIFIER", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIER]})`);
+    createToken("PRERELEASEIDENTIFIERLOOSE", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASE", `(?:-(${src[t.PRERELEASEIDENTIFIER]}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`);
+    createToken("PRERELEASELOOSE", `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`);
+    createToken("BUILDIDENTIFIER", `${LETTERDASHNUMBER}+`);
+    createToken("BUILD", `(?:\\+(${src[t.BUILDIDENTIFIER]}(?:\\.${src[t.BUILDIDENTIFIER]})*))`);
+    createToken("FULLPLAIN", `v?${src[t.MAINVERSION]}${src[t.PRERELEASE]}?${src[t.BUILD]}?`);
+    createToken("FULL", `^${src[t.FULLPLAIN]}$`);
+    createToken("LOOSEPLAIN", `[v=\\s]*${src[t.MAINVERSIONLOOSE]}${src[t.PRERELEASELOOSE]}?${src[t.BUILD]}?`);
+    createToken("LOOSE", `^${src[t.LOOSEPLAIN]}$`);
+    createToken("GTLT", "((?:<|>)?=?)");
+    createToken("XRANGEIDENTIFIERLOOSE", `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`);
+    createToken("XRANGEIDENTIFIER", `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`);
+    createToken("XRANGEPLAIN", `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:${src[t.PRERELEASE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGEPLAINLOOSE", `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:${src[t.PRERELEASELOOSE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`);
+    createToken("XRANGELOOSE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COERCEPLAIN", `${"(^|[^\\d])(\\d{1,"}${MAX_SAFE_COMPONENT_LENGTH}})(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`);
+    createToken("COERCE", `${src[t.COERCEPLAIN]}(?:$|[^\\d])`);
+    createToken("COERCEFULL", src[t.COERCEPLAIN] + `(?:${src[t.PRERELEASE]})?(?:${src[t.BUILD]})?(?:$|[^\\d])`);
+    createToken("COERCERTL", src[t.COERCE], true);
+    createToken("COERCERTLFULL", src[t.COERCEFULL], true);
+    createToken("LONETILDE", "(?:~>?)");
+    createToken("TILDETRIM", `(\\s*)${src[t.LONETILDE]}\\s+`, true);
+    exports.tildeTrimReplace = "$1~";
+    createToken("TILDE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`);
+    createToken("TILDELOOSE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("LONECARET", "(?:\\^)");
+    createToken("CARETTRIM", `(\\s*)${src[t.LONECARET]}\\s+`, true);
+    exports.caretTrimReplace = "$1^";
+    createToken("CARET", `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`);
+    createToken("CARETLOOSE", `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COMPARATORLOOSE", `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`);
+    createToken("COMPARATOR", `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`);
+    createToken("COMPARATORTRIM", `(\\s*)${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true);
+    exports.comparatorTrimReplace = "$1$2$3";
+    createToken("HYPHENRANGE", `^\\s*(${src[t.XRANGEPLAIN]})\\s+-\\s+(${src[t.XRANGEPLAIN]})\\s*$`);
+    createToken("HYPHENRANGELOOSE", `^\\s*(${src[t.XRANGEPLAINLOOSE]})\\s+-\\s+(${src[t.XRANGEPLAINLOOSE]})\\s*$`);
+    createToken("STAR", "(<|>)?=?\\s*\\*");
+    createToken("GTE0", "^\\s*>=\\s*0\\.0\\.0\\s*$");
+    createToken("GTE0PRE", "^\\s*>=\\s*0\\.0\\.0-0\\s*$");
+  }
+});
+
+// node_modules/semver/internal/parse-options.js
+var require_parse_options = __commonJS({
+  "node_modules/semver/internal/parse-options.js"(exports, module) {
+    "use strict";
+    var looseOption = Object.freeze({ loose: true });
+    var emptyOpts = Object.freeze({});
+    var parseOptions = (options) => {
+      if (!options) {
+        return emptyOpts;
+      }
+      if (typeof options !== "object") {
+        return looseOption;
+      }
+      return options;
+    };
+    module.exports = parseOptions;
+  }
+});
+
+// node_modules/semver/internal/identifiers.js
+var require_identifiers = __commonJS({
+  "node_modules/semver/internal/identifiers.js"(exports, module) {
+    "use strict";
+    var numeric = /^[0-9]+$/;
+    var compareIdentifiers = (a, b) => {
+      if (typeof a === "number" && typeof b === "number") {
+        return a === b ? 0 : a < b ? -1 : 1;
+      }
+      const anum = numeric.test(a);
+      const bnum = numeric.test(b);
+      if (anum && bnum) {
+        a = +a;
+        b = +b;
+      }
+      return a === b ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b ? -1 : 1;
+    };
+    var rcompareIdentifiers = (a, b) => compareIdentifiers(b, a);
+    module.exports = {
+      compareIdentifiers,
+      rcompareIdentifiers
+    };
+  }
+});
+
+// node_modules/semver/classes/semver.js
+var require_semver = __commonJS({
+  "node_modules/semver/classes/semver.js"(exports, module) {
+    "use strict";
+    var debug2 = require_debug();
+    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants();
+    var { safeRe: re, t } = require_re();
+    var parseOptions = require_parse_options();
+    var { compareIdentifiers } = require_identifiers();
+    var isPrereleaseIdentifier = (prerelease, identifier) => {
+      const identifiers = identifier.split(".");
+      if (identifiers.length > prerelease.length) {
+        return false;
+      }
+      for (let i = 0; i < identifiers.length; i++) {
+        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var SemVer = class _SemVer {
+      constructor(version, options) {
+        options = parseOptions(options);
+        if (version instanceof _SemVer) {
+          if (version.loose === !!options.loose && version.includePrerelease === !!options.includePrerelease) {
+            return version;
+          } else {
+            version = version.version;
+          }
+        } else if (typeof version !== "string") {
+          throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`);
+        }
+        if (version.length > MAX_LENGTH) {
+          throw new TypeError(
+            `version is longer than ${MAX_LENGTH} characters`
+          );
+        }
+        debug2("SemVer", version, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL]);
+        if (!m) {
+          throw new TypeError(`Invalid Version: ${version}`);
+        }
+        this.raw = version;
+        this.major = +m[1];
+        this.minor = +m[2];
+        this.patch = +m[3];
+        if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+          throw new TypeError("Invalid major version");
+        }
+        if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+          throw new TypeError("Invalid minor version");
+        }
+        if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+          throw new TypeError("Invalid patch version");
+        }
+        if (!m[4]) {
+          this.prerelease = [];
+        } else {
+          this.prerelease = m[4].split(".").map((id) => {
+            if (/^[0-9]+$/.test(id)) {
+              const num = +id;
+              if (num >= 0 && num < MAX_SAFE_INTEGER) {
+                return num;
+              }
+            }
+            return id;
+          });
+        }
+        this.build = m[5] ? m[5].split(".") : [];
+        this.format();
+      }
+      format() {
+        this.version = `${this.major}.${this.minor}.${this.patch}`;
+        if (this.prerelease.length) {
+          this.version += `-${this.prerelease.join(".")}`;
+        }
+        return this.version;
+      }
+      toString() {
+        return this.version;
+      }
+      compare(other) {
+        debug2("SemVer.compare", this.version, this.options, other);
+        if (!(other instanceof _SemVer)) {
+          if (typeof other === "string" && other === this.version) {
+            return 0;
+          }
+          other = new _SemVer(other, this.options);
+        }
+        if (other.version === this.version) {
+          return 0;
+        }
+        return this.compareMain(other) || this.comparePre(other);
+      }
+      compareMain(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.major < other.major) {
+          return -1;
+        }
+        if (this.major > other.major) {
+          return 1;
+        }
+        if (this.minor < other.minor) {
+          return -1;
+        }
+        if (this.minor > other.minor) {
+          return 1;
+        }
+        if (this.patch < other.patch) {
+          return -1;
+        }
+        if (this.patch > other.patch) {
+          return 1;
+        }
+        return 0;
+      }
+      comparePre(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.prerelease.length && !other.prerelease.length) {
+          return -1;
+        } else if (!this.prerelease.length && other.prerelease.length) {
+          return 1;
+        } else if (!this.prerelease.length && !other.prerelease.length) {
+          return 0;
+        }
+        let i = 0;
+        do {
+          const a = this.prerelease[i];
+          const b = other.prerelease[i];
+          debug2("prerelease compare", i, a, b);
+          if (a === void 0 && b === void 0) {
+            return 0;
+          } else if (b === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b);
+          }
+        } while (++i);
+      }
+      compareBuild(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        let i = 0;
+        do {
+          const a = this.build[i];
+          const b = other.build[i];
+          debug2("build compare", i, a, b);
+          if (a === void 0 && b === void 0) {
+            return 0;
+          } else if (b === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b);
+          }
+        } while (++i);
+      }
+      // preminor will bump the version up to the next minor release, and immediately
+      // down to pre-release. premajor and prepatch work the same way.
+      inc(release, identifier, identifierBase) {
+        if (release.startsWith("pre")) {
+          if (!identifier && identifierBase === false) {
+            throw new Error("invalid increment argument: identifier is empty");
+          }
+          if (identifier) {
+            const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            if (!match || match[1] !== identifier) {
+              throw new Error(`invalid identifier: ${identifier}`);
+            }
+          }
+        }
+        switch (release) {
+          case "premajor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor = 0;
+            this.major++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "preminor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "prepatch":
+            this.prerelease.length = 0;
+            this.inc("patch", identifier, identifierBase);
+            this.inc("pre", identifier, identifierBase);
+            break;
+          // If the input is a non-prerelease version, this acts the same as
+          // prepatch.
+          case "prerelease":
+            if (this.prerelease.length === 0) {
+              this.inc("patch", identifier, identifierBase);
+            }
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "release":
+            if (this.prerelease.length === 0) {
+              throw new Error(`version ${this.raw} is not a prerelease`);
+            }
+            this.prerelease.length = 0;
+            break;
+          case "major":
+            if (this.minor !== 0 || this.patch !== 0 || this.prerelease.length === 0) {
+              this.major++;
+            }
+            this.minor = 0;
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "minor":
+            if (this.patch !== 0 || this.prerelease.length === 0) {
+              this.minor++;
+            }
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "patch":
+            if (this.prerelease.length === 0) {
+              this.patch++;
+            }
+            this.prerelease = [];
+            break;
+          // This probably shouldn't be used publicly.
+          // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+          case "pre": {
+            const base = Number(identifierBase) ? 1 : 0;
+            if (this.prerelease.length === 0) {
+              this.prerelease = [base];
+            } else {
+              let i = this.prerelease.length;
+              while (--i >= 0) {
+                if (typeof this.prerelease[i] === "number") {
+                  this.prerelease[i]++;
+                  i = -2;
+                }
+              }
+              if (i === -1) {
+                if (identifier === this.prerelease.join(".") && identifierBase === false) {
+                  throw new Error("invalid increment argument: identifier already exists");
+                }
+                this.prerelease.push(base);
+              }
+            }
+            if (identifier) {
+              let prerelease = [identifier, base];
+              if (identifierBase === false) {
+                prerelease = [identifier];
+              }
+              if (isPrereleaseIdentifier(this.prerelease, identifier)) {
+                const prereleaseBase = this.prerelease[identifier.split(".").length];
+                if (isNaN(prereleaseBase)) {
+                  this.prerelease = prerelease;
+                }
+              } else {
+                this.prerelease = prerelease;
+              }
+            }
+            break;
+          }
+          default:
+            throw new Error(`invalid increment argument: ${release}`);
+        }
+        this.raw = this.format();
+        if (this.build.length) {
+          this.raw += `+${this.build.join(".")}`;
+        }
+        return this;
+      }
+    };
+    module.exports = SemVer;
+  }
+});
+
+// node_modules/semver/functions/parse.js
+var require_parse = __commonJS({
+  "node_modules/semver/functions/parse.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse5 = (version, options, throwErrors = false) => {
+      if (version instanceof SemVer) {
+        return version;
+      }
+      try {
+        return new SemVer(version, options);
+      } catch (er) {
+        if (!throwErrors) {
+          return null;
+        }
+        throw er;
+      }
+    };
+    module.exports = parse5;
+  }
+});
+
+// node_modules/semver/functions/valid.js
+var require_valid = __commonJS({
+  "node_modules/semver/functions/valid.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse();
+    var valid2 = (version, options) => {
+      const v = parse5(version, options);
+      return v ? v.version : null;
+    };
+    module.exports = valid2;
+  }
+});
+
+// node_modules/semver/functions/clean.js
+var require_clean = __commonJS({
+  "node_modules/semver/functions/clean.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse();
+    var clean5 = (version, options) => {
+      const s = parse5(version.trim().replace(/^[=v]+/, ""), options);
+      return s ? s.version : null;
+    };
+    module.exports = clean5;
+  }
+});
+
+// node_modules/semver/functions/inc.js
+var require_inc = __commonJS({
+  "node_modules/semver/functions/inc.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var inc = (version, release, options, identifier, identifierBase) => {
+      if (typeof options === "string") {
+        identifierBase = identifier;
+        identifier = options;
+        options = void 0;
+      }
+      try {
+        return new SemVer(
+          version instanceof SemVer ? version.version : version,
+          options
+        ).inc(release, identifier, identifierBase).version;
+      } catch (er) {
+        return null;
+      }
+    };
+    module.exports = inc;
+  }
+});
+
+// node_modules/semver/functions/diff.js
+var require_diff = __commonJS({
+  "node_modules/semver/functions/diff.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse();
+    var diff = (version1, version2) => {
+      const v1 = parse5(version1, null, true);
+      const v2 = parse5(version2, null, true);
+      const comparison = v1.compare(v2);
+      if (comparison === 0) {
+        return null;
+      }
+      const v1Higher = comparison > 0;
+      const highVersion = v1Higher ? v1 : v2;
+      const lowVersion = v1Higher ? v2 : v1;
+      const highHasPre = !!highVersion.prerelease.length;
+      const lowHasPre = !!lowVersion.prerelease.length;
+      if (lowHasPre && !highHasPre) {
+        if (!lowVersion.patch && !lowVersion.minor) {
+          return "major";
+        }
+        if (lowVersion.compareMain(highVersion) === 0) {
+          if (lowVersion.minor && !lowVersion.patch) {
+            return "minor";
+          }
+          return "patch";
+        }
+      }
+      const prefix = highHasPre ? "pre" : "";
+      if (v1.major !== v2.major) {
+        return prefix + "major";
+      }
+      if (v1.minor !== v2.minor) {
+        return prefix + "minor";
+      }
+      if (v1.patch !== v2.patch) {
+        return prefix + "patch";
+      }
+      return "prerelease";
+    };
+    module.exports = diff;
+  }
+});
+
+// node_modules/semver/functions/major.js
+var require_major = __commonJS({
+  "node_modules/semver/functions/major.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var major = (a, loose) => new SemVer(a, loose).major;
+    module.exports = major;
+  }
+});
+
+// node_modules/semver/functions/minor.js
+var require_minor = __commonJS({
+  "node_modules/semver/functions/minor.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var minor = (a, loose) => new SemVer(a, loose).minor;
+    module.exports = minor;
+  }
+});
+
+// node_modules/semver/functions/patch.js
+var require_patch = __commonJS({
+  "node_modules/semver/functions/patch.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var patch = (a, loose) => new SemVer(a, loose).patch;
+    module.exports = patch;
+  }
+});
+
+// node_modules/semver/functions/prerelease.js
+var require_prerelease = __commonJS({
+  "node_modules/semver/functions/prerelease.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse();
+    var prerelease = (version, options) => {
+      const parsed = parse5(version, options);
+      return parsed && parsed.prerelease.length ? parsed.prerelease : null;
+    };
+    module.exports = prerelease;
+  }
+});
+
+// node_modules/semver/functions/compare.js
+var require_compare = __commonJS({
+  "node_modules/semver/functions/compare.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var compare2 = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
+    module.exports = compare2;
+  }
+});
+
+// node_modules/semver/functions/rcompare.js
+var require_rcompare = __commonJS({
+  "node_modules/semver/functions/rcompare.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var rcompare = (a, b, loose) => compare2(b, a, loose);
+    module.exports = rcompare;
+  }
+});
+
+// node_modules/semver/functions/compare-loose.js
+var require_compare_loose = __commonJS({
+  "node_modules/semver/functions/compare-loose.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var compareLoose = (a, b) => compare2(a, b, true);
+    module.exports = compareLoose;
+  }
+});
+
+// node_modules/semver/functions/compare-build.js
+var require_compare_build = __commonJS({
+  "node_modules/semver/functions/compare-build.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var compareBuild = (a, b, loose) => {
+      const versionA = new SemVer(a, loose);
+      const versionB = new SemVer(b, loose);
+      return versionA.compare(versionB) || versionA.compareBuild(versionB);
+    };
+    module.exports = compareBuild;
+  }
+});
+
+// node_modules/semver/functions/sort.js
+var require_sort = __commonJS({
+  "node_modules/semver/functions/sort.js"(exports, module) {
+    "use strict";
+    var compareBuild = require_compare_build();
+    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
+    module.exports = sort;
+  }
+});
+
+// node_modules/semver/functions/rsort.js
+var require_rsort = __commonJS({
+  "node_modules/semver/functions/rsort.js"(exports, module) {
+    "use strict";
+    var compareBuild = require_compare_build();
+    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
+    module.exports = rsort;
+  }
+});
+
+// node_modules/semver/functions/gt.js
+var require_gt = __commonJS({
+  "node_modules/semver/functions/gt.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var gt2 = (a, b, loose) => compare2(a, b, loose) > 0;
+    module.exports = gt2;
+  }
+});
+
+// node_modules/semver/functions/lt.js
+var require_lt = __commonJS({
+  "node_modules/semver/functions/lt.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var lt = (a, b, loose) => compare2(a, b, loose) < 0;
+    module.exports = lt;
+  }
+});
+
+// node_modules/semver/functions/eq.js
+var require_eq = __commonJS({
+  "node_modules/semver/functions/eq.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var eq = (a, b, loose) => compare2(a, b, loose) === 0;
+    module.exports = eq;
+  }
+});
+
+// node_modules/semver/functions/neq.js
+var require_neq = __commonJS({
+  "node_modules/semver/functions/neq.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var neq = (a, b, loose) => compare2(a, b, loose) !== 0;
+    module.exports = neq;
+  }
+});
+
+// node_modules/semver/functions/gte.js
+var require_gte = __commonJS({
+  "node_modules/semver/functions/gte.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var gte = (a, b, loose) => compare2(a, b, loose) >= 0;
+    module.exports = gte;
+  }
+});
+
+// node_modules/semver/functions/lte.js
+var require_lte = __commonJS({
+  "node_modules/semver/functions/lte.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var lte = (a, b, loose) => compare2(a, b, loose) <= 0;
+    module.exports = lte;
+  }
+});
+
+// node_modules/semver/functions/cmp.js
+var require_cmp = __commonJS({
+  "node_modules/semver/functions/cmp.js"(exports, module) {
+    "use strict";
+    var eq = require_eq();
+    var neq = require_neq();
+    var gt2 = require_gt();
+    var gte = require_gte();
+    var lt = require_lt();
+    var lte = require_lte();
+    var cmp = (a, op, b, loose) => {
+      switch (op) {
+        case "===":
+          if (typeof a === "object") {
+            a = a.version;
+          }
+          if (typeof b === "object") {
+            b = b.version;
+          }
+          return a === b;
+        case "!==":
+          if (typeof a === "object") {
+            a = a.version;
+          }
+          if (typeof b === "object") {
+            b = b.version;
+          }
+          return a !== b;
+        case "":
+        case "=":
+        case "==":
+          return eq(a, b, loose);
+        case "!=":
+          return neq(a, b, loose);
+        case ">":
+          return gt2(a, b, loose);
+        case ">=":
+          return gte(a, b, loose);
+        case "<":
+          return lt(a, b, loose);
+        case "<=":
+          return lte(a, b, loose);
+        default:
+          throw new TypeError(`Invalid operator: ${op}`);
+      }
+    };
+    module.exports = cmp;
+  }
+});
+
+// node_modules/semver/functions/coerce.js
+var require_coerce = __commonJS({
+  "node_modules/semver/functions/coerce.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse5 = require_parse();
+    var { safeRe: re, t } = require_re();
+    var coerce = (version, options) => {
+      if (version instanceof SemVer) {
+        return version;
+      }
+      if (typeof version === "number") {
+        version = String(version);
+      }
+      if (typeof version !== "string") {
+        return null;
+      }
+      options = options || {};
+      let match = null;
+      if (!options.rtl) {
+        match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
+      } else {
+        const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
+        let next;
+        while ((next = coerceRtlRegex.exec(version)) && (!match || match.index + match[0].length !== version.length)) {
+          if (!match || next.index + next[0].length !== match.index + match[0].length) {
+            match = next;
+          }
+          coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
+        }
+        coerceRtlRegex.lastIndex = -1;
+      }
+      if (match === null) {
+        return null;
+      }
+      const major = match[2];
+      const minor = match[3] || "0";
+      const patch = match[4] || "0";
+      const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
+      const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
+      return parse5(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+    };
+    module.exports = coerce;
+  }
+});
+
+// node_modules/semver/functions/truncate.js
+var require_truncate = __commonJS({
+  "node_modules/semver/functions/truncate.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse();
+    var constants5 = require_constants();
+    var SemVer = require_semver();
+    var truncate = (version, truncation, options) => {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
+        return null;
+      }
+      const clonedVersion = cloneInputVersion(version, options);
+      return clonedVersion && doTruncation(clonedVersion, truncation);
+    };
+    var cloneInputVersion = (version, options) => {
+      const versionStringToParse = version instanceof SemVer ? version.version : version;
+      return parse5(versionStringToParse, options);
+    };
+    var doTruncation = (version, truncation) => {
+      if (isPrerelease(truncation)) {
+        return version.version;
+      }
+      version.prerelease = [];
+      switch (truncation) {
+        case "major":
+          version.minor = 0;
+          version.patch = 0;
+          break;
+        case "minor":
+          version.patch = 0;
+          break;
+      }
+      return version.format();
+    };
+    var isPrerelease = (type) => {
+      return type.startsWith("pre");
+    };
+    module.exports = truncate;
+  }
+});
+
+// node_modules/semver/internal/lrucache.js
+var require_lrucache = __commonJS({
+  "node_modules/semver/internal/lrucache.js"(exports, module) {
+    "use strict";
+    var LRUCache = class {
+      constructor() {
+        this.max = 1e3;
+        this.map = /* @__PURE__ */ new Map();
+      }
+      get(key) {
+        const value = this.map.get(key);
+        if (value === void 0) {
+          return void 0;
+        } else {
+          this.map.delete(key);
+          this.map.set(key, value);
+          return value;
+        }
+      }
+      delete(key) {
+        return this.map.delete(key);
+      }
+      set(key, value) {
+        const deleted = this.delete(key);
+        if (!deleted && value !== void 0) {
+          if (this.map.size >= this.max) {
+            const firstKey = this.map.keys().next().value;
+            this.delete(firstKey);
+          }
+          this.map.set(key, value);
+        }
+        return this;
+      }
+    };
+    module.exports = LRUCache;
+  }
+});
+
+// node_modules/semver/internal/trim-comparator-whitespace.js
+var require_trim_comparator_whitespace = __commonJS({
+  "node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      WHITESPACE_CHARACTERS
+    } = require_constants();
+    var whitespace = new Uint8Array(65536);
+    for (const char of WHITESPACE_CHARACTERS) {
+      whitespace[char.charCodeAt(0)] = 1;
+    }
+    var isWhitespace = (char) => char !== void 0 && whitespace[char.charCodeAt(0)] === 1;
+    var isVersionPrefix = (char) => char === "v" || char === "=" || isWhitespace(char);
+    var isDigit = (char) => char !== void 0 && char >= "0" && char <= "9";
+    var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
+    var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
+    var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
+    var findDigitsEndIndex = (range, start, limit, digitRuns) => {
+      if (!isDigit(range[start])) {
+        return start;
+      }
+      if (start >= digitRuns.start && start < digitRuns.end) {
+        return Math.min(start + limit, digitRuns.end);
+      }
+      if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+        return Math.min(start + limit, digitRuns.previousEnd);
+      }
+      let end = start + 1;
+      while (isDigit(range[end])) {
+        end++;
+      }
+      digitRuns.previousStart = digitRuns.start;
+      digitRuns.previousEnd = digitRuns.end;
+      digitRuns.start = start;
+      digitRuns.end = end;
+      return Math.min(start + limit, end);
+    };
+    var findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
+      if (!loose && range[start] === "0") {
+        return start + 1;
+      }
+      return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
+    };
+    var findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
+      const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns);
+      if (isLetter(range[digitsEnd]) || range[digitsEnd] === "-") {
+        let end = digitsEnd + 1;
+        const limit = end + MAX_SAFE_BUILD_LENGTH;
+        while (end < limit && isIdentifierCharacter(range[end])) {
+          end++;
+        }
+        return end;
+      }
+      return findVersionNumberEndIndex(range, start, loose, digitRuns);
+    };
+    var findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
+      const hyphen = range[start] === "-";
+      if (!loose && !hyphen) {
+        return start;
+      }
+      const identifierStart = start + (hyphen ? 1 : 0);
+      let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns);
+      if (end === identifierStart) {
+        if (!loose || !hyphen) {
+          return start;
+        }
+        end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns);
+      }
+      while (range[end] === ".") {
+        const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns);
+        if (next === end + 1) {
+          break;
+        }
+        end = next;
+      }
+      return end;
+    };
+    var findBuildIdentifierEndIndex = (range, start) => {
+      let end = start;
+      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
+        end++;
+      }
+      return end;
+    };
+    var findBuildEndIndex = (range, start) => {
+      if (range[start] !== "+") {
+        return start;
+      }
+      let end = findBuildIdentifierEndIndex(range, start + 1);
+      if (end === start + 1) {
+        return start;
+      }
+      while (range[end] === ".") {
+        const next = findBuildIdentifierEndIndex(range, end + 1);
+        if (next === end + 1) {
+          break;
+        }
+        end = next;
+      }
+      return end;
+    };
+    var findLooseFullVersionEndIndex = (range, start, digitRuns) => {
+      let end = start;
+      for (let component = 0; component < 3; component++) {
+        const next = findVersionNumberEndIndex(range, end, true, digitRuns);
+        if (next === end) {
+          return start;
+        }
+        end = next;
+        if (component < 2) {
+          if (range[end] !== ".") {
+            return start;
+          }
+          end++;
+        }
+      }
+      const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns);
+      return findBuildEndIndex(range, prereleaseEnd);
+    };
+    var findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
+      if (isDigit(range[start])) {
+        return findVersionNumberEndIndex(range, start, false, digitRuns);
+      }
+      return isVersionStart(range[start]) ? start + 1 : start;
+    };
+    var findPartialVersionEndIndex = (range, start, digitRuns) => {
+      let end = findPartialVersionComponentEndIndex(range, start, digitRuns);
+      for (let component = 0; component < 2; component++) {
+        if (range[end] !== ".") {
+          return end;
+        }
+        const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns);
+        if (next === end + 1) {
+          return end;
+        }
+        end = next;
+      }
+      const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns);
+      return findBuildEndIndex(range, prereleaseEnd);
+    };
+    var findVersionEndIndex = (range, start, digitRuns) => {
+      const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns);
+      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range, start, digitRuns);
+    };
+    var findRemovableWhitespaceIndex = (range, matchStart) => {
+      let position = matchStart;
+      if (isWhitespace(range[position])) {
+        position++;
+      }
+      if (range[position] === "<" || range[position] === ">") {
+        position++;
+      }
+      if (range[position] === "=") {
+        position++;
+      }
+      return isWhitespace(range[position]) ? position : -1;
+    };
+    var trimComparatorWhitespace = (range) => {
+      let result = "";
+      let copyFrom = 0;
+      let cursor = 0;
+      const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
+      while (cursor < range.length) {
+        const matchStart = cursor;
+        if (range[cursor] === "<" || range[cursor] === ">") {
+          cursor++;
+        } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
+          cursor++;
+          continue;
+        }
+        while (cursor < range.length && isVersionPrefix(range[cursor])) {
+          cursor++;
+        }
+        if (!isVersionStart(range[cursor])) {
+          continue;
+        }
+        const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart);
+        if (whitespacePosition !== -1) {
+          result += range.slice(copyFrom, whitespacePosition);
+          copyFrom = whitespacePosition + 1;
+        }
+        cursor = findVersionEndIndex(range, cursor, digitRuns);
+      }
+      return result + range.slice(copyFrom);
+    };
+    module.exports = trimComparatorWhitespace;
+  }
+});
+
+// node_modules/semver/classes/range.js
+var require_range = __commonJS({
+  "node_modules/semver/classes/range.js"(exports, module) {
+    "use strict";
+    var SPACE_CHARACTERS = /\s+/g;
+    var Range = class _Range {
+      constructor(range, options) {
+        options = parseOptions(options);
+        if (range instanceof _Range) {
+          if (range.loose === !!options.loose && range.includePrerelease === !!options.includePrerelease) {
+            return range;
+          } else {
+            return new _Range(range.raw, options);
+          }
+        }
+        if (range instanceof Comparator) {
+          this.raw = range.value;
+          this.set = [[range]];
+          this.formatted = void 0;
+          return this;
+        }
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        this.raw = range.trim().replace(SPACE_CHARACTERS, " ");
+        this.set = this.raw.split("||").map((r) => this.parseRange(r.trim())).filter((c) => c.length);
+        if (!this.set.length) {
+          throw new TypeError(`Invalid SemVer Range: ${this.raw}`);
+        }
+        if (this.set.length > 1) {
+          const first = this.set[0];
+          this.set = this.set.filter((c) => !isNullSet(c[0]));
+          if (this.set.length === 0) {
+            this.set = [first];
+          } else if (this.set.length > 1) {
+            for (const c of this.set) {
+              if (c.length === 1 && isAny(c[0])) {
+                this.set = [c];
+                break;
+              }
+            }
+          }
+        }
+        this.formatted = void 0;
+      }
+      get range() {
+        if (this.formatted === void 0) {
+          this.formatted = "";
+          for (let i = 0; i < this.set.length; i++) {
+            if (i > 0) {
+              this.formatted += "||";
+            }
+            const comps = this.set[i];
+            for (let k = 0; k < comps.length; k++) {
+              if (k > 0) {
+                this.formatted += " ";
+              }
+              this.formatted += comps[k].toString().trim();
+            }
+          }
+        }
+        return this.formatted;
+      }
+      format() {
+        return this.range;
+      }
+      toString() {
+        return this.range;
+      }
+      parseRange(range) {
+        range = range.replace(BUILDSTRIPRE, "");
+        const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
+        const memoKey = memoOpts + ":" + range;
+        const cached = cache.get(memoKey);
+        if (cached) {
+          return cached;
+        }
+        const loose = this.options.loose;
+        const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
+        range = range.replace(hr, hyphenReplace(this.options.includePrerelease));
+        debug2("hyphen replace", range);
+        range = trimComparatorWhitespace(range);
+        debug2("comparator trim", range);
+        range = range.replace(re[t.TILDETRIM], tildeTrimReplace);
+        debug2("tilde trim", range);
+        range = range.replace(re[t.CARETTRIM], caretTrimReplace);
+        debug2("caret trim", range);
+        let rangeList = range.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
+        if (loose) {
+          rangeList = rangeList.filter((comp) => {
+            debug2("loose invalid filter", comp, this.options);
+            return !!comp.match(re[t.COMPARATORLOOSE]);
+          });
+        }
+        debug2("range list", rangeList);
+        const rangeMap = /* @__PURE__ */ new Map();
+        const comparators = rangeList.map((comp) => new Comparator(comp, this.options));
+        for (const comp of comparators) {
+          if (isNullSet(comp)) {
+            return [comp];
+          }
+          rangeMap.set(comp.value, comp);
+        }
+        if (rangeMap.size > 1 && rangeMap.has("")) {
+          rangeMap.delete("");
+        }
+        const result = [...rangeMap.values()];
+        cache.set(memoKey, result);
+        return result;
+      }
+      intersects(range, options) {
+        if (!(range instanceof _Range)) {
+          throw new TypeError("a Range is required");
+        }
+        return this.set.some((thisComparators) => {
+          return isSatisfiable(thisComparators, options) && range.set.some((rangeComparators) => {
+            return isSatisfiable(rangeComparators, options) && thisComparators.every((thisComparator) => {
+              return rangeComparators.every((rangeComparator) => {
+                return thisComparator.intersects(rangeComparator, options);
+              });
+            });
+          });
+        });
+      }
+      // if ANY of the sets match ALL of its comparators, then pass
+      test(version) {
+        if (!version) {
+          return false;
+        }
+        if (typeof version === "string") {
+          try {
+            version = new SemVer(version, this.options);
+          } catch (er) {
+            return false;
+          }
+        }
+        for (let i = 0; i < this.set.length; i++) {
+          if (testSet(this.set[i], version, this.options)) {
+            return true;
+          }
+        }
+        return false;
+      }
+    };
+    module.exports = Range;
+    var LRU = require_lrucache();
+    var cache = new LRU();
+    var parseOptions = require_parse_options();
+    var Comparator = require_comparator();
+    var debug2 = require_debug();
+    var SemVer = require_semver();
+    var trimComparatorWhitespace = require_trim_comparator_whitespace();
+    var {
+      safeRe: re,
+      src,
+      t,
+      tildeTrimReplace,
+      caretTrimReplace
+    } = require_re();
+    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants();
+    var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
+    var isNullSet = (c) => c.value === "<0.0.0-0";
+    var isAny = (c) => c.value === "";
+    var isSatisfiable = (comparators, options) => {
+      let result = true;
+      const remainingComparators = comparators.slice();
+      let testComparator = remainingComparators.pop();
+      while (result && remainingComparators.length) {
+        result = remainingComparators.every((otherComparator) => {
+          return testComparator.intersects(otherComparator, options);
+        });
+        testComparator = remainingComparators.pop();
+      }
+      return result;
+    };
+    var parseComparator = (comp, options) => {
+      comp = comp.replace(re[t.BUILD], "");
+      debug2("comp", comp, options);
+      comp = replaceCarets(comp, options);
+      debug2("caret", comp);
+      comp = replaceTildes(comp, options);
+      debug2("tildes", comp);
+      comp = replaceXRanges(comp, options);
+      debug2("xrange", comp);
+      comp = replaceStars(comp, options);
+      debug2("stars", comp);
+      return comp;
+    };
+    var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
+    var invalidXRangeOrder = (M, m, p) => isX(M) && !isX(m) || isX(m) && p && !isX(p);
+    var replaceTildes = (comp, options) => {
+      return comp.trim().split(/\s+/).map((c) => replaceTilde(c, options)).join(" ");
+    };
+    var replaceTilde = (comp, options) => {
+      const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE];
+      const z = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_, M, m, p, pr) => {
+        debug2("tilde", comp, _, M, m, p, pr);
+        let ret;
+        if (isX(M)) {
+          ret = "";
+        } else if (isX(m)) {
+          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
+        } else if (isX(p)) {
+          ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
+        } else if (pr) {
+          debug2("replaceTilde pr", pr);
+          ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
+        } else {
+          ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
+        }
+        debug2("tilde return", ret);
+        return ret;
+      });
+    };
+    var replaceCarets = (comp, options) => {
+      return comp.trim().split(/\s+/).map((c) => replaceCaret(c, options)).join(" ");
+    };
+    var replaceCaret = (comp, options) => {
+      debug2("caret", comp, options);
+      const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET];
+      const z = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_, M, m, p, pr) => {
+        debug2("caret", comp, _, M, m, p, pr);
+        let ret;
+        if (isX(M)) {
+          ret = "";
+        } else if (isX(m)) {
+          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
+        } else if (isX(p)) {
+          if (M === "0") {
+            ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
+          } else {
+            ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
+          }
+        } else if (pr) {
+          debug2("replaceCaret pr", pr);
+          if (M === "0") {
+            if (m === "0") {
+              ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
+            } else {
+              ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
+            }
+          } else {
+            ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
+          }
+        } else {
+          debug2("no pr");
+          if (M === "0") {
+            if (m === "0") {
+              ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
+            } else {
+              ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
+            }
+          } else {
+            ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
+          }
+        }
+        debug2("caret return", ret);
+        return ret;
+      });
+    };
+    var replaceXRanges = (comp, options) => {
+      debug2("replaceXRanges", comp, options);
+      return comp.split(/\s+/).map((c) => replaceXRange(c, options)).join(" ");
+    };
+    var replaceXRange = (comp, options) => {
+      comp = comp.trim();
+      const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
+      return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
+        debug2("xRange", comp, ret, gtlt, M, m, p, pr);
+        if (invalidXRangeOrder(M, m, p)) {
+          return comp;
+        }
+        const xM = isX(M);
+        const xm = xM || isX(m);
+        const xp = xm || isX(p);
+        const anyX = xp;
+        if (gtlt === "=" && anyX) {
+          gtlt = "";
+        }
+        pr = options.includePrerelease ? "-0" : "";
+        if (xM) {
+          if (gtlt === ">" || gtlt === "<") {
+            ret = "<0.0.0-0";
+          } else {
+            ret = "*";
+          }
+        } else if (gtlt && anyX) {
+          if (xm) {
+            m = 0;
+          }
+          p = 0;
+          if (gtlt === ">") {
+            gtlt = ">=";
+            if (xm) {
+              M = +M + 1;
+              m = 0;
+              p = 0;
+            } else {
+              m = +m + 1;
+              p = 0;
+            }
+          } else if (gtlt === "<=") {
+            gtlt = "<";
+            if (xm) {
+              M = +M + 1;
+            } else {
+              m = +m + 1;
+            }
+          }
+          if (gtlt === "<") {
+            pr = "-0";
+          }
+          ret = `${gtlt + M}.${m}.${p}${pr}`;
+        } else if (xm) {
+          ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`;
+        } else if (xp) {
+          ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
+        }
+        debug2("xRange return", ret);
+        return ret;
+      });
+    };
+    var replaceStars = (comp, options) => {
+      debug2("replaceStars", comp, options);
+      return comp.trim().replace(re[t.STAR], "");
+    };
+    var replaceGTE0 = (comp, options) => {
+      debug2("replaceGTE0", comp, options);
+      return comp.trim().replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
+    };
+    var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
+      if (isX(fM)) {
+        from = "";
+      } else if (isX(fm)) {
+        from = `>=${fM}.0.0${incPr ? "-0" : ""}`;
+      } else if (isX(fp)) {
+        from = `>=${fM}.${fm}.0${incPr ? "-0" : ""}`;
+      } else if (fpr) {
+        from = `>=${from}`;
+      } else {
+        from = `>=${from}${incPr ? "-0" : ""}`;
+      }
+      if (isX(tM)) {
+        to = "";
+      } else if (isX(tm)) {
+        to = `<${+tM + 1}.0.0-0`;
+      } else if (isX(tp)) {
+        to = `<${tM}.${+tm + 1}.0-0`;
+      } else if (tpr) {
+        to = `<=${tM}.${tm}.${tp}-${tpr}`;
+      } else if (incPr) {
+        to = `<${tM}.${tm}.${+tp + 1}-0`;
+      } else {
+        to = `<=${to}`;
+      }
+      return `${from} ${to}`.trim();
+    };
+    var testSet = (set, version, options) => {
+      for (let i = 0; i < set.length; i++) {
+        if (!set[i].test(version)) {
+          return false;
+        }
+      }
+      if (version.prerelease.length && !options.includePrerelease) {
+        for (let i = 0; i < set.length; i++) {
+          debug2(set[i].semver);
+          if (set[i].semver === Comparator.ANY) {
+            continue;
+          }
+          if (set[i].semver.prerelease.length > 0) {
+            const allowed = set[i].semver;
+            if (allowed.major === version.major && allowed.minor === version.minor && allowed.patch === version.patch) {
+              return true;
+            }
+          }
+        }
+        return false;
+      }
+      return true;
+    };
+  }
+});
+
+// node_modules/semver/classes/comparator.js
+var require_comparator = __commonJS({
+  "node_modules/semver/classes/comparator.js"(exports, module) {
+    "use strict";
+    var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
+    var Comparator = class _Comparator {
+      static get ANY() {
+        return ANY;
+      }
+      constructor(comp, options) {
+        options = parseOptions(options);
+        if (comp instanceof _Comparator) {
+          if (comp.loose === !!options.loose) {
+            return comp;
+          } else {
+            comp = comp.value;
+          }
+        }
+        comp = comp.trim().split(/\s+/).join(" ");
+        debug2("comparator", comp, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.parse(comp);
+        if (this.semver === ANY) {
+          this.value = "";
+        } else {
+          this.value = this.operator + this.semver.version;
+        }
+        debug2("comp", this);
+      }
+      parse(comp) {
+        const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
+        const m = comp.match(r);
+        if (!m) {
+          throw new TypeError(`Invalid comparator: ${comp}`);
+        }
+        this.operator = m[1] !== void 0 ? m[1] : "";
+        if (this.operator === "=") {
+          this.operator = "";
+        }
+        if (!m[2]) {
+          this.semver = ANY;
+        } else {
+          this.semver = new SemVer(m[2], this.options.loose);
+        }
+      }
+      toString() {
+        return this.value;
+      }
+      test(version) {
+        debug2("Comparator.test", version, this.options.loose);
+        if (this.semver === ANY || version === ANY) {
+          return true;
+        }
+        if (typeof version === "string") {
+          try {
+            version = new SemVer(version, this.options);
+          } catch (er) {
+            return false;
+          }
+        }
+        return cmp(version, this.operator, this.semver, this.options);
+      }
+      intersects(comp, options) {
+        if (!(comp instanceof _Comparator)) {
+          throw new TypeError("a Comparator is required");
+        }
+        if (this.operator === "") {
+          if (this.value === "") {
+            return true;
+          }
+          return new Range(comp.value, options).test(this.value);
+        } else if (comp.operator === "") {
+          if (comp.value === "") {
+            return true;
+          }
+          return new Range(this.value, options).test(comp.semver);
+        }
+        options = parseOptions(options);
+        if (options.includePrerelease && (this.value === "<0.0.0-0" || comp.value === "<0.0.0-0")) {
+          return false;
+        }
+        if (!options.includePrerelease && (this.value.startsWith("<0.0.0") || comp.value.startsWith("<0.0.0"))) {
+          return false;
+        }
+        if (this.operator.startsWith(">") && comp.operator.startsWith(">")) {
+          return true;
+        }
+        if (this.operator.startsWith("<") && comp.operator.startsWith("<")) {
+          return true;
+        }
+        if (this.semver.version === comp.semver.version && this.operator.includes("=") && comp.operator.includes("=")) {
+          return true;
+        }
+        if (cmp(this.semver, "<", comp.semver, options) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
+          return true;
+        }
+        if (cmp(this.semver, ">", comp.semver, options) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
+          return true;
+        }
+        return false;
+      }
+    };
+    module.exports = Comparator;
+    var parseOptions = require_parse_options();
+    var { safeRe: re, t } = require_re();
+    var cmp = require_cmp();
+    var debug2 = require_debug();
+    var SemVer = require_semver();
+    var Range = require_range();
+  }
+});
+
+// node_modules/semver/functions/satisfies.js
+var require_satisfies = __commonJS({
+  "node_modules/semver/functions/satisfies.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var satisfies3 = (version, range, options) => {
+      try {
+        range = new Range(range, options);
+      } catch (er) {
+        return false;
+      }
+      return range.test(version);
+    };
+    module.exports = satisfies3;
+  }
+});
+
+// node_modules/semver/ranges/to-comparators.js
+var require_to_comparators = __commonJS({
+  "node_modules/semver/ranges/to-comparators.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var toComparators = (range, options) => new Range(range, options).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
+    module.exports = toComparators;
+  }
+});
+
+// node_modules/semver/ranges/max-satisfying.js
+var require_max_satisfying = __commonJS({
+  "node_modules/semver/ranges/max-satisfying.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var maxSatisfying = (versions, range, options) => {
+      let max = null;
+      let maxSV = null;
+      let rangeObj = null;
+      try {
+        rangeObj = new Range(range, options);
+      } catch (er) {
+        return null;
+      }
+      versions.forEach((v) => {
+        if (rangeObj.test(v)) {
+          if (!max || maxSV.compare(v) === -1) {
+            max = v;
+            maxSV = new SemVer(max, options);
+          }
+        }
+      });
+      return max;
+    };
+    module.exports = maxSatisfying;
+  }
+});
+
+// node_modules/semver/ranges/min-satisfying.js
+var require_min_satisfying = __commonJS({
+  "node_modules/semver/ranges/min-satisfying.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var minSatisfying = (versions, range, options) => {
+      let min = null;
+      let minSV = null;
+      let rangeObj = null;
+      try {
+        rangeObj = new Range(range, options);
+      } catch (er) {
+        return null;
+      }
+      versions.forEach((v) => {
+        if (rangeObj.test(v)) {
+          if (!min || minSV.compare(v) === 1) {
+            min = v;
+            minSV = new SemVer(min, options);
+          }
+        }
+      });
+      return min;
+    };
+    module.exports = minSatisfying;
+  }
+});
+
+// node_modules/semver/ranges/min-version.js
+var require_min_version = __commonJS({
+  "node_modules/semver/ranges/min-version.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var gt2 = require_gt();
+    var minVersion = (range, loose) => {
+      range = new Range(range, loose);
+      let minver = new SemVer("0.0.0");
+      if (range.test(minver)) {
+        return minver;
+      }
+      minver = new SemVer("0.0.0-0");
+      if (range.test(minver)) {
+        return minver;
+      }
+      minver = null;
+      for (let i = 0; i < range.set.length; ++i) {
+        const comparators = range.set[i];
+        let setMin = null;
+        comparators.forEach((comparator) => {
+          const compver = new SemVer(comparator.semver.version);
+          switch (comparator.operator) {
+            case ">":
+              if (compver.prerelease.length === 0) {
+                compver.patch++;
+              } else {
+                compver.prerelease.push(0);
+              }
+              compver.raw = compver.format();
+            /* fallthrough */
+            case "":
+            case ">=":
+              if (!setMin || gt2(compver, setMin)) {
+                setMin = compver;
+              }
+              break;
+            case "<":
+            case "<=":
+              break;
+            /* istanbul ignore next */
+            default:
+              throw new Error(`Unexpected operation: ${comparator.operator}`);
+          }
+        });
+        if (setMin && (!minver || gt2(minver, setMin))) {
+          minver = setMin;
+        }
+      }
+      if (minver && range.test(minver)) {
+        return minver;
+      }
+      return null;
+    };
+    module.exports = minVersion;
+  }
+});
+
+// node_modules/semver/ranges/valid.js
+var require_valid2 = __commonJS({
+  "node_modules/semver/ranges/valid.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var validRange = (range, options) => {
+      try {
+        return new Range(range, options).range || "*";
+      } catch (er) {
+        return null;
+      }
+    };
+    module.exports = validRange;
+  }
+});
+
+// node_modules/semver/ranges/outside.js
+var require_outside = __commonJS({
+  "node_modules/semver/ranges/outside.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Comparator = require_comparator();
+    var { ANY } = Comparator;
+    var Range = require_range();
+    var satisfies3 = require_satisfies();
+    var gt2 = require_gt();
+    var lt = require_lt();
+    var lte = require_lte();
+    var gte = require_gte();
+    var outside = (version, range, hilo, options) => {
+      version = new SemVer(version, options);
+      range = new Range(range, options);
+      let gtfn, ltefn, ltfn, comp, ecomp;
+      switch (hilo) {
+        case ">":
+          gtfn = gt2;
+          ltefn = lte;
+          ltfn = lt;
+          comp = ">";
+          ecomp = ">=";
+          break;
+        case "<":
+          gtfn = lt;
+          ltefn = gte;
+          ltfn = gt2;
+          comp = "<";
+          ecomp = "<=";
+          break;
+        default:
+          throw new TypeError('Must provide a hilo val of "<" or ">"');
+      }
+      if (satisfies3(version, range, options)) {
+        return false;
+      }
+      for (let i = 0; i < range.set.length; ++i) {
+        const comparators = range.set[i];
+        let high = null;
+        let low = null;
+        comparators.forEach((comparator) => {
+          if (comparator.semver === ANY) {
+            comparator = new Comparator(">=0.0.0");
+          }
+          high = high || comparator;
+          low = low || comparator;
+          if (gtfn(comparator.semver, high.semver, options)) {
+            high = comparator;
+          } else if (ltfn(comparator.semver, low.semver, options)) {
+            low = comparator;
+          }
+        });
+        if (high.operator === comp || high.operator === ecomp) {
+          return false;
+        }
+        if ((!low.operator || low.operator === comp) && ltefn(version, low.semver)) {
+          return false;
+        } else if (low.operator === ecomp && ltfn(version, low.semver)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    module.exports = outside;
+  }
+});
+
+// node_modules/semver/ranges/gtr.js
+var require_gtr = __commonJS({
+  "node_modules/semver/ranges/gtr.js"(exports, module) {
+    "use strict";
+    var outside = require_outside();
+    var gtr = (version, range, options) => outside(version, range, ">", options);
+    module.exports = gtr;
+  }
+});
+
+// node_modules/semver/ranges/ltr.js
+var require_ltr = __commonJS({
+  "node_modules/semver/ranges/ltr.js"(exports, module) {
+    "use strict";
+    var outside = require_outside();
+    var ltr = (version, range, options) => outside(version, range, "<", options);
+    module.exports = ltr;
+  }
+});
+
+// node_modules/semver/ranges/intersects.js
+var require_intersects = __commonJS({
+  "node_modules/semver/ranges/intersects.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var intersects = (r1, r2, options) => {
+      r1 = new Range(r1, options);
+      r2 = new Range(r2, options);
+      return r1.intersects(r2, options);
+    };
+    module.exports = intersects;
+  }
+});
+
+// node_modules/semver/ranges/simplify.js
+var require_simplify = __commonJS({
+  "node_modules/semver/ranges/simplify.js"(exports, module) {
+    "use strict";
+    var satisfies3 = require_satisfies();
+    var compare2 = require_compare();
+    module.exports = (versions, range, options) => {
+      const set = [];
+      let first = null;
+      let prev = null;
+      const v = versions.sort((a, b) => compare2(a, b, options));
+      for (const version of v) {
+        const included = satisfies3(version, range, options);
+        if (included) {
+          prev = version;
+          if (!first) {
+            first = version;
+          }
+        } else {
+          if (prev) {
+            set.push([first, prev]);
+          }
+          prev = null;
+          first = null;
+        }
+      }
+      if (first) {
+        set.push([first, null]);
+      }
+      const ranges = [];
+      for (const [min, max] of set) {
+        if (min === max) {
+          ranges.push(min);
+        } else if (!max && min === v[0]) {
+          ranges.push("*");
+        } else if (!max) {
+          ranges.push(`>=${min}`);
+        } else if (min === v[0]) {
+          ranges.push(`<=${max}`);
+        } else {
+          ranges.push(`${min} - ${max}`);
+        }
+      }
+      const simplified = ranges.join(" || ");
+      const original = typeof range.raw === "string" ? range.raw : String(range);
+      return simplified.length < original.length ? simplified : range;
+    };
+  }
+});
+
+// node_modules/semver/ranges/subset.js
+var require_subset = __commonJS({
+  "node_modules/semver/ranges/subset.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var Comparator = require_comparator();
+    var { ANY } = Comparator;
+    var satisfies3 = require_satisfies();
+    var compare2 = require_compare();
+    var subset = (sub, dom, options = {}) => {
+      if (sub === dom) {
+        return true;
+      }
+      sub = new Range(sub, options);
+      dom = new Range(dom, options);
+      let sawNonNull = false;
+      OUTER: for (const simpleSub of sub.set) {
+        for (const simpleDom of dom.set) {
+          const isSub = simpleSubset(simpleSub, simpleDom, options);
+          sawNonNull = sawNonNull || isSub !== null;
+          if (isSub) {
+            continue OUTER;
+          }
+        }
+        if (sawNonNull) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var minimumVersionWithPreRelease = [new Comparator(">=0.0.0-0")];
+    var minimumVersion = [new Comparator(">=0.0.0")];
+    var simpleSubset = (sub, dom, options) => {
+      if (sub === dom) {
+        return true;
+      }
+      if (sub.length === 1 && sub[0].semver === ANY) {
+        if (dom.length === 1 && dom[0].semver === ANY) {
+          return true;
+        } else if (options.includePrerelease) {
+          sub = minimumVersionWithPreRelease;
+        } else {
+          sub = minimumVersion;
+        }
+      }
+      if (dom.length === 1 && dom[0].semver === ANY) {
+        if (options.includePrerelease) {
+          return true;
+        } else {
+          dom = minimumVersion;
+        }
+      }
+      const eqSet = /* @__PURE__ */ new Set();
+      let gt2, lt;
+      for (const c of sub) {
+        if (c.operator === ">" || c.operator === ">=") {
+          gt2 = higherGT(gt2, c, options);
+        } else if (c.operator === "<" || c.operator === "<=") {
+          lt = lowerLT(lt, c, options);
+        } else {
+          eqSet.add(c.semver);
+        }
+      }
+      if (eqSet.size > 1) {
+        return null;
+      }
+      let gtltComp;
+      if (gt2 && lt) {
+        gtltComp = compare2(gt2.semver, lt.semver, options);
+        if (gtltComp > 0) {
+          return null;
+        } else if (gtltComp === 0 && (gt2.operator !== ">=" || lt.operator !== "<=")) {
+          return null;
+        }
+      }
+      for (const eq of eqSet) {
+        if (gt2 && !satisfies3(eq, String(gt2), options)) {
+          return null;
+        }
+        if (lt && !satisfies3(eq, String(lt), options)) {
+          return null;
+        }
+        for (const c of dom) {
+          if (!satisfies3(eq, String(c), options)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      let higher, lower;
+      let hasDomLT, hasDomGT;
+      let needDomLTPre = lt && !options.includePrerelease && lt.semver.prerelease.length ? lt.semver : false;
+      let needDomGTPre = gt2 && !options.includePrerelease && gt2.semver.prerelease.length ? gt2.semver : false;
+      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt.operator === "<" && needDomLTPre.prerelease[0] === 0) {
+        needDomLTPre = false;
+      }
+      for (const c of dom) {
+        hasDomGT = hasDomGT || c.operator === ">" || c.operator === ">=";
+        hasDomLT = hasDomLT || c.operator === "<" || c.operator === "<=";
+        if (gt2) {
+          if (needDomGTPre) {
+            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomGTPre.major && c.semver.minor === needDomGTPre.minor && c.semver.patch === needDomGTPre.patch) {
+              needDomGTPre = false;
+            }
+          }
+          if (c.operator === ">" || c.operator === ">=") {
+            higher = higherGT(gt2, c, options);
+            if (higher === c && higher !== gt2) {
+              return false;
+            }
+          } else if (gt2.operator === ">=" && !c.test(gt2.semver)) {
+            return false;
+          }
+        }
+        if (lt) {
+          if (needDomLTPre) {
+            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomLTPre.major && c.semver.minor === needDomLTPre.minor && c.semver.patch === needDomLTPre.patch) {
+              needDomLTPre = false;
+            }
+          }
+          if (c.operator === "<" || c.operator === "<=") {
+            lower = lowerLT(lt, c, options);
+            if (lower === c && lower !== lt) {
+              return false;
+            }
+          } else if (lt.operator === "<=" && !c.test(lt.semver)) {
+            return false;
+          }
+        }
+        if (!c.operator && (lt || gt2) && gtltComp !== 0) {
+          return false;
+        }
+      }
+      if (gt2 && hasDomLT && !lt && gtltComp !== 0) {
+        return false;
+      }
+      if (lt && hasDomGT && !gt2 && gtltComp !== 0) {
+        return false;
+      }
+      if (needDomGTPre || needDomLTPre) {
+        return false;
+      }
+      return true;
+    };
+    var higherGT = (a, b, options) => {
+      if (!a) {
+        return b;
+      }
+      const comp = compare2(a.semver, b.semver, options);
+      return comp > 0 ? a : comp < 0 ? b : b.operator === ">" && a.operator === ">=" ? b : a;
+    };
+    var lowerLT = (a, b, options) => {
+      if (!a) {
+        return b;
+      }
+      const comp = compare2(a.semver, b.semver, options);
+      return comp < 0 ? a : comp > 0 ? b : b.operator === "<" && a.operator === "<=" ? b : a;
+    };
+    module.exports = subset;
+  }
+});
+
+// node_modules/semver/index.js
+var require_semver2 = __commonJS({
+  "node_modules/semver/index.js"(exports, module) {
+    "use strict";
+    var internalRe = require_re();
+    var constants5 = require_constants();
+    var SemVer = require_semver();
+    var identifiers = require_identifiers();
+    var parse5 = require_parse();
+    var valid2 = require_valid();
+    var clean5 = require_clean();
+    var inc = require_inc();
+    var diff = require_diff();
+    var major = require_major();
+    var minor = require_minor();
+    var patch = require_patch();
+    var prerelease = require_prerelease();
+    var compare2 = require_compare();
+    var rcompare = require_rcompare();
+    var compareLoose = require_compare_loose();
+    var compareBuild = require_compare_build();
+    var sort = require_sort();
+    var rsort = require_rsort();
+    var gt2 = require_gt();
+    var lt = require_lt();
+    var eq = require_eq();
+    var neq = require_neq();
+    var gte = require_gte();
+    var lte = require_lte();
+    var cmp = require_cmp();
+    var coerce = require_coerce();
+    var truncate = require_truncate();
+    var Comparator = require_comparator();
+    var Range = require_range();
+    var satisfies3 = require_satisfies();
+    var toComparators = require_to_comparators();
+    var maxSatisfying = require_max_satisfying();
+    var minSatisfying = require_min_satisfying();
+    var minVersion = require_min_version();
+    var validRange = require_valid2();
+    var outside = require_outside();
+    var gtr = require_gtr();
+    var ltr = require_ltr();
+    var intersects = require_intersects();
+    var simplifyRange = require_simplify();
+    var subset = require_subset();
+    module.exports = {
+      parse: parse5,
+      valid: valid2,
+      clean: clean5,
+      inc,
+      diff,
+      major,
+      minor,
+      patch,
+      prerelease,
+      compare: compare2,
+      rcompare,
+      compareLoose,
+      compareBuild,
+      sort,
+      rsort,
+      gt: gt2,
+      lt,
+      eq,
+      neq,
+      gte,
+      lte,
+      cmp,
+      coerce,
+      truncate,
+      Comparator,
+      Range,
+      satisfies: satisfies3,
+      toComparators,
+      maxSatisfying,
+      minSatisfying,
+      minVersion,
+      validRange,
+      outside,
+      gtr,
+      ltr,
+      intersects,
+      simplifyRange,
+      subset,
+      SemVer,
+      re: internalRe.re,
+      src: internalRe.src,
+      tokens: internalRe.t,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
+      compareIdentifiers: identifiers.compareIdentifiers,
+      rcompareIdentifiers: identifiers.rcompareIdentifiers
+    };
+  }
+});
+
 // actions/engine/http.ts
 import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
@@ -153,7 +2366,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve9, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -180,7 +2393,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve8({
+          () => resolve9({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -281,479 +2494,6 @@ var init_http = __esm({
     ]);
     MAX_MESSAGE = 500;
     NO_BODY = /* @__PURE__ */ new Set([101, 103, 204, 205, 304]);
-  }
-});
-
-// actions/engine/state/json-scan.ts
-function isSpace(c) {
-  return c === SPACE || c === LF || c === CR || c === TAB;
-}
-function skipSpace(text, i) {
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return i;
-}
-function stringEnd(text, i, strict) {
-  if (!strict) {
-    for (let from = i + 1; ; ) {
-      const quote = text.indexOf('"', from);
-      if (quote === -1) return -1;
-      let slashes = 0;
-      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
-      if (slashes % 2 === 0) return quote + 1;
-      from = quote + 1;
-    }
-  }
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === QUOTE) return j + 1;
-    if (c < SPACE) return -1;
-    if (c === BACKSLASH) {
-      const e = text[j + 1];
-      if (e === "u") {
-        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -1;
-        j += 5;
-      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j++;
-      else return -1;
-    }
-  }
-  return -1;
-}
-function scalarEnd(text, i, strict) {
-  if (strict) {
-    SCALAR.lastIndex = i;
-    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
-  }
-  let j = i;
-  while (j < text.length) {
-    const c = text.charCodeAt(j);
-    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
-    j++;
-  }
-  return j;
-}
-function findJsonIssue(text, strict) {
-  const kinds = [];
-  const keys = new OpenKeys(text);
-  let issue2;
-  const fail = (code, offset) => {
-    issue2 = { code, offset: Math.min(offset, text.length) };
-    return -1;
-  };
-  const key = (i2) => {
-    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
-    const end = stringEnd(text, i2, strict);
-    if (end === -1) return fail("JSON_SYNTAX", i2);
-    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
-    const colon = skipSpace(text, end);
-    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
-    return skipSpace(text, colon + 1);
-  };
-  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
-  for (; ; ) {
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skipSpace(text, i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) {
-          keys.open();
-          i = key(i);
-          if (i === -1) return issue2;
-        }
-        continue;
-      }
-    } else {
-      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
-      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
-      i = end;
-    }
-    for (; ; ) {
-      i = skipSpace(text, i);
-      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
-      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
-      const d = text.charCodeAt(i);
-      if (d === COMMA) {
-        i = skipSpace(text, i + 1);
-        if (kind === OBJECT) {
-          i = key(i);
-          if (i === -1) return issue2;
-        }
-        break;
-      }
-      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
-      kinds.pop();
-      if (kind === OBJECT) keys.close();
-      i++;
-    }
-  }
-}
-function wantedTree(paths2) {
-  const root = {};
-  paths2.forEach((path5, index) => {
-    let node = root;
-    for (const part of path5) {
-      let child3;
-      if (typeof part === "number") {
-        node.items ??= [];
-        child3 = node.items[part] ??= {};
-      } else {
-        const keys = node.keys ??= [];
-        const byKey = node.byKey ??= [];
-        const at2 = keys.indexOf(part);
-        if (at2 === -1) {
-          keys.push(part);
-          byKey.push(child3 = {});
-        } else child3 = byKey[at2];
-      }
-      node = child3;
-    }
-    ;
-    (node.ends ??= []).push(index);
-  });
-  return root;
-}
-function locateJson(text, paths2) {
-  const lines = new Array(paths2.length).fill(void 0);
-  const missed = locateInOrder(text, paths2, lines);
-  if (missed.length > 0) {
-    const found = locateByTree(
-      text,
-      missed.map((index) => paths2[index])
-    );
-    missed.forEach((index, k) => lines[index] = found[k]);
-  }
-  return lines;
-}
-function locateInOrder(text, paths2, lines) {
-  const missed = [];
-  if (paths2.length === 0) return missed;
-  const kinds = [];
-  const indices = [];
-  const keyStarts = [];
-  const keyEnds = [];
-  let next = 0;
-  let matched = 0;
-  let line = 1;
-  const skip = (i2) => {
-    for (; i2 < text.length; i2++) {
-      const c = text.charCodeAt(i2);
-      if (c === LF) line++;
-      else if (!isSpace(c)) break;
-    }
-    return i2;
-  };
-  const partMatches = (d) => {
-    const want = paths2[next][d];
-    if (kinds[d] === ARRAY) return want === indices[d];
-    if (typeof want !== "string") return false;
-    const start = keyStarts[d];
-    const end = keyEnds[d];
-    if (want.length === end - start && text.startsWith(want, start)) return true;
-    for (let j = start; j < end; j++)
-      if (text.charCodeAt(j) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
-    return false;
-  };
-  const advance = () => {
-    next++;
-    matched = 0;
-    if (next === paths2.length) return;
-    const path5 = paths2[next];
-    while (matched < kinds.length && matched < path5.length && partMatches(matched)) matched++;
-  };
-  const atValue = () => {
-    const depth = kinds.length;
-    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
-      lines[next] = line;
-      advance();
-    }
-  };
-  const leave = (d) => {
-    while (next < paths2.length && matched > d) {
-      missed.push(next);
-      advance();
-    }
-  };
-  const enter = (d) => {
-    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
-  };
-  const readKey = (i2, d) => {
-    const end = stringEnd(text, i2, false);
-    keyStarts[d] = i2 + 1;
-    keyEnds[d] = end - 1;
-    enter(d);
-    return skip(skip(end) + 1);
-  };
-  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
-  while (next < paths2.length && i < text.length) {
-    atValue();
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skip(i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        const d = kinds.length;
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        if (c === LBRACE) i = readKey(i, d);
-        else {
-          indices[d] = 0;
-          enter(d);
-        }
-        continue;
-      }
-    } else if (c === QUOTE) i = stringEnd(text, i, false);
-    else i = scalarEnd(text, i, false);
-    for (; ; ) {
-      i = skip(i);
-      if (kinds.length === 0 || i >= text.length) break;
-      const d = kinds.length - 1;
-      leave(d);
-      if (text.charCodeAt(i) === COMMA) {
-        i = skip(i + 1);
-        if (kinds[d] === OBJECT) i = readKey(i, d);
-        else {
-          indices[d]++;
-          enter(d);
-        }
-        break;
-      }
-      kinds.pop();
-      i++;
-    }
-  }
-  for (; next < paths2.length; next++) missed.push(next);
-  return missed;
-}
-function locateByTree(text, paths2) {
-  const lines = paths2.map(() => void 0);
-  let missing = paths2.length;
-  const kinds = [];
-  const nodes = [];
-  const indices = [];
-  let line = 1;
-  const skip = (i2) => {
-    for (; i2 < text.length; i2++) {
-      const c = text.charCodeAt(i2);
-      if (c === LF) line++;
-      else if (!isSpace(c)) break;
-    }
-    return i2;
-  };
-  let wanted;
-  const readKey = (i2) => {
-    const end = stringEnd(text, i2, false);
-    const parent = nodes[nodes.length - 1];
-    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
-    return skip(skip(end) + 1);
-  };
-  const wantedKey = (parent, start, end) => {
-    const keys = parent.keys;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k];
-      if (key.length === end - start && text.startsWith(key, start)) return parent.byKey[k];
-    }
-    for (let j = start; j < end; j++) {
-      if (text.charCodeAt(j) === BACKSLASH) {
-        const at2 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
-        return at2 === -1 ? void 0 : parent.byKey[at2];
-      }
-    }
-    return void 0;
-  };
-  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
-  let node = wantedTree(paths2);
-  while (missing > 0 && i < text.length) {
-    if (node !== void 0) {
-      if (node.ends !== void 0) {
-        for (const index of node.ends) lines[index] = line;
-        missing -= node.ends.length;
-      }
-      if (node.keys === void 0 && node.items === void 0) node = void 0;
-    }
-    const c = text.charCodeAt(i);
-    if (c === LBRACE || c === LBRACKET) {
-      i = skip(i + 1);
-      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
-      else {
-        kinds.push(c === LBRACE ? OBJECT : ARRAY);
-        nodes.push(node);
-        indices.push(0);
-        if (c === LBRACE) {
-          i = readKey(i);
-          node = wanted;
-        } else node = node?.items?.[0];
-        continue;
-      }
-    } else if (c === QUOTE) i = stringEnd(text, i, false);
-    else i = scalarEnd(text, i, false);
-    for (; ; ) {
-      i = skip(i);
-      if (kinds.length === 0 || i >= text.length) return lines;
-      const kind = kinds[kinds.length - 1];
-      if (text.charCodeAt(i) === COMMA) {
-        i = skip(i + 1);
-        if (kind === OBJECT) {
-          i = readKey(i);
-          node = wanted;
-        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
-        break;
-      }
-      kinds.pop();
-      nodes.pop();
-      indices.pop();
-      i++;
-    }
-  }
-  return lines;
-}
-function lineColumn(text, offset) {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return { line, col: offset - start + 1 };
-}
-var TAB, LF, CR, SPACE, QUOTE, COMMA, COLON, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE, OBJECT, ARRAY, LINEAR_KEYS, MAX_JSON_DEPTH, SCALAR, OpenKeys;
-var init_json_scan = __esm({
-  "actions/engine/state/json-scan.ts"() {
-    "use strict";
-    TAB = 9;
-    LF = 10;
-    CR = 13;
-    SPACE = 32;
-    QUOTE = 34;
-    COMMA = 44;
-    COLON = 58;
-    LBRACKET = 91;
-    BACKSLASH = 92;
-    RBRACKET = 93;
-    LBRACE = 123;
-    RBRACE = 125;
-    OBJECT = 1;
-    ARRAY = 2;
-    LINEAR_KEYS = 16;
-    MAX_JSON_DEPTH = 1e3;
-    SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
-    OpenKeys = class {
-      constructor(text) {
-        this.text = text;
-      }
-      text;
-      /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
-      starts = new Int32Array(64);
-      ends = new Int32Array(64);
-      escaped = new Uint8Array(64);
-      count = 0;
-      /** Per open object: where its keys start in the lists, and its set once it has many keys. */
-      bases = [];
-      sets = [];
-      open() {
-        this.bases.push(this.count);
-        this.sets.push(void 0);
-      }
-      close() {
-        this.count = this.bases.pop();
-        this.sets.pop();
-      }
-      /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
-      add(start, end) {
-        const { text } = this;
-        let escaped = 0;
-        for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
-        const depth = this.bases.length - 1;
-        const base = this.bases[depth];
-        const added = this.count;
-        if (added === this.starts.length) this.grow();
-        this.starts[added] = start;
-        this.ends[added] = end;
-        this.escaped[added] = escaped;
-        this.count++;
-        let set = this.sets[depth];
-        if (set === void 0 && added - base >= LINEAR_KEYS) {
-          set = /* @__PURE__ */ new Set();
-          for (let k = base; k < added; k++) set.add(this.key(k));
-          this.sets[depth] = set;
-        }
-        if (set !== void 0) {
-          const key = this.key(added);
-          if (set.has(key)) return false;
-          set.add(key);
-          return true;
-        }
-        for (let k = base; k < added; k++) if (this.same(k, added)) return false;
-        return true;
-      }
-      grow() {
-        const size = this.starts.length * 2;
-        const starts = new Int32Array(size);
-        const ends = new Int32Array(size);
-        const escaped = new Uint8Array(size);
-        starts.set(this.starts);
-        ends.set(this.ends);
-        escaped.set(this.escaped);
-        this.starts = starts;
-        this.ends = ends;
-        this.escaped = escaped;
-      }
-      key(k) {
-        const raw = this.text.slice(this.starts[k], this.ends[k]);
-        return this.escaped[k] === 1 ? JSON.parse(`"${raw}"`) : raw;
-      }
-      same(a, b) {
-        if (this.escaped[a] === 1 || this.escaped[b] === 1) return this.key(a) === this.key(b);
-        const sa = this.starts[a];
-        const sb = this.starts[b];
-        const length = this.ends[a] - sa;
-        if (length !== this.ends[b] - sb) return false;
-        const { text } = this;
-        for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
-        return true;
-      }
-    };
-  }
-});
-
-// actions/engine/json-file.ts
-import { readFileSync, statSync } from "node:fs";
-import { readFile as readFile2, stat as stat2 } from "node:fs/promises";
-async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
-  checkSize((await stat2(path5)).size, path5, what, maxBytes);
-  return parseJson2(await readFile2(path5, "utf8"), path5, what);
-}
-function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
-  checkSize(statSync(path5).size, path5, what, maxBytes);
-  return parseJson2(readFileSync(path5, "utf8"), path5, what);
-}
-function checkSize(size, path5, what, maxBytes) {
-  if (size > maxBytes)
-    throw new DeckhandError(
-      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
-    );
-}
-function parseJson2(text, path5, what) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new DeckhandError(`${path5} is not a valid ${what}: ${where2(text)}.`);
-  }
-}
-function where2(text) {
-  if (text.trim() === "") return "the file is empty";
-  const issue2 = findJsonIssue(text, true);
-  if (!issue2) return "invalid JSON";
-  const { line, col } = lineColumn(text, issue2.offset);
-  return `invalid JSON at line ${line}, column ${col}`;
-}
-var MAX_JSON_FILE_BYTES;
-var init_json_file = __esm({
-  "actions/engine/json-file.ts"() {
-    "use strict";
-    init_errors();
-    init_json_scan();
-    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
 
@@ -6762,9 +8502,9 @@ var require_lexer = __commonJS({
         }
       }
       *parseQuotedScalar() {
-        const quote = this.charAt(0);
-        let end = this.buffer.indexOf(quote, this.pos + 1);
-        if (quote === "'") {
+        const quote2 = this.charAt(0);
+        let end = this.buffer.indexOf(quote2, this.pos + 1);
+        if (quote2 === "'") {
           while (end !== -1 && this.buffer[end + 1] === "'")
             end = this.buffer.indexOf("'", end + 2);
         } else {
@@ -8087,2216 +9827,476 @@ var require_dist = __commonJS({
   }
 });
 
-// node_modules/semver/internal/constants.js
-var require_constants = __commonJS({
-  "node_modules/semver/internal/constants.js"(exports, module) {
-    "use strict";
-    var SEMVER_SPEC_VERSION = "2.0.0";
-    var MAX_LENGTH = 256;
-    var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER || /* istanbul ignore next */
-    9007199254740991;
-    var MAX_SAFE_COMPONENT_LENGTH = 16;
-    var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6;
-    var WHITESPACE_CHARACTERS = [
-      "	",
-      "\n",
-      "\v",
-      "\f",
-      "\r",
-      " ",
-      "\xA0",
-      "\u1680",
-      "\u2000",
-      "\u2001",
-      "\u2002",
-      "\u2003",
-      "\u2004",
-      "\u2005",
-      "\u2006",
-      "\u2007",
-      "\u2008",
-      "\u2009",
-      "\u200A",
-      "\u2028",
-      "\u2029",
-      "\u202F",
-      "\u205F",
-      "\u3000",
-      "\uFEFF"
-    ];
-    var RELEASE_TYPES = [
-      "major",
-      "premajor",
-      "minor",
-      "preminor",
-      "patch",
-      "prepatch",
-      "prerelease"
-    ];
-    module.exports = {
-      MAX_LENGTH,
-      MAX_SAFE_COMPONENT_LENGTH,
-      MAX_SAFE_BUILD_LENGTH,
-      MAX_SAFE_INTEGER,
-      WHITESPACE_CHARACTERS,
-      RELEASE_TYPES,
-      SEMVER_SPEC_VERSION,
-      FLAG_INCLUDE_PRERELEASE: 1,
-      FLAG_LOOSE: 2
-    };
-  }
-});
-
-// node_modules/semver/internal/debug.js
-var require_debug = __commonJS({
-  "node_modules/semver/internal/debug.js"(exports, module) {
-    "use strict";
-    var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
-    };
-    module.exports = debug2;
-  }
-});
-
-// node_modules/semver/internal/re.js
-var require_re = __commonJS({
-  "node_modules/semver/internal/re.js"(exports, module) {
-    "use strict";
-    var {
-      MAX_SAFE_COMPONENT_LENGTH,
-      MAX_SAFE_BUILD_LENGTH,
-      MAX_LENGTH
-    } = require_constants();
-    var debug2 = require_debug();
-    exports = module.exports = {};
-    var re = exports.re = [];
-    var safeRe = exports.safeRe = [];
-    var src = exports.src = [];
-    var safeSrc = exports.safeSrc = [];
-    var t = exports.t = {};
-    var R = 0;
-    var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
-    var safeRegexReplacements = [
-      ["\\s", 1],
-      ["\\d", MAX_LENGTH],
-      [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
-    ];
-    var makeSafeRegex = (value) => {
-      for (const [token, max] of safeRegexReplacements) {
-        value = value.split(`${token}*`).join(`${token}{0,${max}}`).split(`${token}+`).join(`${token}{1,${max}}`);
-      }
-      return value;
-    };
-    var createToken = (name, value, isGlobal) => {
-      const safe = makeSafeRegex(value);
-      const index = R++;
-      debug2(name, index, value);
-      t[name] = index;
-      src[index] = value;
-      safeSrc[index] = safe;
-      re[index] = new RegExp(value, isGlobal ? "g" : void 0);
-      safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
-    };
-    createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
-    createToken("NUMERICIDENTIFIERLOOSE", "\\d+");
-    createToken("NONNUMERICIDENTIFIER", `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`);
-    createToken("MAINVERSION", `(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})`);
-    createToken("MAINVERSIONLOOSE", `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})`);
-    createToken("PRERELEASEIDENTIFIER", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIER]})`);
-    createToken("PRERELEASEIDENTIFIERLOOSE", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIERLOOSE]})`);
-    createToken("PRERELEASE", `(?:-(${src[t.PRERELEASEIDENTIFIER]}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`);
-    createToken("PRERELEASELOOSE", `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`);
-    createToken("BUILDIDENTIFIER", `${LETTERDASHNUMBER}+`);
-    createToken("BUILD", `(?:\\+(${src[t.BUILDIDENTIFIER]}(?:\\.${src[t.BUILDIDENTIFIER]})*))`);
-    createToken("FULLPLAIN", `v?${src[t.MAINVERSION]}${src[t.PRERELEASE]}?${src[t.BUILD]}?`);
-    createToken("FULL", `^${src[t.FULLPLAIN]}$`);
-    createToken("LOOSEPLAIN", `[v=\\s]*${src[t.MAINVERSIONLOOSE]}${src[t.PRERELEASELOOSE]}?${src[t.BUILD]}?`);
-    createToken("LOOSE", `^${src[t.LOOSEPLAIN]}$`);
-    createToken("GTLT", "((?:<|>)?=?)");
-    createToken("XRANGEIDENTIFIERLOOSE", `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`);
-    createToken("XRANGEIDENTIFIER", `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`);
-    createToken("XRANGEPLAIN", `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:${src[t.PRERELEASE]})?${src[t.BUILD]}?)?)?`);
-    createToken("XRANGEPLAINLOOSE", `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:${src[t.PRERELEASELOOSE]})?${src[t.BUILD]}?)?)?`);
-    createToken("XRANGE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`);
-    createToken("XRANGELOOSE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`);
-    createToken("COERCEPLAIN", `${"(^|[^\\d])(\\d{1,"}${MAX_SAFE_COMPONENT_LENGTH}})(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`);
-    createToken("COERCE", `${src[t.COERCEPLAIN]}(?:$|[^\\d])`);
-    createToken("COERCEFULL", src[t.COERCEPLAIN] + `(?:${src[t.PRERELEASE]})?(?:${src[t.BUILD]})?(?:$|[^\\d])`);
-    createToken("COERCERTL", src[t.COERCE], true);
-    createToken("COERCERTLFULL", src[t.COERCEFULL], true);
-    createToken("LONETILDE", "(?:~>?)");
-    createToken("TILDETRIM", `(\\s*)${src[t.LONETILDE]}\\s+`, true);
-    exports.tildeTrimReplace = "$1~";
-    createToken("TILDE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`);
-    createToken("TILDELOOSE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`);
-    createToken("LONECARET", "(?:\\^)");
-    createToken("CARETTRIM", `(\\s*)${src[t.LONECARET]}\\s+`, true);
-    exports.caretTrimReplace = "$1^";
-    createToken("CARET", `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`);
-    createToken("CARETLOOSE", `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`);
-    createToken("COMPARATORLOOSE", `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`);
-    createToken("COMPARATOR", `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`);
-    createToken("COMPARATORTRIM", `(\\s*)${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true);
-    exports.comparatorTrimReplace = "$1$2$3";
-    createToken("HYPHENRANGE", `^\\s*(${src[t.XRANGEPLAIN]})\\s+-\\s+(${src[t.XRANGEPLAIN]})\\s*$`);
-    createToken("HYPHENRANGELOOSE", `^\\s*(${src[t.XRANGEPLAINLOOSE]})\\s+-\\s+(${src[t.XRANGEPLAINLOOSE]})\\s*$`);
-    createToken("STAR", "(<|>)?=?\\s*\\*");
-    createToken("GTE0", "^\\s*>=\\s*0\\.0\\.0\\s*$");
-    createToken("GTE0PRE", "^\\s*>=\\s*0\\.0\\.0-0\\s*$");
-  }
-});
-
-// node_modules/semver/internal/parse-options.js
-var require_parse_options = __commonJS({
-  "node_modules/semver/internal/parse-options.js"(exports, module) {
-    "use strict";
-    var looseOption = Object.freeze({ loose: true });
-    var emptyOpts = Object.freeze({});
-    var parseOptions = (options) => {
-      if (!options) {
-        return emptyOpts;
-      }
-      if (typeof options !== "object") {
-        return looseOption;
-      }
-      return options;
-    };
-    module.exports = parseOptions;
-  }
-});
-
-// node_modules/semver/internal/identifiers.js
-var require_identifiers = __commonJS({
-  "node_modules/semver/internal/identifiers.js"(exports, module) {
-    "use strict";
-    var numeric = /^[0-9]+$/;
-    var compareIdentifiers = (a, b) => {
-      if (typeof a === "number" && typeof b === "number") {
-        return a === b ? 0 : a < b ? -1 : 1;
-      }
-      const anum = numeric.test(a);
-      const bnum = numeric.test(b);
-      if (anum && bnum) {
-        a = +a;
-        b = +b;
-      }
-      return a === b ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b ? -1 : 1;
-    };
-    var rcompareIdentifiers = (a, b) => compareIdentifiers(b, a);
-    module.exports = {
-      compareIdentifiers,
-      rcompareIdentifiers
-    };
-  }
-});
-
-// node_modules/semver/classes/semver.js
-var require_semver = __commonJS({
-  "node_modules/semver/classes/semver.js"(exports, module) {
-    "use strict";
-    var debug2 = require_debug();
-    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants();
-    var { safeRe: re, t } = require_re();
-    var parseOptions = require_parse_options();
-    var { compareIdentifiers } = require_identifiers();
-    var isPrereleaseIdentifier = (prerelease, identifier) => {
-      const identifiers = identifier.split(".");
-      if (identifiers.length > prerelease.length) {
-        return false;
-      }
-      for (let i = 0; i < identifiers.length; i++) {
-        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var SemVer = class _SemVer {
-      constructor(version, options) {
-        options = parseOptions(options);
-        if (version instanceof _SemVer) {
-          if (version.loose === !!options.loose && version.includePrerelease === !!options.includePrerelease) {
-            return version;
-          } else {
-            version = version.version;
-          }
-        } else if (typeof version !== "string") {
-          throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`);
-        }
-        if (version.length > MAX_LENGTH) {
-          throw new TypeError(
-            `version is longer than ${MAX_LENGTH} characters`
-          );
-        }
-        debug2("SemVer", version, options);
-        this.options = options;
-        this.loose = !!options.loose;
-        this.includePrerelease = !!options.includePrerelease;
-        const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL]);
-        if (!m) {
-          throw new TypeError(`Invalid Version: ${version}`);
-        }
-        this.raw = version;
-        this.major = +m[1];
-        this.minor = +m[2];
-        this.patch = +m[3];
-        if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
-          throw new TypeError("Invalid major version");
-        }
-        if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
-          throw new TypeError("Invalid minor version");
-        }
-        if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
-          throw new TypeError("Invalid patch version");
-        }
-        if (!m[4]) {
-          this.prerelease = [];
-        } else {
-          this.prerelease = m[4].split(".").map((id) => {
-            if (/^[0-9]+$/.test(id)) {
-              const num = +id;
-              if (num >= 0 && num < MAX_SAFE_INTEGER) {
-                return num;
-              }
-            }
-            return id;
-          });
-        }
-        this.build = m[5] ? m[5].split(".") : [];
-        this.format();
-      }
-      format() {
-        this.version = `${this.major}.${this.minor}.${this.patch}`;
-        if (this.prerelease.length) {
-          this.version += `-${this.prerelease.join(".")}`;
-        }
-        return this.version;
-      }
-      toString() {
-        return this.version;
-      }
-      compare(other) {
-        debug2("SemVer.compare", this.version, this.options, other);
-        if (!(other instanceof _SemVer)) {
-          if (typeof other === "string" && other === this.version) {
-            return 0;
-          }
-          other = new _SemVer(other, this.options);
-        }
-        if (other.version === this.version) {
-          return 0;
-        }
-        return this.compareMain(other) || this.comparePre(other);
-      }
-      compareMain(other) {
-        if (!(other instanceof _SemVer)) {
-          other = new _SemVer(other, this.options);
-        }
-        if (this.major < other.major) {
-          return -1;
-        }
-        if (this.major > other.major) {
-          return 1;
-        }
-        if (this.minor < other.minor) {
-          return -1;
-        }
-        if (this.minor > other.minor) {
-          return 1;
-        }
-        if (this.patch < other.patch) {
-          return -1;
-        }
-        if (this.patch > other.patch) {
-          return 1;
-        }
-        return 0;
-      }
-      comparePre(other) {
-        if (!(other instanceof _SemVer)) {
-          other = new _SemVer(other, this.options);
-        }
-        if (this.prerelease.length && !other.prerelease.length) {
-          return -1;
-        } else if (!this.prerelease.length && other.prerelease.length) {
-          return 1;
-        } else if (!this.prerelease.length && !other.prerelease.length) {
-          return 0;
-        }
-        let i = 0;
-        do {
-          const a = this.prerelease[i];
-          const b = other.prerelease[i];
-          debug2("prerelease compare", i, a, b);
-          if (a === void 0 && b === void 0) {
-            return 0;
-          } else if (b === void 0) {
-            return 1;
-          } else if (a === void 0) {
-            return -1;
-          } else if (a === b) {
-            continue;
-          } else {
-            return compareIdentifiers(a, b);
-          }
-        } while (++i);
-      }
-      compareBuild(other) {
-        if (!(other instanceof _SemVer)) {
-          other = new _SemVer(other, this.options);
-        }
-        let i = 0;
-        do {
-          const a = this.build[i];
-          const b = other.build[i];
-          debug2("build compare", i, a, b);
-          if (a === void 0 && b === void 0) {
-            return 0;
-          } else if (b === void 0) {
-            return 1;
-          } else if (a === void 0) {
-            return -1;
-          } else if (a === b) {
-            continue;
-          } else {
-            return compareIdentifiers(a, b);
-          }
-        } while (++i);
-      }
-      // preminor will bump the version up to the next minor release, and immediately
-      // down to pre-release. premajor and prepatch work the same way.
-      inc(release, identifier, identifierBase) {
-        if (release.startsWith("pre")) {
-          if (!identifier && identifierBase === false) {
-            throw new Error("invalid increment argument: identifier is empty");
-          }
-          if (identifier) {
-            const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
-            if (!match || match[1] !== identifier) {
-              throw new Error(`invalid identifier: ${identifier}`);
-            }
-          }
-        }
-        switch (release) {
-          case "premajor":
-            this.prerelease.length = 0;
-            this.patch = 0;
-            this.minor = 0;
-            this.major++;
-            this.inc("pre", identifier, identifierBase);
-            break;
-          case "preminor":
-            this.prerelease.length = 0;
-            this.patch = 0;
-            this.minor++;
-            this.inc("pre", identifier, identifierBase);
-            break;
-          case "prepatch":
-            this.prerelease.length = 0;
-            this.inc("patch", identifier, identifierBase);
-            this.inc("pre", identifier, identifierBase);
-            break;
-          // If the input is a non-prerelease version, this acts the same as
-          // prepatch.
-          case "prerelease":
-            if (this.prerelease.length === 0) {
-              this.inc("patch", identifier, identifierBase);
-            }
-            this.inc("pre", identifier, identifierBase);
-            break;
-          case "release":
-            if (this.prerelease.length === 0) {
-              throw new Error(`version ${this.raw} is not a prerelease`);
-            }
-            this.prerelease.length = 0;
-            break;
-          case "major":
-            if (this.minor !== 0 || this.patch !== 0 || this.prerelease.length === 0) {
-              this.major++;
-            }
-            this.minor = 0;
-            this.patch = 0;
-            this.prerelease = [];
-            break;
-          case "minor":
-            if (this.patch !== 0 || this.prerelease.length === 0) {
-              this.minor++;
-            }
-            this.patch = 0;
-            this.prerelease = [];
-            break;
-          case "patch":
-            if (this.prerelease.length === 0) {
-              this.patch++;
-            }
-            this.prerelease = [];
-            break;
-          // This probably shouldn't be used publicly.
-          // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
-          case "pre": {
-            const base = Number(identifierBase) ? 1 : 0;
-            if (this.prerelease.length === 0) {
-              this.prerelease = [base];
-            } else {
-              let i = this.prerelease.length;
-              while (--i >= 0) {
-                if (typeof this.prerelease[i] === "number") {
-                  this.prerelease[i]++;
-                  i = -2;
-                }
-              }
-              if (i === -1) {
-                if (identifier === this.prerelease.join(".") && identifierBase === false) {
-                  throw new Error("invalid increment argument: identifier already exists");
-                }
-                this.prerelease.push(base);
-              }
-            }
-            if (identifier) {
-              let prerelease = [identifier, base];
-              if (identifierBase === false) {
-                prerelease = [identifier];
-              }
-              if (isPrereleaseIdentifier(this.prerelease, identifier)) {
-                const prereleaseBase = this.prerelease[identifier.split(".").length];
-                if (isNaN(prereleaseBase)) {
-                  this.prerelease = prerelease;
-                }
-              } else {
-                this.prerelease = prerelease;
-              }
-            }
-            break;
-          }
-          default:
-            throw new Error(`invalid increment argument: ${release}`);
-        }
-        this.raw = this.format();
-        if (this.build.length) {
-          this.raw += `+${this.build.join(".")}`;
-        }
-        return this;
-      }
-    };
-    module.exports = SemVer;
-  }
-});
-
-// node_modules/semver/functions/parse.js
-var require_parse = __commonJS({
-  "node_modules/semver/functions/parse.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var parse5 = (version, options, throwErrors = false) => {
-      if (version instanceof SemVer) {
-        return version;
-      }
-      try {
-        return new SemVer(version, options);
-      } catch (er) {
-        if (!throwErrors) {
-          return null;
-        }
-        throw er;
-      }
-    };
-    module.exports = parse5;
-  }
-});
-
-// node_modules/semver/functions/valid.js
-var require_valid = __commonJS({
-  "node_modules/semver/functions/valid.js"(exports, module) {
-    "use strict";
-    var parse5 = require_parse();
-    var valid2 = (version, options) => {
-      const v = parse5(version, options);
-      return v ? v.version : null;
-    };
-    module.exports = valid2;
-  }
-});
-
-// node_modules/semver/functions/clean.js
-var require_clean = __commonJS({
-  "node_modules/semver/functions/clean.js"(exports, module) {
-    "use strict";
-    var parse5 = require_parse();
-    var clean5 = (version, options) => {
-      const s = parse5(version.trim().replace(/^[=v]+/, ""), options);
-      return s ? s.version : null;
-    };
-    module.exports = clean5;
-  }
-});
-
-// node_modules/semver/functions/inc.js
-var require_inc = __commonJS({
-  "node_modules/semver/functions/inc.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var inc = (version, release, options, identifier, identifierBase) => {
-      if (typeof options === "string") {
-        identifierBase = identifier;
-        identifier = options;
-        options = void 0;
-      }
-      try {
-        return new SemVer(
-          version instanceof SemVer ? version.version : version,
-          options
-        ).inc(release, identifier, identifierBase).version;
-      } catch (er) {
-        return null;
-      }
-    };
-    module.exports = inc;
-  }
-});
-
-// node_modules/semver/functions/diff.js
-var require_diff = __commonJS({
-  "node_modules/semver/functions/diff.js"(exports, module) {
-    "use strict";
-    var parse5 = require_parse();
-    var diff = (version1, version2) => {
-      const v1 = parse5(version1, null, true);
-      const v2 = parse5(version2, null, true);
-      const comparison = v1.compare(v2);
-      if (comparison === 0) {
-        return null;
-      }
-      const v1Higher = comparison > 0;
-      const highVersion = v1Higher ? v1 : v2;
-      const lowVersion = v1Higher ? v2 : v1;
-      const highHasPre = !!highVersion.prerelease.length;
-      const lowHasPre = !!lowVersion.prerelease.length;
-      if (lowHasPre && !highHasPre) {
-        if (!lowVersion.patch && !lowVersion.minor) {
-          return "major";
-        }
-        if (lowVersion.compareMain(highVersion) === 0) {
-          if (lowVersion.minor && !lowVersion.patch) {
-            return "minor";
-          }
-          return "patch";
-        }
-      }
-      const prefix = highHasPre ? "pre" : "";
-      if (v1.major !== v2.major) {
-        return prefix + "major";
-      }
-      if (v1.minor !== v2.minor) {
-        return prefix + "minor";
-      }
-      if (v1.patch !== v2.patch) {
-        return prefix + "patch";
-      }
-      return "prerelease";
-    };
-    module.exports = diff;
-  }
-});
-
-// node_modules/semver/functions/major.js
-var require_major = __commonJS({
-  "node_modules/semver/functions/major.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var major = (a, loose) => new SemVer(a, loose).major;
-    module.exports = major;
-  }
-});
-
-// node_modules/semver/functions/minor.js
-var require_minor = __commonJS({
-  "node_modules/semver/functions/minor.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var minor = (a, loose) => new SemVer(a, loose).minor;
-    module.exports = minor;
-  }
-});
-
-// node_modules/semver/functions/patch.js
-var require_patch = __commonJS({
-  "node_modules/semver/functions/patch.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var patch = (a, loose) => new SemVer(a, loose).patch;
-    module.exports = patch;
-  }
-});
-
-// node_modules/semver/functions/prerelease.js
-var require_prerelease = __commonJS({
-  "node_modules/semver/functions/prerelease.js"(exports, module) {
-    "use strict";
-    var parse5 = require_parse();
-    var prerelease = (version, options) => {
-      const parsed = parse5(version, options);
-      return parsed && parsed.prerelease.length ? parsed.prerelease : null;
-    };
-    module.exports = prerelease;
-  }
-});
-
-// node_modules/semver/functions/compare.js
-var require_compare = __commonJS({
-  "node_modules/semver/functions/compare.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var compare2 = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
-    module.exports = compare2;
-  }
-});
-
-// node_modules/semver/functions/rcompare.js
-var require_rcompare = __commonJS({
-  "node_modules/semver/functions/rcompare.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var rcompare = (a, b, loose) => compare2(b, a, loose);
-    module.exports = rcompare;
-  }
-});
-
-// node_modules/semver/functions/compare-loose.js
-var require_compare_loose = __commonJS({
-  "node_modules/semver/functions/compare-loose.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var compareLoose = (a, b) => compare2(a, b, true);
-    module.exports = compareLoose;
-  }
-});
-
-// node_modules/semver/functions/compare-build.js
-var require_compare_build = __commonJS({
-  "node_modules/semver/functions/compare-build.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var compareBuild = (a, b, loose) => {
-      const versionA = new SemVer(a, loose);
-      const versionB = new SemVer(b, loose);
-      return versionA.compare(versionB) || versionA.compareBuild(versionB);
-    };
-    module.exports = compareBuild;
-  }
-});
-
-// node_modules/semver/functions/sort.js
-var require_sort = __commonJS({
-  "node_modules/semver/functions/sort.js"(exports, module) {
-    "use strict";
-    var compareBuild = require_compare_build();
-    var sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose));
-    module.exports = sort;
-  }
-});
-
-// node_modules/semver/functions/rsort.js
-var require_rsort = __commonJS({
-  "node_modules/semver/functions/rsort.js"(exports, module) {
-    "use strict";
-    var compareBuild = require_compare_build();
-    var rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose));
-    module.exports = rsort;
-  }
-});
-
-// node_modules/semver/functions/gt.js
-var require_gt = __commonJS({
-  "node_modules/semver/functions/gt.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var gt2 = (a, b, loose) => compare2(a, b, loose) > 0;
-    module.exports = gt2;
-  }
-});
-
-// node_modules/semver/functions/lt.js
-var require_lt = __commonJS({
-  "node_modules/semver/functions/lt.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var lt = (a, b, loose) => compare2(a, b, loose) < 0;
-    module.exports = lt;
-  }
-});
-
-// node_modules/semver/functions/eq.js
-var require_eq = __commonJS({
-  "node_modules/semver/functions/eq.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var eq = (a, b, loose) => compare2(a, b, loose) === 0;
-    module.exports = eq;
-  }
-});
-
-// node_modules/semver/functions/neq.js
-var require_neq = __commonJS({
-  "node_modules/semver/functions/neq.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var neq = (a, b, loose) => compare2(a, b, loose) !== 0;
-    module.exports = neq;
-  }
-});
-
-// node_modules/semver/functions/gte.js
-var require_gte = __commonJS({
-  "node_modules/semver/functions/gte.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var gte = (a, b, loose) => compare2(a, b, loose) >= 0;
-    module.exports = gte;
-  }
-});
-
-// node_modules/semver/functions/lte.js
-var require_lte = __commonJS({
-  "node_modules/semver/functions/lte.js"(exports, module) {
-    "use strict";
-    var compare2 = require_compare();
-    var lte = (a, b, loose) => compare2(a, b, loose) <= 0;
-    module.exports = lte;
-  }
-});
-
-// node_modules/semver/functions/cmp.js
-var require_cmp = __commonJS({
-  "node_modules/semver/functions/cmp.js"(exports, module) {
-    "use strict";
-    var eq = require_eq();
-    var neq = require_neq();
-    var gt2 = require_gt();
-    var gte = require_gte();
-    var lt = require_lt();
-    var lte = require_lte();
-    var cmp = (a, op, b, loose) => {
-      switch (op) {
-        case "===":
-          if (typeof a === "object") {
-            a = a.version;
-          }
-          if (typeof b === "object") {
-            b = b.version;
-          }
-          return a === b;
-        case "!==":
-          if (typeof a === "object") {
-            a = a.version;
-          }
-          if (typeof b === "object") {
-            b = b.version;
-          }
-          return a !== b;
-        case "":
-        case "=":
-        case "==":
-          return eq(a, b, loose);
-        case "!=":
-          return neq(a, b, loose);
-        case ">":
-          return gt2(a, b, loose);
-        case ">=":
-          return gte(a, b, loose);
-        case "<":
-          return lt(a, b, loose);
-        case "<=":
-          return lte(a, b, loose);
-        default:
-          throw new TypeError(`Invalid operator: ${op}`);
-      }
-    };
-    module.exports = cmp;
-  }
-});
-
-// node_modules/semver/functions/coerce.js
-var require_coerce = __commonJS({
-  "node_modules/semver/functions/coerce.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var parse5 = require_parse();
-    var { safeRe: re, t } = require_re();
-    var coerce = (version, options) => {
-      if (version instanceof SemVer) {
-        return version;
-      }
-      if (typeof version === "number") {
-        version = String(version);
-      }
-      if (typeof version !== "string") {
-        return null;
-      }
-      options = options || {};
-      let match = null;
-      if (!options.rtl) {
-        match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
-      } else {
-        const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
-        let next;
-        while ((next = coerceRtlRegex.exec(version)) && (!match || match.index + match[0].length !== version.length)) {
-          if (!match || next.index + next[0].length !== match.index + match[0].length) {
-            match = next;
-          }
-          coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
-        }
-        coerceRtlRegex.lastIndex = -1;
-      }
-      if (match === null) {
-        return null;
-      }
-      const major = match[2];
-      const minor = match[3] || "0";
-      const patch = match[4] || "0";
-      const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
-      const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
-      return parse5(`${major}.${minor}.${patch}${prerelease}${build}`, options);
-    };
-    module.exports = coerce;
-  }
-});
-
-// node_modules/semver/functions/truncate.js
-var require_truncate = __commonJS({
-  "node_modules/semver/functions/truncate.js"(exports, module) {
-    "use strict";
-    var parse5 = require_parse();
-    var constants5 = require_constants();
-    var SemVer = require_semver();
-    var truncate = (version, truncation, options) => {
-      if (!constants5.RELEASE_TYPES.includes(truncation)) {
-        return null;
-      }
-      const clonedVersion = cloneInputVersion(version, options);
-      return clonedVersion && doTruncation(clonedVersion, truncation);
-    };
-    var cloneInputVersion = (version, options) => {
-      const versionStringToParse = version instanceof SemVer ? version.version : version;
-      return parse5(versionStringToParse, options);
-    };
-    var doTruncation = (version, truncation) => {
-      if (isPrerelease(truncation)) {
-        return version.version;
-      }
-      version.prerelease = [];
-      switch (truncation) {
-        case "major":
-          version.minor = 0;
-          version.patch = 0;
-          break;
-        case "minor":
-          version.patch = 0;
-          break;
-      }
-      return version.format();
-    };
-    var isPrerelease = (type) => {
-      return type.startsWith("pre");
-    };
-    module.exports = truncate;
-  }
-});
-
-// node_modules/semver/internal/lrucache.js
-var require_lrucache = __commonJS({
-  "node_modules/semver/internal/lrucache.js"(exports, module) {
-    "use strict";
-    var LRUCache = class {
-      constructor() {
-        this.max = 1e3;
-        this.map = /* @__PURE__ */ new Map();
-      }
-      get(key) {
-        const value = this.map.get(key);
-        if (value === void 0) {
-          return void 0;
-        } else {
-          this.map.delete(key);
-          this.map.set(key, value);
-          return value;
-        }
-      }
-      delete(key) {
-        return this.map.delete(key);
-      }
-      set(key, value) {
-        const deleted = this.delete(key);
-        if (!deleted && value !== void 0) {
-          if (this.map.size >= this.max) {
-            const firstKey = this.map.keys().next().value;
-            this.delete(firstKey);
-          }
-          this.map.set(key, value);
-        }
-        return this;
-      }
-    };
-    module.exports = LRUCache;
-  }
-});
-
-// node_modules/semver/internal/trim-comparator-whitespace.js
-var require_trim_comparator_whitespace = __commonJS({
-  "node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
-    "use strict";
-    var {
-      MAX_LENGTH,
-      MAX_SAFE_BUILD_LENGTH,
-      WHITESPACE_CHARACTERS
-    } = require_constants();
-    var whitespace = new Uint8Array(65536);
-    for (const char of WHITESPACE_CHARACTERS) {
-      whitespace[char.charCodeAt(0)] = 1;
+// actions/engine/state/json-scan.ts
+function isSpace(c) {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+function skipSpace(text, i) {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+function stringEnd(text, i, strict) {
+  if (!strict) {
+    for (let from = i + 1; ; ) {
+      const quote2 = text.indexOf('"', from);
+      if (quote2 === -1) return -1;
+      let slashes = 0;
+      while (text.charCodeAt(quote2 - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote2 + 1;
+      from = quote2 + 1;
     }
-    var isWhitespace = (char) => char !== void 0 && whitespace[char.charCodeAt(0)] === 1;
-    var isVersionPrefix = (char) => char === "v" || char === "=" || isWhitespace(char);
-    var isDigit = (char) => char !== void 0 && char >= "0" && char <= "9";
-    var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
-    var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
-    var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
-    var findDigitsEndIndex = (range, start, limit, digitRuns) => {
-      if (!isDigit(range[start])) {
-        return start;
-      }
-      if (start >= digitRuns.start && start < digitRuns.end) {
-        return Math.min(start + limit, digitRuns.end);
-      }
-      if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
-        return Math.min(start + limit, digitRuns.previousEnd);
-      }
-      let end = start + 1;
-      while (isDigit(range[end])) {
-        end++;
-      }
-      digitRuns.previousStart = digitRuns.start;
-      digitRuns.previousEnd = digitRuns.end;
-      digitRuns.start = start;
-      digitRuns.end = end;
-      return Math.min(start + limit, end);
-    };
-    var findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
-      if (!loose && range[start] === "0") {
-        return start + 1;
-      }
-      return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
-    };
-    var findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
-      const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns);
-      if (isLetter(range[digitsEnd]) || range[digitsEnd] === "-") {
-        let end = digitsEnd + 1;
-        const limit = end + MAX_SAFE_BUILD_LENGTH;
-        while (end < limit && isIdentifierCharacter(range[end])) {
-          end++;
-        }
-        return end;
-      }
-      return findVersionNumberEndIndex(range, start, loose, digitRuns);
-    };
-    var findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
-      const hyphen = range[start] === "-";
-      if (!loose && !hyphen) {
-        return start;
-      }
-      const identifierStart = start + (hyphen ? 1 : 0);
-      let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns);
-      if (end === identifierStart) {
-        if (!loose || !hyphen) {
-          return start;
-        }
-        end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns);
-      }
-      while (range[end] === ".") {
-        const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns);
-        if (next === end + 1) {
-          break;
-        }
-        end = next;
-      }
-      return end;
-    };
-    var findBuildIdentifierEndIndex = (range, start) => {
-      let end = start;
-      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
-        end++;
-      }
-      return end;
-    };
-    var findBuildEndIndex = (range, start) => {
-      if (range[start] !== "+") {
-        return start;
-      }
-      let end = findBuildIdentifierEndIndex(range, start + 1);
-      if (end === start + 1) {
-        return start;
-      }
-      while (range[end] === ".") {
-        const next = findBuildIdentifierEndIndex(range, end + 1);
-        if (next === end + 1) {
-          break;
-        }
-        end = next;
-      }
-      return end;
-    };
-    var findLooseFullVersionEndIndex = (range, start, digitRuns) => {
-      let end = start;
-      for (let component = 0; component < 3; component++) {
-        const next = findVersionNumberEndIndex(range, end, true, digitRuns);
-        if (next === end) {
-          return start;
-        }
-        end = next;
-        if (component < 2) {
-          if (range[end] !== ".") {
-            return start;
-          }
-          end++;
-        }
-      }
-      const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns);
-      return findBuildEndIndex(range, prereleaseEnd);
-    };
-    var findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
-      if (isDigit(range[start])) {
-        return findVersionNumberEndIndex(range, start, false, digitRuns);
-      }
-      return isVersionStart(range[start]) ? start + 1 : start;
-    };
-    var findPartialVersionEndIndex = (range, start, digitRuns) => {
-      let end = findPartialVersionComponentEndIndex(range, start, digitRuns);
-      for (let component = 0; component < 2; component++) {
-        if (range[end] !== ".") {
-          return end;
-        }
-        const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns);
-        if (next === end + 1) {
-          return end;
-        }
-        end = next;
-      }
-      const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns);
-      return findBuildEndIndex(range, prereleaseEnd);
-    };
-    var findVersionEndIndex = (range, start, digitRuns) => {
-      const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns);
-      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range, start, digitRuns);
-    };
-    var findRemovableWhitespaceIndex = (range, matchStart) => {
-      let position = matchStart;
-      if (isWhitespace(range[position])) {
-        position++;
-      }
-      if (range[position] === "<" || range[position] === ">") {
-        position++;
-      }
-      if (range[position] === "=") {
-        position++;
-      }
-      return isWhitespace(range[position]) ? position : -1;
-    };
-    var trimComparatorWhitespace = (range) => {
-      let result = "";
-      let copyFrom = 0;
-      let cursor = 0;
-      const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
-      while (cursor < range.length) {
-        const matchStart = cursor;
-        if (range[cursor] === "<" || range[cursor] === ">") {
-          cursor++;
-        } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
-          cursor++;
-          continue;
-        }
-        while (cursor < range.length && isVersionPrefix(range[cursor])) {
-          cursor++;
-        }
-        if (!isVersionStart(range[cursor])) {
-          continue;
-        }
-        const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart);
-        if (whitespacePosition !== -1) {
-          result += range.slice(copyFrom, whitespacePosition);
-          copyFrom = whitespacePosition + 1;
-        }
-        cursor = findVersionEndIndex(range, cursor, digitRuns);
-      }
-      return result + range.slice(copyFrom);
-    };
-    module.exports = trimComparatorWhitespace;
   }
-});
-
-// node_modules/semver/classes/range.js
-var require_range = __commonJS({
-  "node_modules/semver/classes/range.js"(exports, module) {
-    "use strict";
-    var SPACE_CHARACTERS = /\s+/g;
-    var Range = class _Range {
-      constructor(range, options) {
-        options = parseOptions(options);
-        if (range instanceof _Range) {
-          if (range.loose === !!options.loose && range.includePrerelease === !!options.includePrerelease) {
-            return range;
-          } else {
-            return new _Range(range.raw, options);
-          }
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === QUOTE) return j + 1;
+    if (c < SPACE) return -1;
+    if (c === BACKSLASH) {
+      const e = text[j + 1];
+      if (e === "u") {
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(j + 2, j + 6))) return -1;
+        j += 5;
+      } else if (e !== void 0 && '"\\/bfnrt'.includes(e)) j++;
+      else return -1;
+    }
+  }
+  return -1;
+}
+function scalarEnd(text, i, strict) {
+  if (strict) {
+    SCALAR.lastIndex = i;
+    return SCALAR.test(text) ? SCALAR.lastIndex : -1;
+  }
+  let j = i;
+  while (j < text.length) {
+    const c = text.charCodeAt(j);
+    if (c === COMMA || c === RBRACE || c === RBRACKET || isSpace(c)) break;
+    j++;
+  }
+  return j;
+}
+function findJsonIssue(text, strict) {
+  const kinds = [];
+  const keys = new OpenKeys(text);
+  let issue2;
+  const fail = (code, offset) => {
+    issue2 = { code, offset: Math.min(offset, text.length) };
+    return -1;
+  };
+  const key = (i2) => {
+    if (text.charCodeAt(i2) !== QUOTE) return fail("JSON_SYNTAX", i2);
+    const end = stringEnd(text, i2, strict);
+    if (end === -1) return fail("JSON_SYNTAX", i2);
+    if (!keys.add(i2 + 1, end - 1)) return fail("DUPLICATE_KEY", i2);
+    const colon = skipSpace(text, end);
+    if (text.charCodeAt(colon) !== COLON) return fail("JSON_SYNTAX", colon);
+    return skipSpace(text, colon + 1);
+  };
+  let i = skipSpace(text, text.charCodeAt(0) === 65279 ? 1 : 0);
+  for (; ; ) {
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skipSpace(text, i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        if (kinds.length >= MAX_JSON_DEPTH) return { code: "TOO_DEEP", offset: i };
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) {
+          keys.open();
+          i = key(i);
+          if (i === -1) return issue2;
         }
-        if (range instanceof Comparator) {
-          this.raw = range.value;
-          this.set = [[range]];
-          this.formatted = void 0;
-          return this;
-        }
-        this.options = options;
-        this.loose = !!options.loose;
-        this.includePrerelease = !!options.includePrerelease;
-        this.raw = range.trim().replace(SPACE_CHARACTERS, " ");
-        this.set = this.raw.split("||").map((r) => this.parseRange(r.trim())).filter((c) => c.length);
-        if (!this.set.length) {
-          throw new TypeError(`Invalid SemVer Range: ${this.raw}`);
-        }
-        if (this.set.length > 1) {
-          const first = this.set[0];
-          this.set = this.set.filter((c) => !isNullSet(c[0]));
-          if (this.set.length === 0) {
-            this.set = [first];
-          } else if (this.set.length > 1) {
-            for (const c of this.set) {
-              if (c.length === 1 && isAny(c[0])) {
-                this.set = [c];
-                break;
-              }
-            }
-          }
-        }
-        this.formatted = void 0;
+        continue;
       }
-      get range() {
-        if (this.formatted === void 0) {
-          this.formatted = "";
-          for (let i = 0; i < this.set.length; i++) {
-            if (i > 0) {
-              this.formatted += "||";
-            }
-            const comps = this.set[i];
-            for (let k = 0; k < comps.length; k++) {
-              if (k > 0) {
-                this.formatted += " ";
-              }
-              this.formatted += comps[k].toString().trim();
-            }
-          }
+    } else {
+      const end = c === QUOTE ? stringEnd(text, i, strict) : scalarEnd(text, i, strict);
+      if (end === -1 || end === i) return { code: "JSON_SYNTAX", offset: Math.min(i, text.length) };
+      i = end;
+    }
+    for (; ; ) {
+      i = skipSpace(text, i);
+      const kind = kinds.length === 0 ? 0 : kinds[kinds.length - 1];
+      if (kind === 0) return i < text.length ? { code: "JSON_SYNTAX", offset: i } : void 0;
+      const d = text.charCodeAt(i);
+      if (d === COMMA) {
+        i = skipSpace(text, i + 1);
+        if (kind === OBJECT) {
+          i = key(i);
+          if (i === -1) return issue2;
         }
-        return this.formatted;
+        break;
       }
-      format() {
-        return this.range;
-      }
-      toString() {
-        return this.range;
-      }
-      parseRange(range) {
-        range = range.replace(BUILDSTRIPRE, "");
-        const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
-        const memoKey = memoOpts + ":" + range;
-        const cached = cache.get(memoKey);
-        if (cached) {
-          return cached;
-        }
-        const loose = this.options.loose;
-        const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
-        range = range.replace(hr, hyphenReplace(this.options.includePrerelease));
-        debug2("hyphen replace", range);
-        range = trimComparatorWhitespace(range);
-        debug2("comparator trim", range);
-        range = range.replace(re[t.TILDETRIM], tildeTrimReplace);
-        debug2("tilde trim", range);
-        range = range.replace(re[t.CARETTRIM], caretTrimReplace);
-        debug2("caret trim", range);
-        let rangeList = range.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
-        if (loose) {
-          rangeList = rangeList.filter((comp) => {
-            debug2("loose invalid filter", comp, this.options);
-            return !!comp.match(re[t.COMPARATORLOOSE]);
-          });
-        }
-        debug2("range list", rangeList);
-        const rangeMap = /* @__PURE__ */ new Map();
-        const comparators = rangeList.map((comp) => new Comparator(comp, this.options));
-        for (const comp of comparators) {
-          if (isNullSet(comp)) {
-            return [comp];
-          }
-          rangeMap.set(comp.value, comp);
-        }
-        if (rangeMap.size > 1 && rangeMap.has("")) {
-          rangeMap.delete("");
-        }
-        const result = [...rangeMap.values()];
-        cache.set(memoKey, result);
-        return result;
-      }
-      intersects(range, options) {
-        if (!(range instanceof _Range)) {
-          throw new TypeError("a Range is required");
-        }
-        return this.set.some((thisComparators) => {
-          return isSatisfiable(thisComparators, options) && range.set.some((rangeComparators) => {
-            return isSatisfiable(rangeComparators, options) && thisComparators.every((thisComparator) => {
-              return rangeComparators.every((rangeComparator) => {
-                return thisComparator.intersects(rangeComparator, options);
-              });
-            });
-          });
-        });
-      }
-      // if ANY of the sets match ALL of its comparators, then pass
-      test(version) {
-        if (!version) {
-          return false;
-        }
-        if (typeof version === "string") {
-          try {
-            version = new SemVer(version, this.options);
-          } catch (er) {
-            return false;
-          }
-        }
-        for (let i = 0; i < this.set.length; i++) {
-          if (testSet(this.set[i], version, this.options)) {
-            return true;
-          }
-        }
-        return false;
-      }
-    };
-    module.exports = Range;
-    var LRU = require_lrucache();
-    var cache = new LRU();
-    var parseOptions = require_parse_options();
-    var Comparator = require_comparator();
-    var debug2 = require_debug();
-    var SemVer = require_semver();
-    var trimComparatorWhitespace = require_trim_comparator_whitespace();
-    var {
-      safeRe: re,
-      src,
-      t,
-      tildeTrimReplace,
-      caretTrimReplace
-    } = require_re();
-    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants();
-    var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
-    var isNullSet = (c) => c.value === "<0.0.0-0";
-    var isAny = (c) => c.value === "";
-    var isSatisfiable = (comparators, options) => {
-      let result = true;
-      const remainingComparators = comparators.slice();
-      let testComparator = remainingComparators.pop();
-      while (result && remainingComparators.length) {
-        result = remainingComparators.every((otherComparator) => {
-          return testComparator.intersects(otherComparator, options);
-        });
-        testComparator = remainingComparators.pop();
-      }
-      return result;
-    };
-    var parseComparator = (comp, options) => {
-      comp = comp.replace(re[t.BUILD], "");
-      debug2("comp", comp, options);
-      comp = replaceCarets(comp, options);
-      debug2("caret", comp);
-      comp = replaceTildes(comp, options);
-      debug2("tildes", comp);
-      comp = replaceXRanges(comp, options);
-      debug2("xrange", comp);
-      comp = replaceStars(comp, options);
-      debug2("stars", comp);
-      return comp;
-    };
-    var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
-    var invalidXRangeOrder = (M, m, p) => isX(M) && !isX(m) || isX(m) && p && !isX(p);
-    var replaceTildes = (comp, options) => {
-      return comp.trim().split(/\s+/).map((c) => replaceTilde(c, options)).join(" ");
-    };
-    var replaceTilde = (comp, options) => {
-      const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE];
-      const z = options.includePrerelease ? "-0" : "";
-      return comp.replace(r, (_, M, m, p, pr) => {
-        debug2("tilde", comp, _, M, m, p, pr);
-        let ret;
-        if (isX(M)) {
-          ret = "";
-        } else if (isX(m)) {
-          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
-        } else if (isX(p)) {
-          ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
-        } else if (pr) {
-          debug2("replaceTilde pr", pr);
-          ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
-        } else {
-          ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
-        }
-        debug2("tilde return", ret);
-        return ret;
-      });
-    };
-    var replaceCarets = (comp, options) => {
-      return comp.trim().split(/\s+/).map((c) => replaceCaret(c, options)).join(" ");
-    };
-    var replaceCaret = (comp, options) => {
-      debug2("caret", comp, options);
-      const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET];
-      const z = options.includePrerelease ? "-0" : "";
-      return comp.replace(r, (_, M, m, p, pr) => {
-        debug2("caret", comp, _, M, m, p, pr);
-        let ret;
-        if (isX(M)) {
-          ret = "";
-        } else if (isX(m)) {
-          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
-        } else if (isX(p)) {
-          if (M === "0") {
-            ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
-          } else {
-            ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
-          }
-        } else if (pr) {
-          debug2("replaceCaret pr", pr);
-          if (M === "0") {
-            if (m === "0") {
-              ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
-            } else {
-              ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
-            }
-          } else {
-            ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
-          }
-        } else {
-          debug2("no pr");
-          if (M === "0") {
-            if (m === "0") {
-              ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
-            } else {
-              ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
-            }
-          } else {
-            ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
-          }
-        }
-        debug2("caret return", ret);
-        return ret;
-      });
-    };
-    var replaceXRanges = (comp, options) => {
-      debug2("replaceXRanges", comp, options);
-      return comp.split(/\s+/).map((c) => replaceXRange(c, options)).join(" ");
-    };
-    var replaceXRange = (comp, options) => {
-      comp = comp.trim();
-      const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
-      return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
-        debug2("xRange", comp, ret, gtlt, M, m, p, pr);
-        if (invalidXRangeOrder(M, m, p)) {
-          return comp;
-        }
-        const xM = isX(M);
-        const xm = xM || isX(m);
-        const xp = xm || isX(p);
-        const anyX = xp;
-        if (gtlt === "=" && anyX) {
-          gtlt = "";
-        }
-        pr = options.includePrerelease ? "-0" : "";
-        if (xM) {
-          if (gtlt === ">" || gtlt === "<") {
-            ret = "<0.0.0-0";
-          } else {
-            ret = "*";
-          }
-        } else if (gtlt && anyX) {
-          if (xm) {
-            m = 0;
-          }
-          p = 0;
-          if (gtlt === ">") {
-            gtlt = ">=";
-            if (xm) {
-              M = +M + 1;
-              m = 0;
-              p = 0;
-            } else {
-              m = +m + 1;
-              p = 0;
-            }
-          } else if (gtlt === "<=") {
-            gtlt = "<";
-            if (xm) {
-              M = +M + 1;
-            } else {
-              m = +m + 1;
-            }
-          }
-          if (gtlt === "<") {
-            pr = "-0";
-          }
-          ret = `${gtlt + M}.${m}.${p}${pr}`;
-        } else if (xm) {
-          ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`;
-        } else if (xp) {
-          ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
-        }
-        debug2("xRange return", ret);
-        return ret;
-      });
-    };
-    var replaceStars = (comp, options) => {
-      debug2("replaceStars", comp, options);
-      return comp.trim().replace(re[t.STAR], "");
-    };
-    var replaceGTE0 = (comp, options) => {
-      debug2("replaceGTE0", comp, options);
-      return comp.trim().replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
-    };
-    var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
-      if (isX(fM)) {
-        from = "";
-      } else if (isX(fm)) {
-        from = `>=${fM}.0.0${incPr ? "-0" : ""}`;
-      } else if (isX(fp)) {
-        from = `>=${fM}.${fm}.0${incPr ? "-0" : ""}`;
-      } else if (fpr) {
-        from = `>=${from}`;
+      if (d !== (kind === OBJECT ? RBRACE : RBRACKET)) return { code: "JSON_SYNTAX", offset: i };
+      kinds.pop();
+      if (kind === OBJECT) keys.close();
+      i++;
+    }
+  }
+}
+function wantedTree(paths2) {
+  const root = {};
+  paths2.forEach((path5, index) => {
+    let node = root;
+    for (const part of path5) {
+      let child3;
+      if (typeof part === "number") {
+        node.items ??= [];
+        child3 = node.items[part] ??= {};
       } else {
-        from = `>=${from}${incPr ? "-0" : ""}`;
+        const keys = node.keys ??= [];
+        const byKey = node.byKey ??= [];
+        const at2 = keys.indexOf(part);
+        if (at2 === -1) {
+          keys.push(part);
+          byKey.push(child3 = {});
+        } else child3 = byKey[at2];
       }
-      if (isX(tM)) {
-        to = "";
-      } else if (isX(tm)) {
-        to = `<${+tM + 1}.0.0-0`;
-      } else if (isX(tp)) {
-        to = `<${tM}.${+tm + 1}.0-0`;
-      } else if (tpr) {
-        to = `<=${tM}.${tm}.${tp}-${tpr}`;
-      } else if (incPr) {
-        to = `<${tM}.${tm}.${+tp + 1}-0`;
-      } else {
-        to = `<=${to}`;
-      }
-      return `${from} ${to}`.trim();
-    };
-    var testSet = (set, version, options) => {
-      for (let i = 0; i < set.length; i++) {
-        if (!set[i].test(version)) {
-          return false;
-        }
-      }
-      if (version.prerelease.length && !options.includePrerelease) {
-        for (let i = 0; i < set.length; i++) {
-          debug2(set[i].semver);
-          if (set[i].semver === Comparator.ANY) {
-            continue;
-          }
-          if (set[i].semver.prerelease.length > 0) {
-            const allowed = set[i].semver;
-            if (allowed.major === version.major && allowed.minor === version.minor && allowed.patch === version.patch) {
-              return true;
-            }
-          }
-        }
-        return false;
-      }
-      return true;
-    };
+      node = child3;
+    }
+    ;
+    (node.ends ??= []).push(index);
+  });
+  return root;
+}
+function locateJson(text, paths2) {
+  const lines = new Array(paths2.length).fill(void 0);
+  const missed = locateInOrder(text, paths2, lines);
+  if (missed.length > 0) {
+    const found = locateByTree(
+      text,
+      missed.map((index) => paths2[index])
+    );
+    missed.forEach((index, k) => lines[index] = found[k]);
   }
-});
-
-// node_modules/semver/classes/comparator.js
-var require_comparator = __commonJS({
-  "node_modules/semver/classes/comparator.js"(exports, module) {
+  return lines;
+}
+function locateInOrder(text, paths2, lines) {
+  const missed = [];
+  if (paths2.length === 0) return missed;
+  const kinds = [];
+  const indices = [];
+  const keyStarts = [];
+  const keyEnds = [];
+  let next = 0;
+  let matched = 0;
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace(c)) break;
+    }
+    return i2;
+  };
+  const partMatches = (d) => {
+    const want = paths2[next][d];
+    if (kinds[d] === ARRAY) return want === indices[d];
+    if (typeof want !== "string") return false;
+    const start = keyStarts[d];
+    const end = keyEnds[d];
+    if (want.length === end - start && text.startsWith(want, start)) return true;
+    for (let j = start; j < end; j++)
+      if (text.charCodeAt(j) === BACKSLASH) return JSON.parse(`"${text.slice(start, end)}"`) === want;
+    return false;
+  };
+  const advance = () => {
+    next++;
+    matched = 0;
+    if (next === paths2.length) return;
+    const path5 = paths2[next];
+    while (matched < kinds.length && matched < path5.length && partMatches(matched)) matched++;
+  };
+  const atValue = () => {
+    const depth = kinds.length;
+    while (next < paths2.length && matched === depth && paths2[next].length === depth) {
+      lines[next] = line;
+      advance();
+    }
+  };
+  const leave = (d) => {
+    while (next < paths2.length && matched > d) {
+      missed.push(next);
+      advance();
+    }
+  };
+  const enter = (d) => {
+    if (next < paths2.length && matched === d && paths2[next].length > d && partMatches(d)) matched = d + 1;
+  };
+  const readKey = (i2, d) => {
+    const end = stringEnd(text, i2, false);
+    keyStarts[d] = i2 + 1;
+    keyEnds[d] = end - 1;
+    enter(d);
+    return skip(skip(end) + 1);
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  while (next < paths2.length && i < text.length) {
+    atValue();
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        const d = kinds.length;
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        if (c === LBRACE) i = readKey(i, d);
+        else {
+          indices[d] = 0;
+          enter(d);
+        }
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) break;
+      const d = kinds.length - 1;
+      leave(d);
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kinds[d] === OBJECT) i = readKey(i, d);
+        else {
+          indices[d]++;
+          enter(d);
+        }
+        break;
+      }
+      kinds.pop();
+      i++;
+    }
+  }
+  for (; next < paths2.length; next++) missed.push(next);
+  return missed;
+}
+function locateByTree(text, paths2) {
+  const lines = paths2.map(() => void 0);
+  let missing = paths2.length;
+  const kinds = [];
+  const nodes = [];
+  const indices = [];
+  let line = 1;
+  const skip = (i2) => {
+    for (; i2 < text.length; i2++) {
+      const c = text.charCodeAt(i2);
+      if (c === LF) line++;
+      else if (!isSpace(c)) break;
+    }
+    return i2;
+  };
+  let wanted;
+  const readKey = (i2) => {
+    const end = stringEnd(text, i2, false);
+    const parent = nodes[nodes.length - 1];
+    wanted = parent?.keys === void 0 ? void 0 : wantedKey(parent, i2 + 1, end - 1);
+    return skip(skip(end) + 1);
+  };
+  const wantedKey = (parent, start, end) => {
+    const keys = parent.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key.length === end - start && text.startsWith(key, start)) return parent.byKey[k];
+    }
+    for (let j = start; j < end; j++) {
+      if (text.charCodeAt(j) === BACKSLASH) {
+        const at2 = keys.indexOf(JSON.parse(`"${text.slice(start, end)}"`));
+        return at2 === -1 ? void 0 : parent.byKey[at2];
+      }
+    }
+    return void 0;
+  };
+  let i = skip(text.charCodeAt(0) === 65279 ? 1 : 0);
+  let node = wantedTree(paths2);
+  while (missing > 0 && i < text.length) {
+    if (node !== void 0) {
+      if (node.ends !== void 0) {
+        for (const index of node.ends) lines[index] = line;
+        missing -= node.ends.length;
+      }
+      if (node.keys === void 0 && node.items === void 0) node = void 0;
+    }
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) {
+      i = skip(i + 1);
+      if (text.charCodeAt(i) === (c === LBRACE ? RBRACE : RBRACKET)) i++;
+      else {
+        kinds.push(c === LBRACE ? OBJECT : ARRAY);
+        nodes.push(node);
+        indices.push(0);
+        if (c === LBRACE) {
+          i = readKey(i);
+          node = wanted;
+        } else node = node?.items?.[0];
+        continue;
+      }
+    } else if (c === QUOTE) i = stringEnd(text, i, false);
+    else i = scalarEnd(text, i, false);
+    for (; ; ) {
+      i = skip(i);
+      if (kinds.length === 0 || i >= text.length) return lines;
+      const kind = kinds[kinds.length - 1];
+      if (text.charCodeAt(i) === COMMA) {
+        i = skip(i + 1);
+        if (kind === OBJECT) {
+          i = readKey(i);
+          node = wanted;
+        } else node = nodes[nodes.length - 1]?.items?.[++indices[indices.length - 1]];
+        break;
+      }
+      kinds.pop();
+      nodes.pop();
+      indices.pop();
+      i++;
+    }
+  }
+  return lines;
+}
+function lineColumn(text, offset) {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
+}
+var TAB, LF, CR, SPACE, QUOTE, COMMA, COLON, LBRACKET, BACKSLASH, RBRACKET, LBRACE, RBRACE, OBJECT, ARRAY, LINEAR_KEYS, MAX_JSON_DEPTH, SCALAR, OpenKeys;
+var init_json_scan = __esm({
+  "actions/engine/state/json-scan.ts"() {
     "use strict";
-    var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
-    var Comparator = class _Comparator {
-      static get ANY() {
-        return ANY;
+    TAB = 9;
+    LF = 10;
+    CR = 13;
+    SPACE = 32;
+    QUOTE = 34;
+    COMMA = 44;
+    COLON = 58;
+    LBRACKET = 91;
+    BACKSLASH = 92;
+    RBRACKET = 93;
+    LBRACE = 123;
+    RBRACE = 125;
+    OBJECT = 1;
+    ARRAY = 2;
+    LINEAR_KEYS = 16;
+    MAX_JSON_DEPTH = 1e3;
+    SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+    OpenKeys = class {
+      constructor(text) {
+        this.text = text;
       }
-      constructor(comp, options) {
-        options = parseOptions(options);
-        if (comp instanceof _Comparator) {
-          if (comp.loose === !!options.loose) {
-            return comp;
-          } else {
-            comp = comp.value;
-          }
-        }
-        comp = comp.trim().split(/\s+/).join(" ");
-        debug2("comparator", comp, options);
-        this.options = options;
-        this.loose = !!options.loose;
-        this.parse(comp);
-        if (this.semver === ANY) {
-          this.value = "";
-        } else {
-          this.value = this.operator + this.semver.version;
-        }
-        debug2("comp", this);
+      text;
+      /** Start and end of each key, and 1 when it holds an escape; `count` of them are in use. */
+      starts = new Int32Array(64);
+      ends = new Int32Array(64);
+      escaped = new Uint8Array(64);
+      count = 0;
+      /** Per open object: where its keys start in the lists, and its set once it has many keys. */
+      bases = [];
+      sets = [];
+      open() {
+        this.bases.push(this.count);
+        this.sets.push(void 0);
       }
-      parse(comp) {
-        const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
-        const m = comp.match(r);
-        if (!m) {
-          throw new TypeError(`Invalid comparator: ${comp}`);
-        }
-        this.operator = m[1] !== void 0 ? m[1] : "";
-        if (this.operator === "=") {
-          this.operator = "";
-        }
-        if (!m[2]) {
-          this.semver = ANY;
-        } else {
-          this.semver = new SemVer(m[2], this.options.loose);
-        }
+      close() {
+        this.count = this.bases.pop();
+        this.sets.pop();
       }
-      toString() {
-        return this.value;
-      }
-      test(version) {
-        debug2("Comparator.test", version, this.options.loose);
-        if (this.semver === ANY || version === ANY) {
+      /** Adds the key between `start` and `end` to the innermost object; false when it has it already. */
+      add(start, end) {
+        const { text } = this;
+        let escaped = 0;
+        for (let i = start; i < end; i++) if (text.charCodeAt(i) === BACKSLASH) escaped = 1;
+        const depth = this.bases.length - 1;
+        const base = this.bases[depth];
+        const added = this.count;
+        if (added === this.starts.length) this.grow();
+        this.starts[added] = start;
+        this.ends[added] = end;
+        this.escaped[added] = escaped;
+        this.count++;
+        let set = this.sets[depth];
+        if (set === void 0 && added - base >= LINEAR_KEYS) {
+          set = /* @__PURE__ */ new Set();
+          for (let k = base; k < added; k++) set.add(this.key(k));
+          this.sets[depth] = set;
+        }
+        if (set !== void 0) {
+          const key = this.key(added);
+          if (set.has(key)) return false;
+          set.add(key);
           return true;
         }
-        if (typeof version === "string") {
-          try {
-            version = new SemVer(version, this.options);
-          } catch (er) {
-            return false;
-          }
-        }
-        return cmp(version, this.operator, this.semver, this.options);
-      }
-      intersects(comp, options) {
-        if (!(comp instanceof _Comparator)) {
-          throw new TypeError("a Comparator is required");
-        }
-        if (this.operator === "") {
-          if (this.value === "") {
-            return true;
-          }
-          return new Range(comp.value, options).test(this.value);
-        } else if (comp.operator === "") {
-          if (comp.value === "") {
-            return true;
-          }
-          return new Range(this.value, options).test(comp.semver);
-        }
-        options = parseOptions(options);
-        if (options.includePrerelease && (this.value === "<0.0.0-0" || comp.value === "<0.0.0-0")) {
-          return false;
-        }
-        if (!options.includePrerelease && (this.value.startsWith("<0.0.0") || comp.value.startsWith("<0.0.0"))) {
-          return false;
-        }
-        if (this.operator.startsWith(">") && comp.operator.startsWith(">")) {
-          return true;
-        }
-        if (this.operator.startsWith("<") && comp.operator.startsWith("<")) {
-          return true;
-        }
-        if (this.semver.version === comp.semver.version && this.operator.includes("=") && comp.operator.includes("=")) {
-          return true;
-        }
-        if (cmp(this.semver, "<", comp.semver, options) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
-          return true;
-        }
-        if (cmp(this.semver, ">", comp.semver, options) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
-          return true;
-        }
-        return false;
-      }
-    };
-    module.exports = Comparator;
-    var parseOptions = require_parse_options();
-    var { safeRe: re, t } = require_re();
-    var cmp = require_cmp();
-    var debug2 = require_debug();
-    var SemVer = require_semver();
-    var Range = require_range();
-  }
-});
-
-// node_modules/semver/functions/satisfies.js
-var require_satisfies = __commonJS({
-  "node_modules/semver/functions/satisfies.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var satisfies3 = (version, range, options) => {
-      try {
-        range = new Range(range, options);
-      } catch (er) {
-        return false;
-      }
-      return range.test(version);
-    };
-    module.exports = satisfies3;
-  }
-});
-
-// node_modules/semver/ranges/to-comparators.js
-var require_to_comparators = __commonJS({
-  "node_modules/semver/ranges/to-comparators.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var toComparators = (range, options) => new Range(range, options).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
-    module.exports = toComparators;
-  }
-});
-
-// node_modules/semver/ranges/max-satisfying.js
-var require_max_satisfying = __commonJS({
-  "node_modules/semver/ranges/max-satisfying.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Range = require_range();
-    var maxSatisfying = (versions, range, options) => {
-      let max = null;
-      let maxSV = null;
-      let rangeObj = null;
-      try {
-        rangeObj = new Range(range, options);
-      } catch (er) {
-        return null;
-      }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!max || maxSV.compare(v) === -1) {
-            max = v;
-            maxSV = new SemVer(max, options);
-          }
-        }
-      });
-      return max;
-    };
-    module.exports = maxSatisfying;
-  }
-});
-
-// node_modules/semver/ranges/min-satisfying.js
-var require_min_satisfying = __commonJS({
-  "node_modules/semver/ranges/min-satisfying.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Range = require_range();
-    var minSatisfying = (versions, range, options) => {
-      let min = null;
-      let minSV = null;
-      let rangeObj = null;
-      try {
-        rangeObj = new Range(range, options);
-      } catch (er) {
-        return null;
-      }
-      versions.forEach((v) => {
-        if (rangeObj.test(v)) {
-          if (!min || minSV.compare(v) === 1) {
-            min = v;
-            minSV = new SemVer(min, options);
-          }
-        }
-      });
-      return min;
-    };
-    module.exports = minSatisfying;
-  }
-});
-
-// node_modules/semver/ranges/min-version.js
-var require_min_version = __commonJS({
-  "node_modules/semver/ranges/min-version.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Range = require_range();
-    var gt2 = require_gt();
-    var minVersion = (range, loose) => {
-      range = new Range(range, loose);
-      let minver = new SemVer("0.0.0");
-      if (range.test(minver)) {
-        return minver;
-      }
-      minver = new SemVer("0.0.0-0");
-      if (range.test(minver)) {
-        return minver;
-      }
-      minver = null;
-      for (let i = 0; i < range.set.length; ++i) {
-        const comparators = range.set[i];
-        let setMin = null;
-        comparators.forEach((comparator) => {
-          const compver = new SemVer(comparator.semver.version);
-          switch (comparator.operator) {
-            case ">":
-              if (compver.prerelease.length === 0) {
-                compver.patch++;
-              } else {
-                compver.prerelease.push(0);
-              }
-              compver.raw = compver.format();
-            /* fallthrough */
-            case "":
-            case ">=":
-              if (!setMin || gt2(compver, setMin)) {
-                setMin = compver;
-              }
-              break;
-            case "<":
-            case "<=":
-              break;
-            /* istanbul ignore next */
-            default:
-              throw new Error(`Unexpected operation: ${comparator.operator}`);
-          }
-        });
-        if (setMin && (!minver || gt2(minver, setMin))) {
-          minver = setMin;
-        }
-      }
-      if (minver && range.test(minver)) {
-        return minver;
-      }
-      return null;
-    };
-    module.exports = minVersion;
-  }
-});
-
-// node_modules/semver/ranges/valid.js
-var require_valid2 = __commonJS({
-  "node_modules/semver/ranges/valid.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var validRange = (range, options) => {
-      try {
-        return new Range(range, options).range || "*";
-      } catch (er) {
-        return null;
-      }
-    };
-    module.exports = validRange;
-  }
-});
-
-// node_modules/semver/ranges/outside.js
-var require_outside = __commonJS({
-  "node_modules/semver/ranges/outside.js"(exports, module) {
-    "use strict";
-    var SemVer = require_semver();
-    var Comparator = require_comparator();
-    var { ANY } = Comparator;
-    var Range = require_range();
-    var satisfies3 = require_satisfies();
-    var gt2 = require_gt();
-    var lt = require_lt();
-    var lte = require_lte();
-    var gte = require_gte();
-    var outside = (version, range, hilo, options) => {
-      version = new SemVer(version, options);
-      range = new Range(range, options);
-      let gtfn, ltefn, ltfn, comp, ecomp;
-      switch (hilo) {
-        case ">":
-          gtfn = gt2;
-          ltefn = lte;
-          ltfn = lt;
-          comp = ">";
-          ecomp = ">=";
-          break;
-        case "<":
-          gtfn = lt;
-          ltefn = gte;
-          ltfn = gt2;
-          comp = "<";
-          ecomp = "<=";
-          break;
-        default:
-          throw new TypeError('Must provide a hilo val of "<" or ">"');
-      }
-      if (satisfies3(version, range, options)) {
-        return false;
-      }
-      for (let i = 0; i < range.set.length; ++i) {
-        const comparators = range.set[i];
-        let high = null;
-        let low = null;
-        comparators.forEach((comparator) => {
-          if (comparator.semver === ANY) {
-            comparator = new Comparator(">=0.0.0");
-          }
-          high = high || comparator;
-          low = low || comparator;
-          if (gtfn(comparator.semver, high.semver, options)) {
-            high = comparator;
-          } else if (ltfn(comparator.semver, low.semver, options)) {
-            low = comparator;
-          }
-        });
-        if (high.operator === comp || high.operator === ecomp) {
-          return false;
-        }
-        if ((!low.operator || low.operator === comp) && ltefn(version, low.semver)) {
-          return false;
-        } else if (low.operator === ecomp && ltfn(version, low.semver)) {
-          return false;
-        }
-      }
-      return true;
-    };
-    module.exports = outside;
-  }
-});
-
-// node_modules/semver/ranges/gtr.js
-var require_gtr = __commonJS({
-  "node_modules/semver/ranges/gtr.js"(exports, module) {
-    "use strict";
-    var outside = require_outside();
-    var gtr = (version, range, options) => outside(version, range, ">", options);
-    module.exports = gtr;
-  }
-});
-
-// node_modules/semver/ranges/ltr.js
-var require_ltr = __commonJS({
-  "node_modules/semver/ranges/ltr.js"(exports, module) {
-    "use strict";
-    var outside = require_outside();
-    var ltr = (version, range, options) => outside(version, range, "<", options);
-    module.exports = ltr;
-  }
-});
-
-// node_modules/semver/ranges/intersects.js
-var require_intersects = __commonJS({
-  "node_modules/semver/ranges/intersects.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var intersects = (r1, r2, options) => {
-      r1 = new Range(r1, options);
-      r2 = new Range(r2, options);
-      return r1.intersects(r2, options);
-    };
-    module.exports = intersects;
-  }
-});
-
-// node_modules/semver/ranges/simplify.js
-var require_simplify = __commonJS({
-  "node_modules/semver/ranges/simplify.js"(exports, module) {
-    "use strict";
-    var satisfies3 = require_satisfies();
-    var compare2 = require_compare();
-    module.exports = (versions, range, options) => {
-      const set = [];
-      let first = null;
-      let prev = null;
-      const v = versions.sort((a, b) => compare2(a, b, options));
-      for (const version of v) {
-        const included = satisfies3(version, range, options);
-        if (included) {
-          prev = version;
-          if (!first) {
-            first = version;
-          }
-        } else {
-          if (prev) {
-            set.push([first, prev]);
-          }
-          prev = null;
-          first = null;
-        }
-      }
-      if (first) {
-        set.push([first, null]);
-      }
-      const ranges = [];
-      for (const [min, max] of set) {
-        if (min === max) {
-          ranges.push(min);
-        } else if (!max && min === v[0]) {
-          ranges.push("*");
-        } else if (!max) {
-          ranges.push(`>=${min}`);
-        } else if (min === v[0]) {
-          ranges.push(`<=${max}`);
-        } else {
-          ranges.push(`${min} - ${max}`);
-        }
-      }
-      const simplified = ranges.join(" || ");
-      const original = typeof range.raw === "string" ? range.raw : String(range);
-      return simplified.length < original.length ? simplified : range;
-    };
-  }
-});
-
-// node_modules/semver/ranges/subset.js
-var require_subset = __commonJS({
-  "node_modules/semver/ranges/subset.js"(exports, module) {
-    "use strict";
-    var Range = require_range();
-    var Comparator = require_comparator();
-    var { ANY } = Comparator;
-    var satisfies3 = require_satisfies();
-    var compare2 = require_compare();
-    var subset = (sub, dom, options = {}) => {
-      if (sub === dom) {
+        for (let k = base; k < added; k++) if (this.same(k, added)) return false;
         return true;
       }
-      sub = new Range(sub, options);
-      dom = new Range(dom, options);
-      let sawNonNull = false;
-      OUTER: for (const simpleSub of sub.set) {
-        for (const simpleDom of dom.set) {
-          const isSub = simpleSubset(simpleSub, simpleDom, options);
-          sawNonNull = sawNonNull || isSub !== null;
-          if (isSub) {
-            continue OUTER;
-          }
-        }
-        if (sawNonNull) {
-          return false;
-        }
+      grow() {
+        const size = this.starts.length * 2;
+        const starts = new Int32Array(size);
+        const ends = new Int32Array(size);
+        const escaped = new Uint8Array(size);
+        starts.set(this.starts);
+        ends.set(this.ends);
+        escaped.set(this.escaped);
+        this.starts = starts;
+        this.ends = ends;
+        this.escaped = escaped;
       }
-      return true;
-    };
-    var minimumVersionWithPreRelease = [new Comparator(">=0.0.0-0")];
-    var minimumVersion = [new Comparator(">=0.0.0")];
-    var simpleSubset = (sub, dom, options) => {
-      if (sub === dom) {
+      key(k) {
+        const raw = this.text.slice(this.starts[k], this.ends[k]);
+        return this.escaped[k] === 1 ? JSON.parse(`"${raw}"`) : raw;
+      }
+      same(a, b) {
+        if (this.escaped[a] === 1 || this.escaped[b] === 1) return this.key(a) === this.key(b);
+        const sa = this.starts[a];
+        const sb = this.starts[b];
+        const length = this.ends[a] - sa;
+        if (length !== this.ends[b] - sb) return false;
+        const { text } = this;
+        for (let i = 0; i < length; i++) if (text.charCodeAt(sa + i) !== text.charCodeAt(sb + i)) return false;
         return true;
       }
-      if (sub.length === 1 && sub[0].semver === ANY) {
-        if (dom.length === 1 && dom[0].semver === ANY) {
-          return true;
-        } else if (options.includePrerelease) {
-          sub = minimumVersionWithPreRelease;
-        } else {
-          sub = minimumVersion;
-        }
-      }
-      if (dom.length === 1 && dom[0].semver === ANY) {
-        if (options.includePrerelease) {
-          return true;
-        } else {
-          dom = minimumVersion;
-        }
-      }
-      const eqSet = /* @__PURE__ */ new Set();
-      let gt2, lt;
-      for (const c of sub) {
-        if (c.operator === ">" || c.operator === ">=") {
-          gt2 = higherGT(gt2, c, options);
-        } else if (c.operator === "<" || c.operator === "<=") {
-          lt = lowerLT(lt, c, options);
-        } else {
-          eqSet.add(c.semver);
-        }
-      }
-      if (eqSet.size > 1) {
-        return null;
-      }
-      let gtltComp;
-      if (gt2 && lt) {
-        gtltComp = compare2(gt2.semver, lt.semver, options);
-        if (gtltComp > 0) {
-          return null;
-        } else if (gtltComp === 0 && (gt2.operator !== ">=" || lt.operator !== "<=")) {
-          return null;
-        }
-      }
-      for (const eq of eqSet) {
-        if (gt2 && !satisfies3(eq, String(gt2), options)) {
-          return null;
-        }
-        if (lt && !satisfies3(eq, String(lt), options)) {
-          return null;
-        }
-        for (const c of dom) {
-          if (!satisfies3(eq, String(c), options)) {
-            return false;
-          }
-        }
-        return true;
-      }
-      let higher, lower;
-      let hasDomLT, hasDomGT;
-      let needDomLTPre = lt && !options.includePrerelease && lt.semver.prerelease.length ? lt.semver : false;
-      let needDomGTPre = gt2 && !options.includePrerelease && gt2.semver.prerelease.length ? gt2.semver : false;
-      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt.operator === "<" && needDomLTPre.prerelease[0] === 0) {
-        needDomLTPre = false;
-      }
-      for (const c of dom) {
-        hasDomGT = hasDomGT || c.operator === ">" || c.operator === ">=";
-        hasDomLT = hasDomLT || c.operator === "<" || c.operator === "<=";
-        if (gt2) {
-          if (needDomGTPre) {
-            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomGTPre.major && c.semver.minor === needDomGTPre.minor && c.semver.patch === needDomGTPre.patch) {
-              needDomGTPre = false;
-            }
-          }
-          if (c.operator === ">" || c.operator === ">=") {
-            higher = higherGT(gt2, c, options);
-            if (higher === c && higher !== gt2) {
-              return false;
-            }
-          } else if (gt2.operator === ">=" && !c.test(gt2.semver)) {
-            return false;
-          }
-        }
-        if (lt) {
-          if (needDomLTPre) {
-            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomLTPre.major && c.semver.minor === needDomLTPre.minor && c.semver.patch === needDomLTPre.patch) {
-              needDomLTPre = false;
-            }
-          }
-          if (c.operator === "<" || c.operator === "<=") {
-            lower = lowerLT(lt, c, options);
-            if (lower === c && lower !== lt) {
-              return false;
-            }
-          } else if (lt.operator === "<=" && !c.test(lt.semver)) {
-            return false;
-          }
-        }
-        if (!c.operator && (lt || gt2) && gtltComp !== 0) {
-          return false;
-        }
-      }
-      if (gt2 && hasDomLT && !lt && gtltComp !== 0) {
-        return false;
-      }
-      if (lt && hasDomGT && !gt2 && gtltComp !== 0) {
-        return false;
-      }
-      if (needDomGTPre || needDomLTPre) {
-        return false;
-      }
-      return true;
     };
-    var higherGT = (a, b, options) => {
-      if (!a) {
-        return b;
-      }
-      const comp = compare2(a.semver, b.semver, options);
-      return comp > 0 ? a : comp < 0 ? b : b.operator === ">" && a.operator === ">=" ? b : a;
-    };
-    var lowerLT = (a, b, options) => {
-      if (!a) {
-        return b;
-      }
-      const comp = compare2(a.semver, b.semver, options);
-      return comp < 0 ? a : comp > 0 ? b : b.operator === "<" && a.operator === "<=" ? b : a;
-    };
-    module.exports = subset;
   }
 });
 
-// node_modules/semver/index.js
-var require_semver2 = __commonJS({
-  "node_modules/semver/index.js"(exports, module) {
+// actions/engine/json-file.ts
+import { readFileSync, statSync } from "node:fs";
+import { readFile as readFile3, stat as stat4 } from "node:fs/promises";
+async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize((await stat4(path5)).size, path5, what, maxBytes);
+  return parseJson2(await readFile3(path5, "utf8"), path5, what);
+}
+function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
+  checkSize(statSync(path5).size, path5, what, maxBytes);
+  return parseJson2(readFileSync(path5, "utf8"), path5, what);
+}
+function checkSize(size, path5, what, maxBytes) {
+  if (size > maxBytes)
+    throw new DeckhandError(
+      `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
+    );
+}
+function parseJson2(text, path5, what) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where2(text)}.`);
+  }
+}
+function where2(text) {
+  if (text.trim() === "") return "the file is empty";
+  const issue2 = findJsonIssue(text, true);
+  if (!issue2) return "invalid JSON";
+  const { line, col } = lineColumn(text, issue2.offset);
+  return `invalid JSON at line ${line}, column ${col}`;
+}
+var MAX_JSON_FILE_BYTES;
+var init_json_file = __esm({
+  "actions/engine/json-file.ts"() {
     "use strict";
-    var internalRe = require_re();
-    var constants5 = require_constants();
-    var SemVer = require_semver();
-    var identifiers = require_identifiers();
-    var parse5 = require_parse();
-    var valid2 = require_valid();
-    var clean5 = require_clean();
-    var inc = require_inc();
-    var diff = require_diff();
-    var major = require_major();
-    var minor = require_minor();
-    var patch = require_patch();
-    var prerelease = require_prerelease();
-    var compare2 = require_compare();
-    var rcompare = require_rcompare();
-    var compareLoose = require_compare_loose();
-    var compareBuild = require_compare_build();
-    var sort = require_sort();
-    var rsort = require_rsort();
-    var gt2 = require_gt();
-    var lt = require_lt();
-    var eq = require_eq();
-    var neq = require_neq();
-    var gte = require_gte();
-    var lte = require_lte();
-    var cmp = require_cmp();
-    var coerce = require_coerce();
-    var truncate = require_truncate();
-    var Comparator = require_comparator();
-    var Range = require_range();
-    var satisfies3 = require_satisfies();
-    var toComparators = require_to_comparators();
-    var maxSatisfying = require_max_satisfying();
-    var minSatisfying = require_min_satisfying();
-    var minVersion = require_min_version();
-    var validRange = require_valid2();
-    var outside = require_outside();
-    var gtr = require_gtr();
-    var ltr = require_ltr();
-    var intersects = require_intersects();
-    var simplifyRange = require_simplify();
-    var subset = require_subset();
-    module.exports = {
-      parse: parse5,
-      valid: valid2,
-      clean: clean5,
-      inc,
-      diff,
-      major,
-      minor,
-      patch,
-      prerelease,
-      compare: compare2,
-      rcompare,
-      compareLoose,
-      compareBuild,
-      sort,
-      rsort,
-      gt: gt2,
-      lt,
-      eq,
-      neq,
-      gte,
-      lte,
-      cmp,
-      coerce,
-      truncate,
-      Comparator,
-      Range,
-      satisfies: satisfies3,
-      toComparators,
-      maxSatisfying,
-      minSatisfying,
-      minVersion,
-      validRange,
-      outside,
-      gtr,
-      ltr,
-      intersects,
-      simplifyRange,
-      subset,
-      SemVer,
-      re: internalRe.re,
-      src: internalRe.src,
-      tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants5.RELEASE_TYPES,
-      compareIdentifiers: identifiers.compareIdentifiers,
-      rcompareIdentifiers: identifiers.rcompareIdentifiers
-    };
+    init_errors();
+    init_json_scan();
+    MAX_JSON_FILE_BYTES = 64 * 2 ** 20;
   }
 });
 
@@ -12425,9 +12425,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve8(data);
+              return err ? reject(err) : resolve9(data);
             });
           });
         }
@@ -12465,12 +12465,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve8(data);
+              ) : resolve9(data);
             });
           });
         }
@@ -14737,8 +14737,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve8, reject) => {
-        res = resolve8;
+      const promise = new Promise((resolve9, reject) => {
+        res = resolve9;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -16989,12 +16989,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve9;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17664,12 +17664,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve8, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve8;
+          callback = resolve9;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -18148,16 +18148,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve8) => {
+        return new Promise((resolve9) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve8;
+            this[kClosedResolve] = resolve9;
           } else {
-            resolve8(null);
+            resolve9(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve8) => {
+        return new Promise((resolve9) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -18168,7 +18168,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve8(null);
+            resolve9(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -18219,7 +18219,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve8, reject) => {
+        const socket = await new Promise((resolve9, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -18231,7 +18231,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve8(socket2);
+              resolve9(socket2);
             }
           });
         });
@@ -18567,8 +18567,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve8) => {
-            this[kClosedResolve] = resolve8;
+          await new Promise((resolve9) => {
+            this[kClosedResolve] = resolve9;
           });
         }
       }
@@ -19837,7 +19837,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve8, reject) => {
+        return await new Promise((resolve9, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19850,7 +19850,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve8(null);
+              resolve9(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19869,7 +19869,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19886,7 +19886,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve8,
+              resolve: resolve9,
               reject,
               length: 0,
               body: []
@@ -19956,18 +19956,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve8, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve9, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve8(chunksDecode(body, length));
+          resolve9(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve8(JSON.parse(chunksDecode(body, length)));
+          resolve9(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve8(chunksConcat(body, length).buffer);
+          resolve9(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve8(new Blob(body, { type: stream2[kContentType] }));
+          resolve9(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve8(chunksConcat(body, length));
+          resolve9(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -20224,9 +20224,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -20449,9 +20449,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts2, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -20736,9 +20736,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -20830,9 +20830,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve8, reject) => {
+        return new Promise((resolve9, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve8(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -24695,7 +24695,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve8, reject) => agent.dispatch(
+        return new Promise((resolve9, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24771,7 +24771,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable2({ read: resume });
               const onError = this.onError.bind(this);
-              resolve8({
+              resolve9({
                 status,
                 statusText,
                 headersList,
@@ -24814,7 +24814,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve8({
+              resolve9({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -28555,8 +28555,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve8) => {
-        setTimeout(resolve8, ms).unref();
+      return new Promise((resolve9) => {
+        setTimeout(resolve9, ms).unref();
       });
     }
     module.exports = {
@@ -29684,11 +29684,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29704,7 +29704,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29791,26 +29791,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter9(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve8(output.toString());
+              resolve9(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter9(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve8(Buffer.concat(chunks));
+              resolve9(Buffer.concat(chunks));
             });
           }));
         });
@@ -30018,14 +30018,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => {
+          return new Promise((resolve9, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve8(res);
+                resolve9(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -30269,12 +30269,12 @@ var require_lib = __commonJS({
         return __awaiter9(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
+          return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve8, reject) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve9, reject) => __awaiter9(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -30282,7 +30282,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve8(response);
+              resolve9(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -30321,7 +30321,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve8(response);
+              resolve9(response);
             }
           }));
         });
@@ -30379,11 +30379,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter8 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve8) {
-          resolve8(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve8, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30399,7 +30399,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -35121,18 +35121,11 @@ var init_pr_comments = __esm({
   }
 });
 
-// actions/engine/jobs/restore.ts
-import { readFile as readFile8 } from "node:fs/promises";
-import { join as join18 } from "node:path";
-
-// actions/engine/arrays.ts
-function append(into, items) {
-  for (const item of items) into.push(item);
-  return into;
-}
-
-// actions/engine/deck/connection.ts
+// actions/engine/output-paths.ts
 init_errors();
+import { randomBytes } from "node:crypto";
+import { open, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 
 // actions/engine/jobs/inputs.ts
 init_errors();
@@ -35247,7 +35240,1116 @@ var Inputs = class _Inputs {
   }
 };
 
+// actions/engine/output-paths.ts
+async function checkOutputFile(input, path5, example = "output.json") {
+  const target = resolve(path5);
+  const found = await statOrUndefined(input, path5, target);
+  if (found?.isDirectory()) {
+    throw new InputError(
+      `${inputSubject(input)}: ${path5} is a directory; name a file to write, e.g. ${join(path5, example)}.`
+    );
+  }
+  if (found && !found.isFile()) {
+    throw new InputError(`${inputSubject(input)}: ${path5} is not a regular file; name a file to write.`);
+  }
+  await checkWritableDirectory(input, path5, dirname(target));
+}
+async function checkWritableDirectory(input, path5, dir) {
+  let existing = dir;
+  let found = await statOrUndefined(input, path5, existing);
+  while (!found && dirname(existing) !== existing) {
+    existing = dirname(existing);
+    found = await statOrUndefined(input, path5, existing);
+  }
+  if (!found?.isDirectory()) {
+    throw new InputError(
+      `${inputSubject(input)}: cannot write ${path5}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
+    );
+  }
+  const probe2 = join(existing, `.deckhand-probe-${randomBytes(6).toString("hex")}`);
+  try {
+    await (await open(probe2, "wx", 384)).close();
+  } catch (err) {
+    const code = err.code ?? err.message;
+    throw new DeckhandError(
+      `${inputSubject(input)}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
+    );
+  } finally {
+    await rm(probe2, { force: true });
+  }
+}
+async function statOrUndefined(input, path5, at2) {
+  try {
+    return await stat(at2);
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT") return void 0;
+    if (code === "ENOTDIR") {
+      throw new InputError(
+        `${inputSubject(input)}: cannot write ${path5}: one of its parent directories is a file.`
+      );
+    }
+    throw err;
+  }
+}
+
+// actions/engine/commit/defaults.ts
+var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
+var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
+var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
+var ACTIONS_BOT = {
+  name: "github-actions[bot]",
+  email: "41898282+github-actions[bot]@users.noreply.github.com"
+};
+
+// actions/engine/deck/version.ts
+var import_semver = __toESM(require_semver2(), 1);
+init_errors();
+var DEFAULT_DECK_VERSION = "1.65.1";
+var MIN_DECK_VERSION = "1.20.0";
+var CONVERT_PAIRS = [
+  { from: "2.8", to: "3.4", since: "1.47.0" },
+  { from: "3.4", to: "3.10", since: "1.51.0" },
+  { from: "3.10", to: "3.14", since: "1.56.0" }
+];
+var CONVERT_DEFECTS = [
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.51.0",
+    // convert/convert.go and lint/lint.go at v1.47.0: lint.Lint(input, "convert/rulesets/280-to-340/entrypoint.yaml").
+    defect: "deck 1.47.0\u20131.50.x read their 2.8 \u2192 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing"
+  },
+  {
+    from: "2.8",
+    to: "3.4",
+    since: "1.47.0",
+    fixedIn: "1.58.0",
+    // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
+    // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
+    defect: "deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped"
+  },
+  {
+    from: "3.10",
+    to: "3.14",
+    since: "1.56.0",
+    fixedIn: "1.57.3",
+    // convert/plugin_updates_314.go sslVerifyPlugins at v1.56.0–v1.57.2, replaced by per-field setters in v1.57.3.
+    defect: "deck 1.56.0\u20131.57.2 write `ssl_verify: false` at the top of the config of 42 plugins, including plugins that have no such field (their TLS settings are nested, e.g. redis.ssl_verify, or named https_verify or verify_ldap_host), which leaves those connections verifying certificates under 3.14 and adds a field the plugin schema does not know"
+  }
+];
+function parseDeckVersion(output) {
+  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
+  const version = match?.[1];
+  if (!version || !import_semver.default.valid(version)) {
+    throw new DeckhandError(
+      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
+    );
+  }
+  return version;
+}
+function deckFeatures(version) {
+  const v = import_semver.default.coerce(version)?.version ?? version;
+  if (import_semver.default.lt(v, MIN_DECK_VERSION)) {
+    throw new DeckhandError(
+      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
+    );
+  }
+  return {
+    version,
+    gatewayCommands: import_semver.default.gte(v, "1.28.0"),
+    adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
+    jsonOutput: import_semver.default.gte(v, "1.24.0"),
+    konnect: import_semver.default.gte(v, "1.40.0"),
+    convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to })),
+    convertDefects: CONVERT_DEFECTS.filter((d) => import_semver.default.gte(v, d.since) && import_semver.default.lt(v, d.fixedIn)).map(
+      ({ from, to, fixedIn, defect }) => ({ from, to, fixedIn, defect })
+    )
+  };
+}
+
+// actions/engine/files/limits.ts
+var KiB = 1024;
+var MiB = 1024 * KiB;
+var GiB = 1024 * MiB;
+var DEFAULT_LIMITS = {
+  maxBytes: 10 * GiB,
+  maxFileBytes: 4 * GiB,
+  maxEntries: 1e5
+};
+var NO_LIMITS = {
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxFileBytes: Number.POSITIVE_INFINITY,
+  maxEntries: Number.POSITIVE_INFINITY
+};
+function mebibytes(bytes) {
+  return Math.ceil(bytes / MiB);
+}
+
+// actions/spec.ts
+var deckInputs = {
+  "deck-version": {
+    type: "string",
+    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
+  },
+  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
+  "deck-timeout": {
+    type: "integer",
+    default: "1800",
+    max: 86400,
+    unit: "seconds",
+    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
+  }
+};
+var transportInputs = {
+  "tls-skip-verify": {
+    type: "boolean",
+    default: "false",
+    description: "Skip verification of the gateway's Admin API certificate (and the smoke requests of restore and upgrade)."
+  },
+  "ca-cert": {
+    type: "string",
+    description: "CA certificate for the gateway's Admin API (and the smoke requests of restore and upgrade): PEM content or a path to a PEM file."
+  },
+  "tls-server-name": {
+    type: "string",
+    description: "Server name to verify the Admin API certificate against."
+  },
+  timeout: {
+    type: "integer",
+    default: "30",
+    max: 3600,
+    unit: "seconds",
+    description: "Seconds deck waits for each Admin API request."
+  }
+};
+var secretFieldsInput = {
+  "secret-fields": {
+    type: "list",
+    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
+  }
+};
+var bundleInputs = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret."
+  },
+  "secrets-bundle": {
+    type: "list",
+    description: "Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one."
+  }
+};
+var connectionInputs = {
+  "kong-addr": {
+    type: "string",
+    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
+  },
+  "kong-admin-token": {
+    type: "string",
+    secret: true,
+    description: "Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line."
+  },
+  headers: {
+    type: "list",
+    secret: true,
+    description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
+  },
+  ...transportInputs
+};
+var tykInputs = {
+  gateway: {
+    type: "string",
+    default: "kong",
+    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
+  },
+  "tyk-addr": {
+    type: "string",
+    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
+  },
+  "tyk-secret": {
+    type: "string",
+    secret: true,
+    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
+  },
+  "tyk-dashboard": {
+    type: "string",
+    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
+  },
+  "tyk-sync-path": {
+    type: "string",
+    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
+  }
+};
+var konnectInputs = {
+  "konnect-token": {
+    type: "string",
+    secret: true,
+    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
+  },
+  "konnect-region": {
+    type: "string",
+    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
+  },
+  "konnect-addr": {
+    type: "string",
+    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
+  }
+};
+var smokeTimeout = {
+  type: "integer",
+  max: 3600,
+  unit: "seconds",
+  default: "30",
+  description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
+};
+var convergeTimeout = {
+  type: "integer",
+  max: 3600,
+  unit: "seconds",
+  default: "60",
+  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
+};
+var planInputs = {
+  ...secretFieldsInput,
+  state: {
+    type: "list",
+    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
+  },
+  ...bundleInputs,
+  "kong-addr": connectionInputs["kong-addr"],
+  "kong-admin-token": connectionInputs["kong-admin-token"],
+  headers: connectionInputs.headers,
+  workspace: {
+    type: "string",
+    description: "Workspace to plan against; overrides _workspace in every file."
+  },
+  "select-tags": {
+    type: "list",
+    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
+  },
+  "skip-consumers": {
+    type: "boolean",
+    default: "false",
+    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
+  },
+  parallelism: {
+    type: "integer",
+    max: 256,
+    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+  },
+  "plan-file": {
+    type: "string",
+    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
+  },
+  "comment-on-pr": {
+    type: "boolean",
+    actionOnly: true,
+    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token for the pull request comment; needs pull-requests: write."
+  },
+  ...tykInputs,
+  ...konnectInputs,
+  "konnect-control-plane": {
+    type: "string",
+    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
+  },
+  ...deckInputs,
+  ...transportInputs
+};
+var planOutputs = {
+  creating: "Entities the plan creates.",
+  updating: "Entities the plan updates.",
+  deleting: "Entities the plan deletes.",
+  total: "All planned changes.",
+  "has-changes": "true when the gateway differs from the state files.",
+  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
+};
+var COMMANDS = {
+  dump: {
+    name: "dump",
+    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
+    inputs: {
+      "kong-addr": connectionInputs["kong-addr"],
+      "kong-admin-token": connectionInputs["kong-admin-token"],
+      headers: connectionInputs.headers,
+      workspace: {
+        type: "string",
+        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
+      },
+      "all-workspaces": {
+        type: "boolean",
+        default: "false",
+        description: "Dump every workspace, one file each."
+      },
+      "select-tags": {
+        type: "list",
+        description: "Only entities carrying all of these tags (one per line)."
+      },
+      "skip-consumers": {
+        type: "boolean",
+        default: "false",
+        description: "Leave consumers, consumer groups and their credentials out."
+      },
+      "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
+      "output-dir": {
+        type: "string",
+        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
+      },
+      "redact-secrets": {
+        type: "boolean",
+        default: "true",
+        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
+      },
+      "allow-empty": {
+        type: "boolean",
+        default: "false",
+        description: "Accept a dump with no entities even when the previous dump had some."
+      },
+      "age-recipients": {
+        type: "list",
+        description: "age public keys (age1\u2026, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true."
+      },
+      ...secretFieldsInput,
+      ...tykInputs,
+      ...konnectInputs,
+      "konnect-control-plane": {
+        type: "list",
+        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
+      },
+      ...deckInputs,
+      ...transportInputs
+    },
+    outputs: {
+      files: "Written state files, one path per line.",
+      workspaces: "Dumped workspaces, one per line.",
+      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
+      "entity-count": "Number of entities dumped, nested ones included.",
+      digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
+      "secrets-redacted": "Number of secret values replaced by environment references.",
+      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
+      "required-env": "Environment variables the files reference, one per line (names only).",
+      changed: "true when the files differ from what output-dir held before.",
+      "secrets-bundle": "Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without."
+    }
+  },
+  validate: {
+    name: "validate",
+    summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
+    inputs: {
+      ...secretFieldsInput,
+      state: { type: "list", default: "kong", description: "State files or directories, one per line." },
+      ...bundleInputs,
+      online: {
+        type: "boolean",
+        default: "false",
+        description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
+      },
+      workspace: {
+        type: "string",
+        description: "Workspace to validate against; overrides _workspace in the files."
+      },
+      parallelism: {
+        type: "integer",
+        max: 256,
+        description: "Number of concurrent requests deck makes when online (deck default 10)."
+      },
+      gateway: {
+        type: "string",
+        default: "kong",
+        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
+      },
+      "konnect-control-plane": {
+        type: "string",
+        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
+      },
+      ...connectionInputs,
+      ...deckInputs
+    },
+    outputs: {
+      valid: "true when every check passed.",
+      problems: "Number of problems found.",
+      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
+    }
+  }
+};
+COMMANDS.diff = {
+  name: "diff",
+  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
+  inputs: planInputs,
+  outputs: planOutputs
+};
+COMMANDS.sync = {
+  name: "sync",
+  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
+  inputs: {
+    ...planInputs,
+    "max-deletes": {
+      type: "integer",
+      min: 0,
+      max: 1e6,
+      default: "0",
+      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
+    },
+    "allow-deletes": {
+      type: "boolean",
+      default: "false",
+      description: "Allow any number of deletions (they are still planned, counted and reported)."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Plan and check the guard rails, send nothing."
+    },
+    "workspace-concurrency": {
+      type: "integer",
+      max: 64,
+      default: "1",
+      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
+    },
+    "converge-timeout": convergeTimeout
+  },
+  outputs: {
+    ...planOutputs,
+    applied: "true when changes were sent to the gateway and Kong accepted at least one."
+  }
+};
+var artifactInputs = {
+  "upload-artifact": {
+    type: "boolean",
+    default: "true",
+    actionOnly: true,
+    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
+  },
+  "artifact-name": {
+    type: "string",
+    actionOnly: true,
+    description: "Artifact name. Default: the backup file or folder name."
+  },
+  "retention-days": {
+    type: "integer",
+    max: 90,
+    unit: "days",
+    actionOnly: true,
+    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
+  }
+};
+var artifactDownloadInputs = {
+  "artifact-run-id": {
+    type: "string",
+    actionOnly: true,
+    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
+  },
+  "github-token": {
+    type: "string",
+    secret: true,
+    actionOnly: true,
+    default: "${{ github.token }}",
+    description: "Token to download an artifact of another workflow run."
+  }
+};
+var storeInputs = (fallback, source) => ({
+  store: {
+    type: "string",
+    ...fallback ? { default: fallback } : {},
+    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
+  },
+  "age-recipients": {
+    type: "list",
+    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
+  },
+  "keep-last": retention("the n newest backups"),
+  "keep-daily": retention("the newest backup of each of the last n days that have one"),
+  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
+  "keep-monthly": retention("the newest backup of each of the last n months that have one")
+});
+function retention(what) {
+  return {
+    type: "integer",
+    min: 0,
+    max: 1e5,
+    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
+  };
+}
+var storeReadInputs = {
+  store: {
+    type: "string",
+    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
+  },
+  "store-endpoint": {
+    type: "string",
+    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
+  },
+  "store-region": {
+    type: "string",
+    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
+  },
+  "backup-source": {
+    type: "string",
+    description: "Which source to pick from, when the store holds backups of several."
+  }
+};
+var backupIdentityInput = {
+  "age-identity": {
+    type: "string",
+    secret: true,
+    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
+  }
+};
+for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
+  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
+var storeOutputs = {
+  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
+  "backup-name": "Its name in the store: <UTC time>-<id>.",
+  encrypted: "true when the stored files are encrypted with age.",
+  pruned: "Backups retention removed, one name per line."
+};
+Object.assign(COMMANDS.dump.outputs, storeOutputs, {
+  "artifact-id": "Id of the uploaded artifact, when store is artifact."
+});
+var postgresInputs = {
+  "database-url": {
+    type: "string",
+    secret: true,
+    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
+  },
+  "postgres-bin": {
+    type: "string",
+    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
+  }
+};
+COMMANDS["db-dump"] = {
+  name: "db-dump",
+  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
+  inputs: {
+    engine: { type: "string", default: "postgres", description: "postgres or redis." },
+    "database-url": postgresInputs["database-url"],
+    format: {
+      type: "string",
+      default: "directory",
+      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
+    },
+    compress: {
+      type: "string",
+      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
+    },
+    profile: {
+      type: "string",
+      default: "kong",
+      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
+    },
+    "exclude-table-data": {
+      type: "list",
+      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
+    },
+    "output-dir": {
+      type: "string",
+      default: "db-backup",
+      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeInputs("artifact", "the database name"),
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The backup folder (dump and manifest.json).",
+    "size-bytes": "Size of the dump in bytes.",
+    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
+    tables: "Tables dumped (Redis: databases holding keys).",
+    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
+    "duration-ms": "How long the dump and its verification took.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
+  }
+};
+COMMANDS["db-restore"] = {
+  name: "db-restore",
+  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
+    },
+    create: {
+      type: "boolean",
+      default: "false",
+      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
+    },
+    clean: {
+      type: "boolean",
+      default: "false",
+      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
+    },
+    "keep-previous": {
+      type: "boolean",
+      default: "true",
+      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
+    },
+    verify: {
+      type: "boolean",
+      default: "true",
+      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    "mark-verified": {
+      type: "boolean",
+      default: "false",
+      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    database: "The database restored into.",
+    backup: "The backup restored: its folder, or its store and name.",
+    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
+    tables: "Tables checked after the restore.",
+    rows: "Rows checked after the restore.",
+    verified: "true when every row count and checksum matched the manifest.",
+    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
+  }
+};
+COMMANDS["files-backup"] = {
+  name: "files-backup",
+  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
+  inputs: {
+    paths: {
+      type: "list",
+      required: true,
+      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
+    },
+    root: {
+      type: "string",
+      default: ".",
+      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
+    },
+    output: {
+      type: "string",
+      default: "files-backup.tar.gz",
+      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
+    },
+    "include-secrets": {
+      type: "boolean",
+      default: "false",
+      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
+    },
+    ...storeInputs("artifact", "files"),
+    ...artifactInputs
+  },
+  outputs: {
+    path: "The archive.",
+    manifest: "Path of the manifest: sha256, size and mode of every file.",
+    files: "Number of files in the archive.",
+    "size-bytes": "Size of the archive in bytes.",
+    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
+    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
+    ...storeOutputs
+  }
+};
+COMMANDS["files-restore"] = {
+  name: "files-restore",
+  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
+  inputs: {
+    input: {
+      type: "string",
+      required: true,
+      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
+    },
+    target: {
+      type: "string",
+      default: ".",
+      description: "Directory to restore into (the backup's root; / for system paths)."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
+    },
+    "dry-run": {
+      type: "boolean",
+      default: "false",
+      description: "Verify the archive and report what would be written; write nothing."
+    },
+    "max-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
+    },
+    "max-file-size-mib": {
+      type: "integer",
+      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
+      min: 1,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
+    },
+    "max-files": {
+      type: "integer",
+      default: String(DEFAULT_LIMITS.maxEntries),
+      min: 1,
+      max: 1e7,
+      description: "Most files and directories the archive may hold; an archive with more is refused."
+    },
+    ...storeReadInputs,
+    ...backupIdentityInput,
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    files: "Number of files written (in a dry run: that would be written).",
+    unchanged: "Number of files already present with the same content.",
+    verified: "true when the archive and every file matched the manifest."
+  }
+};
+COMMANDS.commit = {
+  name: "commit",
+  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
+  inputs: {
+    ...secretFieldsInput,
+    path: {
+      type: "list",
+      default: "kong",
+      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
+    },
+    mode: {
+      type: "string",
+      default: "push",
+      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
+    },
+    branch: {
+      type: "string",
+      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
+    },
+    base: {
+      type: "string",
+      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
+    },
+    message: {
+      type: "string",
+      default: DEFAULT_MESSAGE,
+      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}. The drift report and the dump time follow in the body.`
+    },
+    "author-name": {
+      type: "string",
+      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
+    },
+    "author-email": {
+      type: "string",
+      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
+    },
+    "push-retries": {
+      type: "integer",
+      min: 0,
+      max: 10,
+      default: "5",
+      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
+    },
+    "github-token": {
+      type: "string",
+      secret: true,
+      default: "${{ github.token }}",
+      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
+    },
+    "sign-off": {
+      type: "boolean",
+      default: "false",
+      description: "Add a Signed-off-by trailer for the committer (DCO)."
+    }
+  },
+  outputs: {
+    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
+    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
+    branch: "The branch pushed to.",
+    "pull-request-number": "Number of the drift pull request (pull-request mode).",
+    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
+    added: "Entities the commit adds.",
+    "changed-entities": "Entities the commit changes.",
+    removed: "Entities the commit removes."
+  }
+};
+COMMANDS.restore = {
+  name: "restore",
+  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
+  inputs: {
+    ...secretFieldsInput,
+    strategy: {
+      type: "string",
+      default: "auto",
+      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
+    },
+    "kong-addr": {
+      type: "list",
+      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: connectionInputs.headers,
+    state: {
+      type: "list",
+      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
+    },
+    ...bundleInputs,
+    "db-dump": {
+      type: "string",
+      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
+    },
+    "restart-command": {
+      type: "string",
+      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
+    },
+    "keyring-export": {
+      type: "string",
+      secret: true,
+      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
+    },
+    overwrite: {
+      type: "boolean",
+      default: "false",
+      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
+    },
+    "wait-timeout": {
+      type: "integer",
+      max: 86400,
+      unit: "seconds",
+      default: "600",
+      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
+    },
+    "smoke-timeout": smokeTimeout,
+    "report-file": {
+      type: "string",
+      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
+    },
+    parallelism: {
+      type: "integer",
+      max: 256,
+      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
+    },
+    jobs: {
+      type: "integer",
+      max: 128,
+      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...tykInputs,
+    ...konnectInputs,
+    "converge-timeout": convergeTimeout,
+    ...deckInputs,
+    ...transportInputs,
+    ...storeReadInputs,
+    "age-identity": {
+      ...bundleInputs["age-identity"],
+      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
+    },
+    ...artifactDownloadInputs
+  },
+  outputs: {
+    "strategy-used": "What restored the gateway: database, declarative or dbless.",
+    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
+    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
+    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
+    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
+  }
+};
+COMMANDS.upgrade = {
+  name: "upgrade",
+  summary: "An LTS upgrade of Kong after Kong's guide: record and back up cluster X, convert its configuration, then prove the new gateway holds it (dual-cluster, in-place with a rollback, or rolling), and that nobody wrote to X meanwhile.",
+  inputs: {
+    mode: {
+      type: "string",
+      required: true,
+      description: "dual-cluster: Y was built beside X from X's database backup and migrated; deckhand proves it holds X's configuration, converted. in-place: migrate-command migrates X's own database and starts the new version; on failure X is rolled back (its database first). rolling: the new DB-less nodes or hybrid data planes are loaded with X's configuration, converted."
+    },
+    "kong-addr": {
+      type: "list",
+      description: "Cluster X's Admin API, the gateway on the old line (in-place: the one upgraded), one address per line; the first is the one deck talks to. Required."
+    },
+    "kong-admin-token": connectionInputs["kong-admin-token"],
+    headers: {
+      ...connectionInputs.headers,
+      description: 'Extra request headers for both clusters, one "Name: value" per line. Values are treated as secrets.'
+    },
+    "target-kong-addr": {
+      type: "list",
+      description: "Cluster Y's Admin API, one address per line: the new cluster (dual-cluster) or every new node (rolling). Not used in-place."
+    },
+    "target-kong-admin-token": {
+      type: "string",
+      secret: true,
+      description: "Cluster Y's admin token (Kong Enterprise RBAC). Default: kong-admin-token, which a Y built from X's backup accepts."
+    },
+    "from-line": {
+      type: "string",
+      description: "X's LTS line (2.8, 3.4, 3.10, 3.14). Default: read from the version X reports."
+    },
+    "to-line": {
+      type: "string",
+      description: "The LTS line upgraded to. Default: read from the version Y reports. Required in-place, where X reports its old version until migrated."
+    },
+    "output-dir": {
+      type: "string",
+      default: "upgrade",
+      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its backups (keyring, files, database), the conversion and the later dumps. Nothing else in it is touched."
+    },
+    "database-url": {
+      ...postgresInputs["database-url"],
+      description: "X's database, postgres://user:password@host:5432/kong: backed up (and checked) before anything changes; in-place, restored first on a rollback. Empty: no database backup. The password goes in a private file, never on a command line."
+    },
+    "target-database-url": {
+      type: "string",
+      secret: true,
+      description: "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?). Needs database-url."
+    },
+    "migrate-command": {
+      type: "string",
+      description: "in-place (required): shell command that migrates the database and starts the new version, e.g. kong migrations up && kong migrations finish and a restart of the nodes on the new image. It runs without deckhand's secrets in its environment."
+    },
+    "restart-command": {
+      type: "string",
+      description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
+    },
+    "age-recipients": {
+      type: "list",
+      description: "age public keys (age1\u2026), one per line: X's configuration is also backed up as dump writes it, redacted, its secrets encrypted to them in secrets.age, into state/ of the upgrade's folder: the copy that may leave the machine (the record beside it keeps its secrets)."
+    },
+    "export-keyring": {
+      type: "boolean",
+      default: "false",
+      description: "Kong Enterprise: export X's keyring (POST /keyring/export, cluster strategy) into the upgrade's folder, private, as keyring-export: what restore's keyring-export takes with X's database backup. Fails when X has no keyring to export."
+    },
+    files: {
+      type: "list",
+      description: "Files X runs with, backed up into the upgrade's folder as files.tar.gz with a checksum manifest (files-backup's format, stored from /): kong.conf, certificates, one path, directory or glob per line. A path that does not exist fails the upgrade before anything changes."
+    },
+    "include-secrets": {
+      ...COMMANDS["files-backup"].inputs["include-secrets"],
+      description: "Include the private keys and certificates that files names in its archive. Off: they are left out and listed in the summary."
+    },
+    "rehearse-rollback": {
+      type: "string",
+      secret: true,
+      description: "URL of a throwaway database (postgres://\u2026) on X's server: X's backup is restored into it and checked against its manifest before anything changes, proving the rollback. Anything in it is replaced. Needs database-url."
+    },
+    state: {
+      type: "list",
+      description: "rolling: the declarative state to convert and load into the new nodes, files or directories one per line. Default: X's configuration as recorded."
+    },
+    "kong-conf": {
+      type: "string",
+      description: "Path of the kong.conf X runs with, the step's KONG_* variables laid over it as Kong does: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
+    },
+    "smoke-requests": {
+      type: "list",
+      description: `Requests through the upgraded gateway's proxy, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.`
+    },
+    "smoke-timeout": smokeTimeout,
+    "wait-timeout": {
+      type: "integer",
+      max: 86400,
+      unit: "seconds",
+      default: "600",
+      description: "Seconds to wait for each cluster to answer (Admin API root and /status), and for migrate-command and restart-command to finish."
+    },
+    "report-file": {
+      type: "string",
+      description: "Where to write the upgrade report as JSON (no secrets). Default: a new file in the runner's temporary directory."
+    },
+    "no-owner": {
+      type: "boolean",
+      default: "false",
+      description: "Restore the backup (rehearsal, rollback) without object ownership: everything belongs to the connecting user."
+    },
+    "postgres-bin": postgresInputs["postgres-bin"],
+    ...deckInputs,
+    ...transportInputs
+  },
+  outputs: {
+    upgraded: "true when the new gateway is verified and holds X's configuration, converted (in-place: X was upgraded).",
+    "rolled-back": "in-place: true when the upgrade failed and X was rolled back to, and proved to hold, what it held before.",
+    verified: "true only when every check passed, the freeze included.",
+    folder: "The upgrade's folder: X's recorded configuration, its database backup, the conversion and the later dumps.",
+    report: "Path of the upgrade report as JSON: phases and their durations, checks, conversions, the freeze."
+  }
+};
+var GROUPS = [
+  // gateway chooses between Kong, Konnect and Tyk: a general option.
+  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
+  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
+  ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
+  ["connection", Object.keys(transportInputs)],
+  ["deck", Object.keys(deckInputs)],
+  [
+    "store",
+    [
+      ...Object.keys(storeInputs("", "")),
+      ...Object.keys(storeReadInputs),
+      ...Object.keys(artifactInputs),
+      ...Object.keys(artifactDownloadInputs)
+    ].filter((name) => !["github-token", "age-recipients", "age-identity"].includes(name))
+  ],
+  ["database", [...Object.keys(postgresInputs), "target-database-url", "rehearse-rollback"]]
+];
+
 // actions/engine/deck/connection.ts
+init_errors();
 function isKonnect(connection) {
   return connection?.kind === "konnect";
 }
@@ -35309,147 +36411,182 @@ function connectionSecrets(connection) {
   return secrets.filter((s) => s.length >= 3);
 }
 
-// actions/engine/jobs/restore.ts
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
+var DEFAULT_KONNECT_REGION = "us";
+function konnectAddress(region, addr) {
+  if (region !== void 0 && addr !== void 0) {
+    throw new InputError(
+      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
+    );
+  }
+  if (addr !== void 0) {
+    return parseAddress(
+      addr,
+      "konnect-addr",
+      "the Konnect API",
+      "https://eu.api.konghq.com",
+      inputName("konnect-token")
+    );
+  }
+  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
+  if (!KONNECT_REGIONS.includes(geo)) {
+    throw new InputError(
+      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
+    );
+  }
+  return `https://${geo}.api.konghq.com`;
+}
+
+// actions/engine/konnect/api.ts
 init_errors();
 init_http();
+import { setTimeout as sleep } from "node:timers/promises";
 
-// actions/engine/fs-atomic.ts
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms = options.fallbackMs;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms = Math.max(0, date - (options.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms, options.minMs), options.maxMs);
+}
 
-// actions/engine/shutdown.ts
-import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { constants } from "node:os";
-var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
-var GRACE_MS = 3e3;
-var children = /* @__PURE__ */ new Set();
-var paths = /* @__PURE__ */ new Set();
-var installed = false;
-var stopping;
-function spawnTracked(program, args, options) {
-  install();
-  const child3 = spawn(program, [...args], { ...options, detached: true });
-  if (child3.pid !== void 0) {
-    children.add(child3);
-    child3.once("exit", () => {
-      children.delete(child3);
-      if (stopping && children.size === 0) stopping.finish();
-    });
+// actions/engine/konnect/api.ts
+var PAGE_SIZE = 100;
+var MAX_PAGES = 1e3;
+var KonnectApi = class {
+  constructor(options) {
+    this.options = options;
+    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
   }
-  return child3;
-}
-function killTree(child3, signal = "SIGTERM") {
-  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
-  try {
-    process.kill(-child3.pid, signal);
-  } catch {
-    child3.kill(signal);
+  options;
+  /** Every wait a 429 imposed, in order. */
+  waits = [];
+  maxWaitMs;
+  /** The control plane of this name, or undefined: names are unique in an organization. */
+  async findControlPlane(name) {
+    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
+    const page = await this.json("GET", `/v2/control-planes?${query}`);
+    return (page.data ?? []).find((cp2) => cp2.name === name);
   }
-}
-function removeOnStop(path5) {
-  install();
-  paths.add(path5);
-  return () => {
-    paths.delete(path5);
-  };
-}
-function forgetOnStop(path5) {
-  paths.delete(path5);
-}
-function removePaths() {
-  let removed = 0;
-  for (const path5 of paths) {
-    try {
-      rmSync(path5, { recursive: true, force: true });
-      removed++;
-    } catch {
+  /** Every control plane of the organization the token may see, page by page. */
+  async listControlPlanes() {
+    const all = [];
+    for (let number = 1; number <= MAX_PAGES; number++) {
+      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number) });
+      const page = await this.json(
+        "GET",
+        `/v2/control-planes?${query}`
+      );
+      const data = page.data ?? [];
+      for (const cp2 of data) all.push(cp2);
+      const total = page.meta?.page?.total ?? 0;
+      if (data.length === 0 || all.length >= total) return all;
     }
-  }
-  paths.clear();
-  return removed;
-}
-function install() {
-  if (installed) return;
-  installed = true;
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-  process.on("exit", removePaths);
-}
-function onSignal(signal) {
-  if (stopping) {
-    for (const child3 of children) killTree(child3, "SIGKILL");
-    stopping.finish();
-    return;
-  }
-  let done = false;
-  const finish2 = () => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    for (const child3 of children) killTree(child3, "SIGKILL");
-    const removed = removePaths();
-    process.stderr.write(
-      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
-`
+    throw new DeckhandError(
+      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
     );
-    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    else process.exit(128 + constants.signals[signal]);
-  };
-  const timer = setTimeout(finish2, GRACE_MS);
-  stopping = { signal, finish: finish2 };
-  for (const child3 of children) killTree(child3, "SIGTERM");
-  if (children.size === 0) finish2();
-}
-
-// actions/engine/fs-atomic.ts
-function tempPathFor(path5) {
-  const temp = join(dirname(path5), `.${basename(path5)}.${randomBytes(6).toString("hex")}.tmp`);
-  removeOnStop(temp);
-  return temp;
-}
-async function stageFile(path5, data, mode = 420) {
-  const dir = dirname(path5);
-  await mkdir(dir, { recursive: true });
-  const temp = tempPathFor(path5);
-  const handle = await open(temp, "wx", mode);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-  } catch (err) {
-    await handle.close().catch(() => void 0);
-    await rm(temp, { force: true });
-    forgetOnStop(temp);
-    throw err;
   }
-  return temp;
-}
-async function writeFileAtomic(path5, data, mode = 420) {
-  const temp = await stageFile(path5, data, mode);
-  try {
-    await rename(temp, path5);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  } finally {
-    forgetOnStop(temp);
+  async createControlPlane(cp2) {
+    return this.json("POST", "/v2/control-planes", cp2, 201);
   }
-}
-async function privateTempDir(prefix = "deckhand-") {
-  const base = process.env.RUNNER_TEMP || tmpdir();
-  await mkdir(base, { recursive: true });
-  const path5 = await mkdtemp(join(base, prefix));
-  const forget = removeOnStop(path5);
-  return {
-    path: path5,
-    cleanup: async () => {
-      await rm(path5, { recursive: true, force: true });
-      forget();
+  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
+  async pluginSchema(controlPlaneId, plugin2) {
+    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
+    const res = await this.send("GET", path5);
+    if (res.status === 404) return void 0;
+    if (res.status !== 200) throw this.failure("GET", path5, res);
+    return parse(res, "GET", path5);
+  }
+  async json(method, path5, body, expected = 200) {
+    const res = await this.send(method, path5, body);
+    if (res.status !== expected) throw this.failure(method, path5, res);
+    return parse(res, method, path5);
+  }
+  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
+  async send(method, path5, body) {
+    const url = new URL(path5, this.options.address);
+    const where3 = `${method} ${url.pathname}`;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await sendRequest(url, {
+          method,
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          body: body === void 0 ? void 0 : jsonBody(body),
+          timeoutMs: this.options.timeoutMs ?? 3e4,
+          tls: this.options.tls
+        });
+      } catch (err) {
+        if (err instanceof TransportError)
+          throw new DeckhandError(
+            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
+          );
+        throw err;
+      }
+      if (res.status !== 429) return res;
+      const ms = retryAfterMs(res.headers["retry-after"], {
+        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
+        minMs: 100,
+        maxMs: 6e4
+      });
+      if (waited + ms > this.maxWaitMs) {
+        throw new DeckhandError(
+          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
+        );
+      }
+      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms / 1e3} s as it asks.`);
+      this.waits.push({ request: where3, ms });
+      waited += ms;
+      await sleep(ms);
     }
-  };
+  }
+  failure(method, path5, res) {
+    const where3 = `${method} ${path5.split("?")[0]}`;
+    switch (res.status) {
+      case 401:
+        return new DeckhandError(
+          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
+        );
+      case 403:
+        return new DeckhandError(
+          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
+        );
+      case 409:
+        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
+      default:
+        return new DeckhandError(`${where3}: ${describe(res)}`);
+    }
+  }
+};
+function describe(res) {
+  let text;
+  try {
+    const body = JSON.parse(res.body);
+    text = [body.title, body.detail ?? body.message].filter((v) => typeof v === "string" && v !== "").join(": ");
+  } catch {
+    text = res.body.trim();
+  }
+  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
+  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
+}
+function parse(res, method, path5) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
+    );
+  }
 }
 
 // actions/engine/kong/admin.ts
@@ -35530,222 +36667,6 @@ function parseJson(res) {
 }
 function formBody(fields) {
   return { contentType: "application/x-www-form-urlencoded", data: new URLSearchParams(fields).toString() };
-}
-
-// actions/engine/postgres/connection.ts
-init_errors();
-import { writeFile } from "node:fs/promises";
-import { join as join2 } from "node:path";
-
-// actions/engine/scrub.ts
-function scrub(text, secrets, mask = "***") {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
-  return out;
-}
-
-// actions/engine/postgres/connection.ts
-var URL_SETTINGS = {
-  sslmode: "PGSSLMODE",
-  sslrootcert: "PGSSLROOTCERT",
-  sslcert: "PGSSLCERT",
-  sslkey: "PGSSLKEY",
-  sslcrl: "PGSSLCRL",
-  connect_timeout: "PGCONNECT_TIMEOUT",
-  application_name: "PGAPPNAME",
-  options: "PGOPTIONS",
-  target_session_attrs: "PGTARGETSESSIONATTRS",
-  gssencmode: "PGGSSENCMODE",
-  channel_binding: "PGCHANNELBINDING"
-};
-function parsePgTarget(url, env) {
-  const raw = (url ?? "").trim();
-  if (raw === "") {
-    const target = {
-      host: env.PGHOST || void 0,
-      port: env.PGPORT || void 0,
-      user: env.PGUSER || void 0,
-      database: env.PGDATABASE || void 0,
-      password: env.PGPASSWORD || void 0,
-      settings: {}
-    };
-    for (const variable of Object.values(URL_SETTINGS))
-      if (env[variable]) target.settings[variable] = env[variable];
-    if (!target.host && !target.database && !target.user) {
-      throw new DeckhandError(
-        "No database given: set database-url (postgres://user:password@host:5432/kong) or the PGHOST, PGUSER, PGPASSWORD and PGDATABASE variables."
-      );
-    }
-    return target;
-  }
-  let parsed;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new DeckhandError(
-      "database-url is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the password)."
-    );
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new DeckhandError(
-      `database-url must start with postgres:// or postgresql://, not ${parsed.protocol}//`
-    );
-  }
-  const decode2 = (value, what) => {
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      throw new DeckhandError(`database-url: the ${what} is not valid percent-encoding`);
-    }
-  };
-  const settings = {};
-  let host = parsed.hostname ? decode2(parsed.hostname, "host").replace(/^\[(.*)\]$/, "$1") : void 0;
-  for (const [key, value] of parsed.searchParams) {
-    if (key === "host") host = value;
-    else if (key === "port" || key === "user" || key === "dbname") continue;
-    else if (URL_SETTINGS[key]) settings[URL_SETTINGS[key]] = value;
-    else throw new DeckhandError(`database-url: unsupported parameter "${key}"`);
-  }
-  const database = decode2(parsed.pathname.replace(/^\//, ""), "database name");
-  return {
-    host,
-    port: parsed.port || parsed.searchParams.get("port") || void 0,
-    user: parsed.username ? decode2(parsed.username, "user name") : parsed.searchParams.get("user") || void 0,
-    database: database || parsed.searchParams.get("dbname") || void 0,
-    password: parsed.password ? decode2(parsed.password, "password") : void 0,
-    settings
-  };
-}
-function withDatabase(target, database) {
-  return { ...target, database };
-}
-function describeTarget(target) {
-  const host = target.host ?? "localhost";
-  return `${target.user ? `${target.user}@` : ""}${host}${target.port ? `:${target.port}` : ""}/${target.database ?? ""}`;
-}
-function pgpassField(value) {
-  return value.replace(/[\\:]/g, (c) => `\\${c}`);
-}
-async function libpqEnv(target, dir) {
-  const env = {
-    PGHOST: target.host,
-    PGPORT: target.port,
-    PGUSER: target.user,
-    PGDATABASE: target.database,
-    PGPASSWORD: void 0,
-    PGPASSFILE: void 0,
-    PGSERVICE: void 0,
-    // Messages in English, whatever the runner's locale: errors are recognised by their text.
-    LC_MESSAGES: "C",
-    ...target.settings
-  };
-  if (target.password !== void 0) {
-    const file = join2(dir, "pgpass");
-    await writeFile(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
-`, {
-      mode: 384
-    });
-    env.PGPASSFILE = file;
-  }
-  return env;
-}
-function explainPgError(tool, stderr, target) {
-  const text = scrubPassword(stderr, target).trim();
-  const where3 = describeTarget(target);
-  const rules = [
-    [
-      /password authentication failed|no password supplied|SASL authentication failed/i,
-      `PostgreSQL at ${where3} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
-    ],
-    [
-      /could not translate host name|Name or service not known|nodename nor servname/i,
-      `cannot resolve the database host of ${where3}: check the host in database-url (or PGHOST).`
-    ],
-    [
-      /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
-      `cannot reach PostgreSQL at ${where3}: is the server running and reachable from this runner (host, port, firewall, security group)?`
-    ],
-    [
-      /database "[^"]*" does not exist/i,
-      `the database of ${where3} does not exist: check the database name in database-url, or use create to let the restore create it.`
-    ],
-    [
-      /no pg_hba\.conf entry/i,
-      `PostgreSQL at ${where3} does not accept connections from this runner (pg_hba.conf).`
-    ],
-    [
-      /server version mismatch|unsupported version .* in file header/i,
-      `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
-    ],
-    [/permission denied/i, `the database user of ${where3} lacks a permission ${tool} needs.`]
-  ];
-  return explainOutput(tool, text, rules);
-}
-function scrubPassword(text, target) {
-  const { password } = target;
-  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
-}
-
-// actions/engine/output-paths.ts
-init_errors();
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { open as open2, rm as rm2, stat } from "node:fs/promises";
-import { dirname as dirname2, join as join3, resolve } from "node:path";
-async function checkOutputFile(input, path5, example = "output.json") {
-  const target = resolve(path5);
-  const found = await statOrUndefined(input, path5, target);
-  if (found?.isDirectory()) {
-    throw new InputError(
-      `${inputSubject(input)}: ${path5} is a directory; name a file to write, e.g. ${join3(path5, example)}.`
-    );
-  }
-  if (found && !found.isFile()) {
-    throw new InputError(`${inputSubject(input)}: ${path5} is not a regular file; name a file to write.`);
-  }
-  await checkWritableDirectory(input, path5, dirname2(target));
-}
-async function checkWritableDirectory(input, path5, dir) {
-  let existing = dir;
-  let found = await statOrUndefined(input, path5, existing);
-  while (!found && dirname2(existing) !== existing) {
-    existing = dirname2(existing);
-    found = await statOrUndefined(input, path5, existing);
-  }
-  if (!found?.isDirectory()) {
-    throw new InputError(
-      `${inputSubject(input)}: cannot write ${path5}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
-    );
-  }
-  const probe2 = join3(existing, `.deckhand-probe-${randomBytes2(6).toString("hex")}`);
-  try {
-    await (await open2(probe2, "wx", 384)).close();
-  } catch (err) {
-    const code = err.code ?? err.message;
-    throw new DeckhandError(
-      `${inputSubject(input)}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
-    );
-  } finally {
-    await rm2(probe2, { force: true });
-  }
-}
-async function statOrUndefined(input, path5, at2) {
-  try {
-    return await stat(at2);
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT") return void 0;
-    if (code === "ENOTDIR") {
-      throw new InputError(
-        `${inputSubject(input)}: cannot write ${path5}: one of its parent directories is a file.`
-      );
-    }
-    throw err;
-  }
-}
-
-// actions/engine/report.ts
-function emptyReport(title) {
-  return { title, lines: [], tables: [], annotations: [] };
 }
 
 // actions/engine/kong/schemas.ts
@@ -36057,7 +36978,7 @@ var Slots = class {
   active = 0;
   waiting = [];
   async run(task) {
-    while (this.active >= this.size) await new Promise((resolve8) => this.waiting.push(resolve8));
+    while (this.active >= this.size) await new Promise((resolve9) => this.waiting.push(resolve9));
     this.active++;
     try {
       return await task();
@@ -36152,6 +37073,11 @@ function entityName(entity, spec) {
   if (name !== "") return name;
   return typeof entity.id === "string" ? entity.id : "";
 }
+function sortKey(entity, spec) {
+  let key = "";
+  for (const field of spec.identity) key += identityPart(entity[field]) + "\0";
+  return key + identityPart(entity.id);
+}
 function walkEntities(content, visit2) {
   const parents = [];
   const walk2 = (holder, specs) => {
@@ -36172,6 +37098,13 @@ function walkEntities(content, visit2) {
     }
   };
   walk2(content, COLLECTIONS);
+}
+function countEntities(content) {
+  const counts2 = {};
+  walkEntities(content, ({ collection }) => {
+    counts2[collection] = (counts2[collection] ?? 0) + 1;
+  });
+  return counts2;
 }
 function totalEntities(counts2) {
   return Object.values(counts2).reduce((sum, n) => sum + n, 0);
@@ -37332,6 +38265,13 @@ var kong_catalogue_default = {
 };
 
 // actions/engine/secrets/rules.ts
+var REDACTION_RULES = [
+  "schema",
+  "catalogue",
+  "configured",
+  "name",
+  "detector"
+];
 var TABLES = kong_catalogue_default;
 var compiled = /* @__PURE__ */ new Map();
 var configured = /* @__PURE__ */ new Map();
@@ -37493,385 +38433,166 @@ var LiveRules = class {
   }
 };
 
-// actions/engine/secrets/report.ts
-function addSchemaProblems(report, problems) {
-  if (problems.length === 0) return;
-  report.lines.push(
-    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
-  );
-}
+// actions/engine/konnect/schemas.ts
+var KonnectSchemas = class {
+  constructor(connection, api) {
+    this.connection = connection;
+    this.api = api;
+  }
+  connection;
+  api;
+  byName = /* @__PURE__ */ new Map();
+  made = [];
+  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
+  for(controlPlane) {
+    let rules = this.byName.get(controlPlane);
+    if (!rules) {
+      rules = this.open(controlPlane);
+      this.byName.set(controlPlane, rules);
+    }
+    return rules;
+  }
+  /** Why schemas were not read, over every control plane; never a value. */
+  get problems() {
+    return this.made.flatMap((rules) => rules.problems);
+  }
+  async open(controlPlane) {
+    const plane = await this.api.findControlPlane(controlPlane);
+    if (!plane) {
+      this.byName.delete(controlPlane);
+      return void 0;
+    }
+    const c = this.connection;
+    const rules = new LiveRules(
+      {
+        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
+        headers: [`Authorization:Bearer ${c.token}`],
+        caCert: c.caCert,
+        tlsSkipVerify: c.tlsSkipVerify,
+        tlsServerName: c.tlsServerName,
+        timeoutSeconds: c.timeoutSeconds
+      },
+      { version: "konnect", kinds: ["plugins"] }
+    );
+    this.made.push(rules);
+    return rules;
+  }
+};
 
-// actions/engine/backup/kong-profile.ts
-var KONG_OSS_SKIPPED_TABLES = [
-  "cluster_events",
-  "ratelimiting_metrics",
-  "response_ratelimiting_metrics",
-  "clustering_data_planes",
-  "clustering_rpc_requests",
-  "locks",
-  "oauth2_authorization_codes"
-];
-var KONG_ENTERPRISE_SKIPPED_TABLES = [
-  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
-  // ratelimiting_metrics.
-  "rl_counters",
-  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
-  "vitals_stats_seconds",
-  // [docs] and [ee] 000_base.lua.
-  "vitals_stats_minutes",
-  // [ee] 000_base.lua.
-  "vitals_stats_hours",
-  // [docs] and [ee] 010_2200_to_2211.lua.
-  "vitals_stats_days",
-  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
-  "vitals_node_meta",
-  // [docs] and [ee] 000_base.lua.
-  "vitals_code_classes_by_cluster",
-  "vitals_code_classes_by_workspace",
-  "vitals_codes_by_route",
-  // [ee] 000_base.lua.
-  "vitals_codes_by_consumer_route"
-];
-var KONG_SKIPPED_TABLES = [
-  ...KONG_OSS_SKIPPED_TABLES,
-  ...KONG_ENTERPRISE_SKIPPED_TABLES
-];
-var KONG_RUNTIME_TABLES = [
-  ...KONG_SKIPPED_TABLES,
-  "oauth2_tokens",
-  "sessions",
-  "session_metadatas",
-  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
-  "vitals_locks"
-];
-var KONG_ENTITY_TABLES = [
-  "services",
-  "routes",
-  "consumers",
-  "plugins",
-  "upstreams",
-  "targets",
-  "certificates",
-  "snis",
-  "ca_certificates",
-  "keys",
-  "key_sets",
-  "sm_vaults",
-  "filter_chains",
-  "acls",
-  "basicauth_credentials",
-  "hmacauth_credentials",
-  "jwt_secrets",
-  "keyauth_credentials",
-  "oauth2_credentials",
-  "consumer_groups",
-  "consumer_group_consumers",
-  "consumer_group_plugins"
-];
-var KONG_UNMANAGED_ENTERPRISE_TABLES = [
-  "admins",
-  "rbac_",
-  "keyring_",
-  "licenses",
-  "developers",
-  "portal_",
-  "event_hooks",
-  "groups",
-  "group_rbac_roles",
-  "login_attempts",
-  "audit_",
-  "applications",
-  "application_instances"
-];
-function isUnmanagedEnterpriseTable(table) {
-  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p) => p.endsWith("_") ? table.startsWith(p) : table === p);
-}
+// actions/engine/jobs/gateway.ts
+init_http();
 
-// actions/engine/backup/manifest.ts
+// actions/engine/deck/install.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+init_http();
 init_errors();
-import { readdir as readdir2, stat as stat3 } from "node:fs/promises";
-import { dirname as dirname3, isAbsolute, join as join5, resolve as resolve2 } from "node:path";
-init_json_file();
-
-// actions/engine/backup/checksums.ts
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
-import { join as join4, relative, sep } from "node:path";
+import { readFile as readFile2, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { delimiter, join as join2, resolve as resolve2 } from "node:path";
 
-// actions/engine/concurrency.ts
-async function eachLimited(count, limit, task) {
-  let next = 0;
-  let failure;
-  let failed = false;
-  const worker = async () => {
-    while (next < count && !failed) {
-      const i = next++;
-      try {
-        await task(i);
-      } catch (err) {
-        if (!failed) [failed, failure] = [true, err];
-      }
-    }
-  };
-  const workers = [];
-  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
-  await Promise.all(workers);
-  if (failed) throw failure;
-}
-
-// actions/engine/backup/checksums.ts
-async function sha256File(path5) {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(path5, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest("hex"), size };
-}
-async function listFiles(dir) {
-  const out = [];
-  const walk2 = async (current) => {
-    for (const entry of await readdir(current, { withFileTypes: true })) {
-      const full = join4(current, entry.name);
-      if (entry.isDirectory()) await walk2(full);
-      else if (entry.isFile()) out.push(full);
-      else throw new Error(`${full} is neither a file nor a directory`);
-    }
-  };
-  const stats = await lstat(dir);
-  if (stats.isFile()) return [dir];
-  await walk2(dir);
-  return out.sort();
-}
-async function digestFiles(root, files, concurrency = 4) {
-  const results = new Array(files.length);
-  await eachLimited(files.length, concurrency, async (index) => {
-    const file = files[index];
-    const { sha256: sha2563, size } = await sha256File(file);
-    results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
-  });
-  return results;
-}
-
-// actions/engine/backup/manifest.ts
-var MANIFEST_FILE = "manifest.json";
-var DB_MANIFEST_FORMAT = "deckhand-db/1";
-async function readManifest(input) {
-  const candidates = input.endsWith(".json") ? [resolve2(input)] : [join5(resolve2(input), MANIFEST_FILE), join5(dirname3(resolve2(input)), MANIFEST_FILE)];
-  for (const path5 of candidates) {
-    try {
-      await stat3(path5);
-    } catch {
-      continue;
-    }
-    const manifest = await readJsonFile(path5, "deckhand database manifest");
-    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
-      throw new DeckhandError(
-        `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
-      );
-    }
-    checkDumpPath(manifest, path5);
-    return { manifest, folder: dirname3(path5), path: path5 };
-  }
-  const newest = await newestBackupIn(resolve2(input));
-  if (newest) return { ...await readManifest(newest), picked: true };
-  throw new DeckhandError(
-    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
+// actions/engine/paths.ts
+import { access, constants, stat as stat2 } from "node:fs/promises";
+async function exists(path5) {
+  return stat2(path5).then(
+    () => true,
+    () => false
   );
 }
-async function newestBackupIn(dir) {
-  const entries3 = await readdir2(dir, { withFileTypes: true }).catch(() => []);
-  const found = [];
-  for (const entry of entries3) {
-    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
-    const path5 = join5(dir, entry.name, MANIFEST_FILE);
-    const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
-    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
-    found.push({
-      folder: join5(dir, entry.name),
-      database: String(manifest.database),
-      startedAt: manifest.startedAt
+async function isFile(path5) {
+  return (await stat2(path5).catch(() => void 0))?.isFile() ?? false;
+}
+async function isExecutable(path5) {
+  return access(path5, constants.X_OK).then(
+    () => true,
+    () => false
+  );
+}
+
+// actions/engine/shutdown.ts
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { constants as constants2 } from "node:os";
+var STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+var GRACE_MS = 3e3;
+var children = /* @__PURE__ */ new Set();
+var paths = /* @__PURE__ */ new Set();
+var installed = false;
+var stopping;
+function spawnTracked(program, args, options) {
+  install();
+  const child3 = spawn(program, [...args], { ...options, detached: true });
+  if (child3.pid !== void 0) {
+    children.add(child3);
+    child3.once("exit", () => {
+      children.delete(child3);
+      if (stopping && children.size === 0) stopping.finish();
     });
   }
-  if (found.length === 0) return void 0;
-  const databases = [...new Set(found.map((f) => f.database))].sort();
-  if (databases.length > 1)
-    throw new DeckhandError(
-      `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
-    );
-  found.sort(
-    (a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.folder < b.folder ? -1 : 1
-  );
-  return found[found.length - 1].folder;
+  return child3;
 }
-function checkDumpPath(manifest, path5) {
-  const dump = manifest.dump.path;
-  const parts = typeof dump === "string" ? dump.split(/[\\/]/) : [];
-  if (typeof dump !== "string" || isAbsolute(dump) || parts.includes("..") || parts.includes("") || dump.includes("\0")) {
-    throw new DeckhandError(
-      `${path5}: the dump it names (${JSON.stringify(String(dump)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`
-    );
-  }
-  const listed = manifest.files.some(
-    (f) => typeof f?.path === "string" && (f.path === dump || f.path.startsWith(`${dump}/`))
-  );
-  if (!listed) {
-    throw new DeckhandError(
-      `${path5}: the dump it names (${dump}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`
-    );
+function killTree(child3, signal = "SIGTERM") {
+  if (child3.pid === void 0 || child3.exitCode !== null || child3.signalCode !== null) return;
+  try {
+    process.kill(-child3.pid, signal);
+  } catch {
+    child3.kill(signal);
   }
 }
-async function verifyFiles(folder, files) {
-  const problems = [];
-  const expected = new Map(files.map((f) => [f.path, f]));
-  const onDisk = (await listFiles(folder)).filter((f) => resolve2(f) !== join5(resolve2(folder), MANIFEST_FILE));
-  const actual = await digestFiles(folder, onDisk);
-  for (const file of actual) {
-    const want = expected.get(file.path);
-    if (!want) problems.push(`${file.path}: not in the manifest`);
-    else if (want.size !== file.size)
-      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`);
-    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`);
-    expected.delete(file.path);
-  }
-  for (const missing of expected.keys()) problems.push(`${missing}: missing`);
-  return problems;
+function removeOnStop(path5) {
+  install();
+  paths.add(path5);
+  return () => {
+    paths.delete(path5);
+  };
 }
-
-// actions/engine/database/pg-restore.ts
-import { createReadStream as createReadStream2 } from "node:fs";
-import { availableParallelism } from "node:os";
-import { join as join7 } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { createGunzip } from "node:zlib";
-init_errors();
-
-// actions/engine/postgres/commands.ts
-function quoteIdent(name) {
-  return `"${name.replace(/"/g, '""')}"`;
+function forgetOnStop(path5) {
+  paths.delete(path5);
 }
-function quotedName({ schema, table }) {
-  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
-}
-function dbnameConninfo(database) {
-  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
-}
-function pgRestoreArgs(options) {
-  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
-  if (options.create) args.push("--create");
-  if (options.clean) args.push("--clean", "--if-exists");
-  if (options.jobs !== void 0 && options.jobs > 1) {
-    if (options.singleTransaction) throw new Error("pg_restore --single-transaction cannot run in parallel");
-    args.push(`--jobs=${options.jobs}`);
-  }
-  if (options.singleTransaction) {
-    if (options.create) throw new Error("pg_restore --single-transaction cannot create the database");
-    args.push("--single-transaction");
-  }
-  if (options.noOwner) args.push("--no-owner", "--no-privileges");
-  args.push(options.input);
-  return args;
-}
-function psqlArgs(options = {}) {
-  const args = [
-    "--no-psqlrc",
-    "--no-password",
-    "--quiet",
-    "--no-align",
-    "--tuples-only",
-    "--set=ON_ERROR_STOP=1"
-  ];
-  if (options.singleTransaction) args.push("--single-transaction");
-  if (options.file) args.push(`--file=${options.file}`);
-  return args;
-}
-
-// actions/engine/postgres/catalog.ts
-async function serverInfo(session) {
-  const info2 = await session.json(
-    `SELECT json_build_object(
-       'version', current_setting('server_version'),
-       'versionNum', current_setting('server_version_num')::int,
-       'database', current_database(),
-       'encoding', pg_encoding_to_char(d.encoding),
-       'sizeBytes', pg_database_size(d.oid),
-       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
-     FROM pg_database d WHERE d.datname = current_database()`
-  );
-  return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
-}
-async function listTables(session) {
-  const tables = await session.json(
-    `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'estimate', c.reltuples::bigint)
-       ORDER BY n.nspname, c.relname), '[]')
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`
-  );
-  return tables;
-}
-async function countTables(session, tables) {
-  const out = [];
-  for (const { table, checksum } of tables) {
-    const name = quotedName(table);
-    if (checksum) {
-      const [line] = await session.query(
-        `SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM ${name} AS t`
-      );
-      const [rows, sum] = (line ?? "0 0").split(" ");
-      out.push({ ...table, rows: Number(rows), checksum: sum });
-    } else {
-      const [line] = await session.query(`SELECT count(*) FROM ${name}`);
-      out.push({ ...table, rows: Number(line ?? 0) });
+function removePaths() {
+  let removed = 0;
+  for (const path5 of paths) {
+    try {
+      rmSync(path5, { recursive: true, force: true });
+      removed++;
+    } catch {
     }
   }
-  return out;
+  paths.clear();
+  return removed;
 }
-async function kongSchemas(session) {
-  return session.json(
-    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
-     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
-  );
+function install() {
+  if (installed) return;
+  installed = true;
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.on("exit", removePaths);
 }
-async function userTableCount(session) {
-  const [line] = await session.query(
-    `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`
-  );
-  return Number(line ?? 0);
+function onSignal(signal) {
+  if (stopping) {
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    stopping.finish();
+    return;
+  }
+  let done = false;
+  const finish2 = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    for (const child3 of children) killTree(child3, "SIGKILL");
+    const removed = removePaths();
+    process.stderr.write(
+      `deckhand: stopped by ${signal}; ${removed} temporary path${removed === 1 ? "" : "s"} removed
+`
+    );
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    else process.exit(128 + constants2.signals[signal]);
+  };
+  const timer = setTimeout(finish2, GRACE_MS);
+  stopping = { signal, finish: finish2 };
+  for (const child3 of children) killTree(child3, "SIGTERM");
+  if (children.size === 0) finish2();
 }
-async function databaseExists(session, name) {
-  const [line] = await session.query(
-    `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
-  );
-  return Number(line) > 0;
-}
-async function kongRowsIn(session, tables) {
-  const schemas = await kongSchemas(session);
-  if (schemas.length === 0) return [];
-  const list = (names) => names.map((n) => `'${n.replace(/'/g, "''")}'`).join(", ");
-  const present = await session.json(
-    `SELECT coalesce(json_agg(json_build_object('schema', table_schema, 'table', table_name)
-       ORDER BY table_schema, table_name), '[]')
-     FROM information_schema.tables
-     WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`
-  );
-  const counts2 = await countTables(
-    session,
-    present.map((table) => ({ table, checksum: false }))
-  );
-  return counts2.filter((c) => c.rows > 0);
-}
-
-// actions/engine/postgres/databases.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-
-// actions/engine/postgres/session.ts
-init_errors();
-import { randomBytes as randomBytes3 } from "node:crypto";
 
 // actions/engine/process.ts
 var PRIVATE_ENV = /^(?:INPUT_|DECKHAND_|ACTIONS_)|^(?:GITHUB_TOKEN|GH_TOKEN)$/i;
@@ -37886,7 +38607,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve9, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -37917,7 +38638,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve8({
+      resolve9({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -37928,1572 +38649,458 @@ function run(program, args, options = {}) {
   });
 }
 
-// actions/engine/postgres/session.ts
-var PsqlSession = class _PsqlSession {
-  constructor(psql, env, target) {
-    this.target = target;
-    const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
-    this.child = spawnTracked(psql, psqlArgs(), {
-      env: sessionEnv,
-      stdio: ["pipe", "pipe", "pipe"]
-    });
-    this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
-      this.stdout += chunk;
-      this.waiter?.();
-    });
-    this.child.stderr.setEncoding("utf8").on("data", (chunk) => {
-      this.stderr += chunk;
-    });
-    this.child.stdin.on("error", () => void 0);
-    this.child.on("close", (code, signal) => {
-      this.exited = { code, signal };
-      this.waiter?.();
-    });
-    this.child.on("error", (err) => {
-      this.stderr += String(err);
-      this.exited = { code: 1, signal: null };
-      this.waiter?.();
-    });
+// actions/engine/deck/install.ts
+var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
+var CHECKSUMS_ASSET = "checksums.txt";
+var RELEASES_URL_VARIABLE = "DECKHAND_DECK_RELEASES_URL";
+function deckDownloadError(what, cause) {
+  return new DeckhandError(
+    `${what} To do without the download: set ${inputSetting("deck-path")} to a deck binary, put deck on PATH, or set ${RELEASES_URL_VARIABLE} to a reachable mirror of deck's releases (laid out as ${DEFAULT_RELEASE_BASE_URL}).`,
+    [],
+    { cause }
+  );
+}
+var DownloadStatusError = class extends Error {
+  constructor(status, statusText = "") {
+    super(`HTTP ${status} ${statusText}`.trim());
+    this.status = status;
+    this.name = "DownloadStatusError";
   }
-  target;
-  child;
-  marker = `__deckhand_${randomBytes3(8).toString("hex")}__`;
-  stdout = "";
-  stderr = "";
-  exited;
-  waiter;
-  queue = Promise.resolve();
-  /**
-   * Starts psql and checks the connection with a first query, so that a wrong password or an
-   * unreachable host is reported here, with an actionable message.
-   */
-  static async open(psql, env, target) {
-    const session = new _PsqlSession(psql, env, target);
-    await session.query(
-      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
-    );
-    return session;
-  }
-  /** Runs SQL and returns its output lines (unaligned, tuples only). Statements run one after another. */
-  query(sql) {
-    const next = this.queue.then(() => this.exchange(sql));
-    this.queue = next.catch(() => void 0);
-    return next;
-  }
-  /** Runs a query that returns one JSON value (json_agg, json_build_object) and parses it. */
-  async json(sql) {
-    const lines = await this.query(sql);
-    const text = lines.join("\n").trim();
-    return text === "" ? null : JSON.parse(text);
-  }
-  async exchange(sql) {
-    if (this.exited) throw this.failure();
-    this.stdout = "";
-    this.child.stdin.write(`${sql.trim().replace(/;?$/, ";")}
-\\echo ${this.marker}
-`);
-    for (; ; ) {
-      const end = this.stdout.indexOf(`${this.marker}
-`);
-      if (end >= 0) {
-        const out = this.stdout.slice(0, end);
-        this.stdout = this.stdout.slice(end + this.marker.length + 1);
-        return out.split("\n").filter((line) => line !== "");
-      }
-      if (this.exited) throw this.failure();
-      await new Promise((resolve8) => this.waiter = resolve8);
-      this.waiter = void 0;
-    }
-  }
-  failure() {
-    return new DeckhandError(explainPgError("psql", this.stderr, this.target));
-  }
-  /** Ends the session (and with it any open transaction and exported snapshot). */
-  async close() {
-    if (this.exited) return;
-    this.child.stdin.end("\\q\n");
-    await new Promise((resolve8) => {
-      if (this.exited) return resolve8();
-      const timer = setTimeout(() => killTree(this.child), 5e3);
-      this.child.once("close", () => {
-        clearTimeout(timer);
-        resolve8();
-      });
-    });
-  }
+  status;
 };
-function literal(value) {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-// actions/engine/postgres/databases.ts
-var MAX_NAME_BYTES = 63;
-async function readDatabase(session, name) {
-  const row = await session.json(
-    `SELECT json_build_object(
-       'row', to_jsonb(d) - 'datacl',
-       'owner', pg_get_userbyid(d.datdba),
-       'encoding', pg_encoding_to_char(d.encoding),
-       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
-       'aclSet', d.datacl IS NOT NULL,
-       'grants', (SELECT coalesce(json_agg(json_build_object(
-                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
-                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
-                  FROM aclexplode(d.datacl) a),
-       'comment', shobj_description(d.oid, 'pg_database'),
-       'settings', (SELECT coalesce(json_agg(json_build_object(
-                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
-                      'config', s.setconfig)), '[]')
-                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
-       'user', current_user,
-       'superuser', r.rolsuper,
-       'createdb', r.rolcreatedb,
-       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
-     FROM pg_database d, pg_roles r
-     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
-  );
-  if (!row) return void 0;
-  const text = (key) => typeof row.row[key] === "string" ? row.row[key] : void 0;
-  return {
-    properties: {
-      name,
-      owner: row.owner,
-      encoding: row.encoding,
-      collate: text("datcollate") ?? "",
-      ctype: text("datctype") ?? "",
-      localeProvider: text("datlocprovider"),
-      locale: text("datlocale") ?? text("daticulocale"),
-      icuRules: text("daticurules"),
-      connectionLimit: Number(row.row.datconnlimit ?? -1),
-      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
-      grants: row.aclSet ? row.grants : void 0,
-      comment: row.comment,
-      settings: row.settings
-    },
-    rights: {
-      user: row.user,
-      superuser: row.superuser,
-      createdb: row.createdb || row.superuser,
-      ownsDatabase: row.ownsDatabase || row.superuser
-    }
-  };
-}
-function clipBytes(name, bytes) {
-  let out = "";
-  let used = 0;
-  for (const char of name) {
-    const size = Buffer.byteLength(char);
-    if (used + size > bytes) break;
-    out += char;
-    used += size;
-  }
-  return out;
-}
-var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
-var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
-var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
-var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
-function freshName(target) {
-  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes4(4).toString("hex")}`;
-}
-function previousName(target, stamp, n = 1) {
-  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
-}
-function restoreMarker(target) {
-  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
-}
-async function findLeftovers(session, target) {
-  const stem = clipBytes(target, PREVIOUS_STEM);
-  const rows = await session.json(
-    `SELECT coalesce(json_agg(json_build_object(
-       'name', d.datname,
-       'comment', shobj_description(d.oid, 'pg_database'),
-       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
-       ORDER BY d.datname), '[]')
-     FROM pg_database d
-     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
-  );
-  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
-  const marker = restoreMarker(target);
-  for (const row of rows) {
-    if (row.name === target) continue;
-    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
-      if (row.comment !== marker) out.unmarked.push(row.name);
-      else if (row.sessions > 0) out.inUse.push(row.name);
-      else out.abandoned.push(row.name);
-    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
-      out.previous.push(row.name);
-    }
-  }
-  return out;
-}
-async function databaseNames(session, names) {
-  if (names.length === 0) return /* @__PURE__ */ new Set();
-  const found = await session.json(
-    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
-  );
-  return new Set(found);
-}
-var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
-  "local_preload_libraries",
-  "search_path",
-  "session_preload_libraries",
-  "shared_preload_libraries",
-  "temp_tablespaces",
-  "unix_socket_directories"
-]);
-function splitSettingList(value) {
-  const out = [];
-  let i = 0;
-  while (i < value.length) {
-    while (value[i] === " ") i++;
-    let element = "";
-    if (value[i] === '"') {
-      for (i++; i < value.length; i++) {
-        if (value[i] === '"') {
-          if (value[i + 1] !== '"') break;
-          i++;
-        }
-        element += value[i];
-      }
-      i++;
-      while (i < value.length && value[i] !== ",") i++;
-    } else {
-      while (i < value.length && value[i] !== ",") element += value[i++];
-      element = element.trim();
-    }
-    out.push(element);
-    i++;
-  }
-  return out;
-}
-function setClause(setting) {
-  const eq = setting.indexOf("=");
-  const name = setting.slice(0, eq);
-  const value = setting.slice(eq + 1);
-  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
-  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
-}
-function createLikeSql(name, like) {
-  const options = [
-    `OWNER = ${quoteIdent(like.owner)}`,
-    "TEMPLATE = template0",
-    `ENCODING = ${literal(like.encoding)}`,
-    `LC_COLLATE = ${literal(like.collate)}`,
-    `LC_CTYPE = ${literal(like.ctype)}`
-  ];
-  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
-  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
-  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
-  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
-  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
-  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
-  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
-  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
-}
-function copyPropertiesSql(name, like) {
-  const db = quoteIdent(name);
-  const out = [];
-  if (like.grants) {
-    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
-    for (const g of like.grants) {
-      const grantee = g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee);
-      out.push(
-        `GRANT ${g.privilege} ON DATABASE ${db} TO ${grantee}${g.grantable ? " WITH GRANT OPTION" : ""}`
-      );
-    }
-  }
-  for (const { role, config } of like.settings) {
-    for (const setting of config) {
-      out.push(
-        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
-      );
-    }
-  }
-  return out;
-}
-function swapSql(database, fresh, previous, comment) {
-  return [
-    "BEGIN",
-    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
-     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
-       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-            OR pg_has_role(a.usesysid, 'USAGE')
-            OR (pg_has_role('pg_signal_backend', 'USAGE')
-                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
-    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
-    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
-    // The replacement's marker goes; the replaced database's comment comes with its name.
-    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
-    "COMMIT"
-  ].join(";\n");
-}
-async function sessionsOn(session, database) {
-  return session.json(
-    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
-     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
-           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
-           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
-  );
-}
-
-// actions/engine/postgres/time-zone.ts
-var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
-function sessionTimeZone(recorded, inherited) {
-  if (inherited.PGTZ) return { zone: inherited.PGTZ, source: "PGTZ", env: {} };
-  const option = OPTIONS_TIME_ZONE.exec(inherited.PGOPTIONS ?? "")?.[1];
-  if (option) return { zone: option, source: "PGOPTIONS", env: {} };
-  if (recorded) return { zone: recorded, source: "backup", env: { PGTZ: recorded } };
-  return { source: "server", env: {} };
-}
-function describeTimeZone(tz, recorded, targetDefault) {
-  if (tz.source === "server") return `${targetDefault}, the target's default: the backup records no time zone`;
-  if (tz.source === "backup") {
-    const other = targetDefault !== tz.zone ? `; the target's default is ${targetDefault}` : "";
-    return `${tz.zone}, the source's, recorded at dump time${other}`;
-  }
-  const dumped = !recorded ? "the backup records none" : recorded === tz.zone ? "as at dump time" : `the backup was dumped in ${recorded}`;
-  return `${tz.zone}, from ${tz.source} (${dumped})`;
-}
-function timeZoneHint(tz, recorded) {
-  if (tz.source === "backup") return void 0;
-  if (!recorded) {
-    const ran = tz.source === "server" ? "the target's default" : `${tz.zone} (${tz.source})`;
-    return `The backup records no time zone (an older db-dump) and the restore ran in ${ran}: if columns computed through the session's time zone differ, set PGTZ to the source's zone and restore again.`;
-  }
-  if (recorded === tz.zone) return void 0;
-  return `The restore ran in time zone ${tz.zone} (${tz.source}), the dump in ${recorded}: columns computed through the session's time zone (a TIMESTAMP generated from text, say) come out shifted. Without ${tz.source === "PGTZ" ? "PGTZ" : "the TimeZone option"}, the restore runs in ${recorded}.`;
-}
-
-// actions/engine/postgres/tools.ts
-init_errors();
-import { readdir as readdir3 } from "node:fs/promises";
-import { delimiter, join as join6 } from "node:path";
-
-// actions/engine/paths.ts
-import { access, constants as constants2, stat as stat4 } from "node:fs/promises";
-async function exists(path5) {
-  return stat4(path5).then(
-    () => true,
-    () => false
-  );
-}
-async function isFile(path5) {
-  return (await stat4(path5).catch(() => void 0))?.isFile() ?? false;
-}
-async function isExecutable(path5) {
-  return access(path5, constants2.X_OK).then(
-    () => true,
-    () => false
-  );
-}
-
-// actions/engine/postgres/tools.ts
-var INSTALL_ROOTS = [
-  { dir: "/usr/lib/postgresql", bin: (v) => join6("/usr/lib/postgresql", v, "bin") },
-  { dir: "/usr", bin: (v) => join6("/usr", v, "bin") },
-  { dir: "/opt/homebrew/opt", bin: (v) => join6("/opt/homebrew/opt", v, "bin") },
-  { dir: "/usr/local/opt", bin: (v) => join6("/usr/local/opt", v, "bin") }
-];
-function parseClientVersion(output) {
-  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
-  if (!match) return void 0;
-  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
-}
-async function clientsIn(binDir) {
-  const pgDump = join6(binDir, "pg_dump");
-  if (!await isExecutable(pgDump)) return void 0;
-  const result = await run(pgDump, ["--version"]).catch(() => void 0);
-  const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
-  if (!parsed) return void 0;
-  const pgRestore = join6(binDir, "pg_restore");
-  const psql = join6(binDir, "psql");
-  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
-  return { binDir, ...parsed, pgDump, pgRestore, psql };
-}
-async function candidateDirs(pathEnv) {
-  const dirs = (pathEnv ?? "").split(delimiter).filter(Boolean);
-  for (const root of INSTALL_ROOTS) {
-    const entries3 = await readdir3(root.dir).catch(() => []);
-    for (const entry of entries3) {
-      if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
-    }
-  }
-  return [...new Set(dirs)];
-}
-async function locatePgClients(options) {
-  let clients;
-  if (options.binDir) {
-    clients = await clientsIn(options.binDir);
-    if (!clients) {
-      throw new DeckhandError(
-        `${inputSubject("postgres-bin")}: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`
-      );
-    }
-  } else {
-    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
-      (c) => c !== void 0
-    );
-    clients = found.sort((a, b) => b.major - a.major)[0];
-    if (!clients) {
-      throw new DeckhandError(
-        `No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set ${inputName("postgres-bin")}.`
-      );
-    }
-  }
-  if (options.minMajor !== void 0 && clients.major < options.minMajor) {
-    throw new DeckhandError(
-      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set ${inputName("postgres-bin")} to its bin folder.`
-    );
-  }
-  return clients;
-}
-
-// actions/engine/database/folder.ts
-init_errors();
-function timestamp(date) {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-}
-
-// actions/engine/database/manifest-compare.ts
-async function compareWithManifest(session, tables, options) {
-  const result = { tables: 0, rows: 0, differences: [] };
-  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
-  const found = tables.filter((t) => {
-    if (present.has(`${t.schema}.${t.table}`)) return true;
-    result.differences.push({
-      table: `${t.schema}.${t.table}`,
-      expected: `${t.rows} rows`,
-      actual: "table missing"
-    });
-    return false;
-  });
-  const withChecksum = (t) => options.checksums && t.checksum !== void 0;
-  const counts2 = await countTables(
-    session,
-    found.map((table) => ({ table, checksum: withChecksum(table) }))
-  );
-  await session.query("ROLLBACK");
-  for (const [i, count] of counts2.entries()) {
-    const want = found[i];
-    const name = `${want.schema}.${want.table}`;
-    result.tables++;
-    result.rows += count.rows;
-    if (count.rows !== want.rows) {
-      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
-    } else if (withChecksum(want) && count.checksum !== want.checksum) {
-      result.differences.push({
-        table: name,
-        expected: "the dumped rows",
-        actual: "same count, different content"
-      });
-    }
-  }
-  return result;
-}
-
-// actions/engine/database/pg-restore.ts
-var ConfiguredGatewayError = class extends DeckhandError {
-  constructor(where3, tables) {
-    super(
-      `${where3} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName("overwrite")} to true.`
-    );
-    this.name = "ConfiguredGatewayError";
-  }
+var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
+var NODE_OS = {
+  linux: "linux",
+  darwin: "darwin",
+  win32: "windows",
+  freebsd: "freebsd"
 };
-async function restorePostgres(options) {
-  const { logger: logger2 } = options;
-  const t0 = performance.now();
-  const notes = [];
-  const { manifest, folder, picked } = await readManifest(options.input);
-  if (picked) {
-    const note = `${options.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`;
-    logger2.info(note);
-    notes.push(note);
-  }
-  if (manifest.engine !== "postgres") {
-    throw new DeckhandError(
-      `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
-    );
-  }
-  const problems = await verifyFiles(folder, manifest.files);
-  if (problems.length) {
-    throw new DeckhandError(
-      `The backup in ${folder} does not match its manifest: refusing to restore it (the database was not touched).`,
-      problems
-    );
-  }
-  logger2.info(
-    `Backup of ${manifest.database} from ${manifest.startedAt} verified: ${manifest.files.length} file(s).`
-  );
-  const format = manifest.dump.format;
-  const dumpMajor = Number(manifest.clients.pg_dump?.split(".")[0] ?? 0);
-  const clients = await locatePgClients({
-    binDir: options.binDir,
-    pathEnv: options.pathEnv,
-    minMajor: dumpMajor
-  });
-  if (format === "plain" && (options.create || options.clean || options.noOwner)) {
-    throw new DeckhandError(
-      "create, clean and no-owner cannot apply to a plain dump (its SQL is fixed when it is written): restore it into an empty database, or dump with the directory or custom format."
-    );
-  }
-  const database = options.create ? manifest.database : options.target.database;
-  if (!database) throw new DeckhandError("database-url names no database to restore into.");
-  if (options.create && options.target.database === manifest.database) {
-    throw new DeckhandError(
-      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
-    );
-  }
-  const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
-  const recordedZone = manifest.dump.timeZone;
-  const timeZone = sessionTimeZone(recordedZone, {
-    PGTZ: process.env.PGTZ,
-    PGOPTIONS: connectTo.settings.PGOPTIONS ?? process.env.PGOPTIONS
-  });
-  const temp = await privateTempDir("deckhand-pg-");
-  try {
-    const env = await libpqEnv(connectTo, temp.path);
-    const pre = await PsqlSession.open(clients.psql, env, connectTo);
-    let nonEmpty;
-    let targetZone;
-    let serverMajor;
-    try {
-      const server = await serverInfo(pre);
-      targetZone = server.timeZone;
-      serverMajor = server.major;
-      if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
-        notes.push(
-          `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
-        );
-      }
-      nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
-      if (options.refuseConfigured && !options.create && nonEmpty) {
-        const configured2 = await kongRowsIn(pre, KONG_ENTITY_TABLES);
-        if (configured2.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured2);
-      }
-    } finally {
-      await pre.close();
-    }
-    if (nonEmpty && !options.clean) {
-      throw new DeckhandError(
-        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set ${inputName("clean")} to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set ${inputName("clean")} to replace them, or restore into an empty database. Nothing was changed.`
-      );
-    }
-    const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
-    logger2.info(`Session time zone: ${zone.description}.`);
-    const restore = {
-      options,
-      manifest,
-      clients,
-      dumpPath: join7(folder, manifest.dump.path),
-      database,
-      connectTo,
-      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
-      env: { ...env, ...timeZone.env },
-      zone,
-      recordedZone,
-      serverMajor,
-      notes,
-      folder,
-      t0
-    };
-    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
-  } finally {
-    await temp.cleanup();
-  }
+var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
+function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
+  const os7 = NODE_OS[nodePlatform];
+  const arch3 = NODE_ARCH[nodeArch];
+  if (!os7 || !arch3) throw unsupported(`${nodePlatform}/${nodeArch}`);
+  const platform2 = { os: os7, arch: arch3 };
+  checkPlatform(platform2);
+  return platform2;
 }
-function restoreJobs(r) {
-  const format = r.manifest.dump.format;
-  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
+function checkPlatform(platform2) {
+  const key = `${platform2.os}/${platform2.arch}`;
+  if (MISSING_BUILDS.has(key) || !Object.values(NODE_OS).includes(platform2.os)) throw unsupported(key);
+  if (!Object.values(NODE_ARCH).includes(platform2.arch)) throw unsupported(key);
 }
-function restoreFailure(r, restored, where3) {
-  const plain = r.manifest.dump.format === "plain";
-  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where3);
-  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? ` The backup names roles this server lacks: set ${inputName("no-owner")} to restore everything as the connecting user.` : "";
-  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
-  return `${why}${role}${unknownZone}`;
-}
-function runRestore(r, database, how) {
-  const { clients, dumpPath } = r;
-  if (r.manifest.dump.format === "plain") {
-    return run(
-      clients.psql,
-      psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
-      {
-        env: { ...r.env, PGDATABASE: database },
-        stdin: dumpPath.endsWith(".gz") ? createReadStream2(dumpPath).pipe(createGunzip()) : void 0
-      }
-    );
-  }
-  return run(
-    clients.pgRestore,
-    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
-    { env: r.env }
+function unsupported(key) {
+  return new DeckhandError(
+    `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set ${inputName("deck-path")} to the binary.`
   );
 }
-async function check(r, restored) {
-  const result = {
-    database: r.database,
-    manifest: r.manifest,
-    tablesChecked: 0,
-    rowsChecked: 0,
-    differences: [],
-    verified: false,
-    replaced: false,
-    timeZone: r.zone,
-    durationMs: 0,
-    notes: r.notes,
-    folder: r.folder
-  };
-  if (r.options.verify) {
-    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
-    try {
-      await compare(session, r.manifest, result);
-    } finally {
-      await session.close();
-    }
-    result.verified = result.differences.length === 0;
-    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
-    if (hint) r.notes.push(hint);
-  }
-  return result;
+function deckBinaryName(platform2) {
+  return platform2.os === "windows" ? "deck.exe" : "deck";
 }
-async function restoreInPlace(r) {
-  const { options, database, connectTo } = r;
-  const format = r.manifest.dump.format;
-  let jobs = restoreJobs(r);
-  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
-  if (singleTransaction) jobs = 1;
-  options.checked?.();
-  r.options.logger.info(
-    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
-  );
-  const restored = await runRestore(r, connectTo.database ?? database, {
-    create: options.create,
-    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
-    clean: options.clean && !options.create,
-    jobs,
-    singleTransaction
-  });
-  if (restored.signal || restored.exitCode !== 0) {
-    const why = restoreFailure(r, restored, connectTo);
-    let state;
-    if (singleTransaction) {
-      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
-    } else if (options.create) {
-      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
-      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
-      await session?.close();
-      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
-    } else {
-      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
-    }
-    throw new DeckhandError(`${why}${state}`);
-  }
-  const result = await check(r, database);
-  result.durationMs = Math.round(performance.now() - r.t0);
-  return result;
-}
-async function restoreBeside(r) {
-  const { options, database, notes } = r;
-  const { logger: logger2 } = options;
-  const admin = await openMaintenance(r);
-  const maintenance = admin.target;
-  const session = admin.session;
-  let fresh;
-  let keeper;
-  try {
-    const found = await readDatabase(session, database);
-    if (!found) {
-      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
-    }
-    const { properties, rights } = found;
-    if (!rights.createdb) {
-      throw new DeckhandError(
-        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
-      );
-    }
-    if (!rights.ownsDatabase) {
-      throw new DeckhandError(
-        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
-      );
-    }
-    const leftovers = await findLeftovers(session, database);
-    for (const name2 of leftovers.inUse)
-      notes.push(
-        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
-      );
-    for (const name2 of leftovers.unmarked)
-      notes.push(
-        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
-      );
-    if (leftovers.previous.length)
-      notes.push(
-        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
-      );
-    options.checked?.();
-    for (const name2 of leftovers.abandoned) {
-      const dropped = await dropDatabase(r, maintenance, name2);
-      notes.push(
-        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
-      );
-    }
-    const name = freshName(database);
-    await session.query(createLikeSql(name, properties)).catch((err) => {
-      const why = err instanceof Error ? err.message : String(err);
-      throw new DeckhandError(
-        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
-      );
-    });
-    fresh = name;
-    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
-    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
-    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
-    const jobs = restoreJobs(r);
-    logger2.info(
-      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
-    );
-    const restored = await runRestore(r, fresh, {
-      create: false,
-      clean: false,
-      jobs,
-      singleTransaction: false
-    });
-    if (restored.signal || restored.exitCode !== 0) {
-      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
-    }
-    const result = await check(r, fresh);
-    if (options.verify && !result.verified) {
-      const hint = timeZoneHint(r.zone, r.recordedZone);
-      throw new DeckhandError(
-        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
-        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
-      );
-    }
-    await keeper.close();
-    keeper = void 0;
-    const swapped = await swap(r, maintenance, fresh, properties);
-    fresh = void 0;
-    logger2.info(
-      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
-    );
-    result.replaced = true;
-    if (options.keepPrevious) result.previous = swapped.previous;
-    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
-      result.previous = swapped.previous;
-      notes.push(
-        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
-      );
-    }
-    result.durationMs = Math.round(performance.now() - r.t0);
-    return result;
-  } catch (err) {
-    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
-    await keeper?.close();
-    const dropped = await dropDatabase(r, maintenance, fresh);
-    if (!isDeckhandError(err)) throw err;
+function normalizeVersion(input) {
+  const version = input.trim().replace(/^v/, "");
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
     throw new DeckhandError(
-      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
-      err.details
+      `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
     );
-  } finally {
-    await keeper?.close();
-    await session.close();
   }
+  return version;
 }
-async function openMaintenance(r) {
-  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
-  let last;
-  for (const name of names) {
-    const target = withDatabase(r.connectTo, name);
+function releaseAsset(version, platform2) {
+  checkPlatform(platform2);
+  const arch3 = platform2.os === "darwin" ? "all" : platform2.arch;
+  return `deck_${normalizeVersion(version)}_${platform2.os}_${arch3}.tar.gz`;
+}
+function parseChecksums(text) {
+  const sums = /* @__PURE__ */ new Map();
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([0-9a-fA-F]{64}) [ *]?(\S.*)$/.exec(line.trim());
+    if (match?.[1] && match[2]) sums.set(match[2], match[1].toLowerCase());
+  }
+  return sums;
+}
+async function fetchWithRetry(url, init = {}, options = {}) {
+  const { timeoutMs = 3e4, ...retry } = options;
+  const attempts = retry.attempts ?? 3;
+  let attempt = 0;
+  return retryDownload(async () => {
+    attempt++;
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    if (response.status < 500 || attempt >= attempts) return response;
+    await response.body?.cancel();
+    throw new DownloadStatusError(response.status, response.statusText);
+  }, retry);
+}
+async function retryDownload(attempt, options = {}) {
+  const { attempts = 3, retryDelayMs = 1e3 } = options;
+  for (let n = 1; ; n++) {
     try {
-      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+      return await attempt();
     } catch (err) {
-      last = err;
+      const status = statusOf(err);
+      const allowed = status === void 0 ? attemptsFor(err) : status >= 500 ? Infinity : 1;
+      if (n >= Math.min(attempts, allowed)) throw err;
     }
-  }
-  const why = last instanceof Error ? last.message : String(last);
-  throw new DeckhandError(
-    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
-  );
-}
-async function dropDatabase(r, maintenance, name) {
-  let session;
-  try {
-    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
-    await session.query(
-      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
-    );
-    return true;
-  } catch (err) {
-    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
-    return false;
-  } finally {
-    await session?.close();
+    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
   }
 }
-var SWAP_ATTEMPTS = 3;
-var UncertainSwapError = class extends DeckhandError {
-};
-async function swap(r, maintenance, fresh, properties) {
-  const { database } = r;
-  for (let attempt = 1; ; attempt++) {
-    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
-    let previous = "";
-    try {
-      const stamp = timestamp(/* @__PURE__ */ new Date());
-      const candidates = Array.from({ length: 99 }, (_, i) => previousName(database, stamp, i + 1));
-      const taken = await databaseNames(session, candidates);
-      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
-      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
-      return { previous, ended: Number(ended ?? 0) };
-    } catch (err) {
-      if (!isDeckhandError(err)) throw err;
-      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
-        throw new UncertainSwapError(
-          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
-        );
-      });
-      try {
-        const present = await databaseNames(check2, [database, fresh, previous]);
-        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
-          return { previous, ended: 0 };
-        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
-          r.options.logger.info(`${database} is still in use; trying the swap again.`);
-          await sleep(1e3 * attempt);
-          continue;
-        }
-        const sessions = await sessionsOn(check2, database);
-        throw new DeckhandError(
-          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
-          sessions
-        );
-      } finally {
-        await check2.close();
-      }
-    } finally {
-      await session.close();
-    }
-  }
-}
-async function compare(session, manifest, result) {
-  const comparison = await compareWithManifest(session, manifest.tables, { checksums: true });
-  result.tablesChecked += comparison.tables;
-  result.rowsChecked += comparison.rows;
-  append(result.differences, comparison.differences);
-}
-
-// actions/engine/restore/restore.ts
-init_errors();
-
-// actions/engine/konnect/compatibility.ts
-var SUPPORTED_VERSION = 3;
-var INCOMPATIBLE = {
-  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
-  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
-  oauth2: "[oauth2] plugin is not compatible with Konnect",
-  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
-  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
-  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
-};
-var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
-  "rate-limiting",
-  "rate-limiting-advanced",
-  "response-ratelimiting",
-  "graphql-rate-limiting-advanced"
+var TIMEOUT_CODES = /* @__PURE__ */ new Set([
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "ESOCKETTIMEDOUT"
 ]);
-var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
-function konnectProblems(file, state) {
-  const content = state.data;
-  if (!isObject(content)) return [];
-  const found = [];
-  const version = Number.parseFloat(String(content._format_version ?? ""));
-  if (!Number.isFinite(version))
-    found.push({ path: [], message: "[version] unable to determine decK file version" });
-  else if (version < SUPPORTED_VERSION)
-    found.push({
-      path: ["_format_version"],
-      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
-    });
-  for (const { plugin: plugin2, path: path5 } of plugins(content)) {
-    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
-    const message = pluginProblem(plugin2.name, isObject(plugin2.config) ? plugin2.config : {});
-    if (message) found.push({ path: path5, message });
-  }
-  const lines = state.lines(found.map((f) => f.path));
-  return found.map((f, i) => ({
-    check: "konnect",
-    file,
-    line: lines[i],
-    message: `Konnect refuses this: ${f.message}`
-  }));
+var UNREACHABLE_CODES = /* @__PURE__ */ new Set(["ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN"]);
+var RESET_CODES = /* @__PURE__ */ new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "ECONNABORTED"]);
+function isTlsCode(code) {
+  return /CERT|SELF_SIGNED|ISSUER|^ERR_TLS_|^ERR_SSL_|^EPROTO$/.test(code);
 }
-function pluginProblem(name, config) {
-  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
-  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
-    return `[${name}] plugin can't be used with cluster strategy`;
-  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
-    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
-  return void 0;
-}
-function* plugins(content) {
-  yield* each(content.plugins, ["plugins"]);
-  for (const [key, nested] of [
-    ["consumers", ["plugins"]],
-    ["consumer_groups", ["plugins"]],
-    ["routes", ["plugins"]]
-  ]) {
-    for (const [i, owner] of entries2(content[key])) yield* each(owner[nested[0]], [key, i, nested[0]]);
-  }
-  for (const [i, service] of entries2(content.services)) {
-    yield* each(service.plugins, ["services", i, "plugins"]);
-    for (const [j, route2] of entries2(service.routes))
-      yield* each(route2.plugins, ["services", i, "routes", j, "plugins"]);
-  }
-}
-function* each(list, path5) {
-  for (const [i, plugin2] of entries2(list)) yield { plugin: plugin2, path: [...path5, i] };
-}
-function entries2(list) {
-  if (!Array.isArray(list)) return [];
-  const out = [];
-  list.forEach((item, i) => {
-    if (isObject(item)) out.push([i, item]);
-  });
-  return out;
-}
-
-// actions/engine/state/env-refs.ts
-var TEMPLATE = /\$\{\{(.*?)\}\}/g;
-var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
-function findEnvReferences(text) {
-  const refs = [];
-  let line = 1;
-  let counted = 0;
-  for (let at2 = text.indexOf("${{"); at2 !== -1; ) {
-    const start = text.lastIndexOf("\n", at2) + 1;
-    const newline = text.indexOf("\n", at2);
-    const end = newline === -1 ? text.length : newline;
-    for (let i = text.indexOf("\n", counted); i !== -1 && i < start; i = text.indexOf("\n", i + 1)) line++;
-    counted = start;
-    const content = text.slice(start, end);
-    if (!content.trimStart().startsWith("#")) {
-      for (const template of content.matchAll(TEMPLATE)) {
-        for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
-          refs.push({ name: call[1] ?? call[2] ?? "", line });
-        }
-      }
-    }
-    at2 = newline === -1 ? -1 : text.indexOf("${{", newline);
-  }
-  return refs;
-}
-function missingEnv(refs, env = process.env) {
-  return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
-}
-
-// actions/engine/state/files.ts
-init_errors();
-import { readdir as readdir4, stat as stat6 } from "node:fs/promises";
-import { extname, join as join8 } from "node:path";
-
-// actions/engine/state/read.ts
-init_errors();
-init_json_scan();
-import { readFile as readFile3, stat as stat5 } from "node:fs/promises";
-
-// actions/engine/state/yaml-read.ts
-var import_yaml = __toESM(require_dist(), 1);
-init_json_scan();
-var MAX_ALIAS_COUNT = 1e4;
-var MAX_ALIAS_VALUES = 1e6;
-var CHUNK_CHARS = 16 * 1024;
-var YamlReadError = class extends Error {
-  constructor(code, line, col) {
-    super(code);
-    this.code = code;
-    this.line = line;
-    this.col = col;
-    this.name = "YamlReadError";
-  }
-  code;
-  line;
-  col;
-};
-var OPTIONS = { merge: true, uniqueKeys: true, prettyErrors: false, logLevel: "silent" };
-function readYaml(text, chunkChars = CHUNK_CHARS) {
-  const plan = text.length > chunkChars ? planPieces(text, chunkChars) : void 0;
-  const data = plan ? readPieces(text, plan) : FALLBACK;
-  if (plan && data !== FALLBACK)
-    return {
-      data,
-      aliased: false,
-      pieces: countPieces(plan),
-      lines: (paths2) => locatePieces(text, plan, paths2)
-    };
-  const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
-  return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
-}
-function countPieces(entries3) {
-  let count = 0;
-  for (const entry of entries3) count += entry.runs ? entry.runs.length + 1 : 1;
-  return count;
-}
-function mayHaveAnchors(text) {
-  return /(^|[\s[{,:-])&[^\s]/.test(text);
-}
-function parse(text, piece, counter) {
-  const source = piece.start === 0 && piece.end === text.length ? text : text.slice(piece.start, piece.end);
-  let doc;
-  try {
-    doc = (0, import_yaml.parseDocument)(source, counter ? { ...OPTIONS, lineCounter: counter } : OPTIONS);
-  } catch (err) {
-    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
-    throw err;
-  }
-  const error2 = doc.errors[0];
-  if (error2) {
-    const { line, col } = lineColumn(source, error2.pos[0]);
-    throw new YamlReadError(error2.code, line + piece.line, col);
-  }
-  return { doc, source };
-}
-function readDocument(text, piece) {
-  const { doc, source } = parse(text, piece);
-  let aliased = false;
-  let data;
-  try {
-    data = doc.toJS({
-      maxAliasCount: MAX_ALIAS_COUNT,
-      onAnchor: (_value, count) => {
-        if (count > 0) aliased = true;
-      }
-    });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : "";
-    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
-    if (/^Merge sources/.test(message)) throw new YamlReadError("MERGE_SOURCE");
-    if (err instanceof ReferenceError) throw new YamlReadError("ALIAS_EXPANSION");
-    throw err;
-  }
-  if (aliased) checkExpansion(data, MAX_ALIAS_VALUES + source.length);
-  return { data, aliased };
-}
-function checkExpansion(root, limit) {
-  let count = 0;
-  const open7 = /* @__PURE__ */ new Set();
-  const walk2 = (value) => {
-    if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
-    if (typeof value !== "object" || value === null) return;
-    if (open7.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open7.add(value);
-    if (Array.isArray(value)) for (const item of value) walk2(item);
-    else for (const key of Object.keys(value)) walk2(value[key]);
-    open7.delete(value);
-  };
-  try {
-    walk2(root);
-  } catch (err) {
-    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
-    throw err;
-  }
-}
-var TAB2 = 9;
-var LF2 = 10;
-var CR2 = 13;
-var SPACE2 = 32;
-var HASH = 35;
-var DASH = 45;
-var NOT_A_KEY = new Set("?:!&*|>[]{},@`%<-.	".split("").map((c) => c.charCodeAt(0)));
-function isSeparator(c) {
-  return c === SPACE2 || c === LF2 || c === CR2 || c === TAB2 || Number.isNaN(c);
-}
-function isBlank(c) {
-  return c === LF2 || c === CR2 || Number.isNaN(c);
-}
-function planPieces(text, chunkChars) {
-  if (mayHaveAnchors(text)) return void 0;
-  const entries3 = [];
-  let entry;
-  let itemStarts = [];
-  let itemLines = [];
-  let itemIndent = -1;
-  const close = (end) => {
-    if (!entry) return;
-    entry.end = end;
-    if (itemIndent >= 0 && end - entry.start > chunkChars) {
-      entry.head = { start: entry.start, end: itemStarts[0], line: entry.line };
-      entry.runs = runs(itemStarts, itemLines, end, chunkChars);
-    }
-    entries3.push(entry);
-  };
-  let line = 0;
-  for (let pos = 0; pos < text.length; line++) {
-    const newline = text.indexOf("\n", pos);
-    const next = newline === -1 ? text.length : newline + 1;
-    let indent = 0;
-    while (text.charCodeAt(pos + indent) === SPACE2) indent++;
-    const c = text.charCodeAt(pos + indent);
-    const item = c === DASH && isSeparator(text.charCodeAt(pos + indent + 1));
-    if (isBlank(c) || c === HASH) {
-    } else if (indent === 0 && !item) {
-      if (NOT_A_KEY.has(c)) return void 0;
-      close(pos);
-      entry = { start: pos, end: pos, line };
-      itemStarts = [];
-      itemLines = [];
-      itemIndent = -1;
-    } else if (!entry) {
-      return void 0;
-    } else if (itemIndent === -1) {
-      itemIndent = item ? indent : -2;
-      if (item) {
-        itemStarts.push(pos);
-        itemLines.push(line);
-      }
-    } else if (itemIndent >= 0) {
-      if (item && indent === itemIndent) {
-        itemStarts.push(pos);
-        itemLines.push(line);
-      } else if (indent <= itemIndent) itemIndent = -2;
-    }
-    pos = next;
-  }
-  close(text.length);
-  return entries3.length > 0 ? entries3 : void 0;
-}
-function runs(starts, lines, end, chunkChars) {
-  const out = [];
-  let first = 0;
-  for (let i = 1; i <= starts.length; i++) {
-    const runEnd = i === starts.length ? end : starts[i];
-    if (i === starts.length || runEnd - starts[first] >= chunkChars) {
-      out.push({ start: starts[first], end: runEnd, line: lines[first], first, count: i - first });
-      first = i;
-    }
-  }
-  return out;
-}
-var FALLBACK = /* @__PURE__ */ Symbol("fallback");
-function isPlainObject(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function readPieces(text, entries3) {
-  const content = {};
+function networkCause(err) {
   const seen = /* @__PURE__ */ new Set();
-  for (const entry of entries3) {
-    const head = readDocument(text, entry.head ?? entry).data;
-    const keys = isPlainObject(head) ? Object.keys(head) : [];
-    if (keys.length !== 1) return FALLBACK;
-    const key = keys[0];
-    let value = head[key];
-    if (entry.runs) {
-      if (value !== null) return FALLBACK;
-      const list = [];
-      for (const run2 of entry.runs) {
-        const items = readDocument(text, run2).data;
-        if (!Array.isArray(items) || items.length !== run2.count) return FALLBACK;
-        for (const item of items) list.push(item);
-      }
-      value = list;
-    }
-    if (seen.has(key)) throw new YamlReadError("DUPLICATE_KEY", entry.line + 1, 1);
-    seen.add(key);
-    entry.key = key;
-    if (key in content)
-      Object.defineProperty(content, key, { value, writable: true, enumerable: true, configurable: true });
-    else content[key] = value;
-  }
-  return content;
-}
-function locatePieces(text, entries3, paths2) {
-  const lines = paths2.map(() => void 0);
-  const byKey = new Map(entries3.map((entry) => [entry.key, entry]));
-  const wanted = /* @__PURE__ */ new Map();
-  paths2.forEach((path5, index) => {
-    const entry = byKey.get(String(path5[0]));
-    if (!entry) return;
-    let piece = entry;
-    let local = [...path5];
-    if (entry.runs) {
-      const item = path5[1];
-      if (typeof item !== "number") {
-        if (path5.length === 1) lines[index] = entry.line + 1;
-        return;
-      }
-      const run2 = runOf(entry.runs, item);
-      if (!run2) return;
-      piece = run2;
-      local = [item - run2.first, ...path5.slice(2)];
-    }
-    let group = wanted.get(piece);
-    if (!group) wanted.set(piece, group = { indices: [], paths: [] });
-    group.indices.push(index);
-    group.paths.push(local);
-  });
-  for (const [piece, group] of wanted) {
-    const found = locate(text, group.paths, piece);
-    group.indices.forEach((index, i) => lines[index] = found[i]);
-  }
-  return lines;
-}
-function runOf(runs2, item) {
-  let low = 0;
-  let high = runs2.length - 1;
-  while (low <= high) {
-    const mid = low + high >> 1;
-    const run2 = runs2[mid];
-    if (item < run2.first) high = mid - 1;
-    else if (item >= run2.first + run2.count) low = mid + 1;
-    else return run2;
-  }
-  return void 0;
-}
-function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
-  const counter = new import_yaml.LineCounter();
-  const { doc, source } = parse(text, piece, counter);
-  let targets;
-  const resolve8 = (node) => {
-    if (!(0, import_yaml.isAlias)(node)) return node;
-    targets ??= aliasTargets(doc);
-    return targets.get(node);
+  let found;
+  const visit2 = (e) => {
+    if (typeof e !== "object" || e === null || seen.has(e)) return;
+    seen.add(e);
+    const candidate = e;
+    if (typeof candidate.code === "string" && found?.code === void 0) found = candidate;
+    if (candidate.name === "TimeoutError" && !found) found = candidate;
+    visit2(candidate.cause);
+    if (Array.isArray(candidate.errors)) for (const inner of candidate.errors) visit2(inner);
   };
-  return paths2.map((path5) => {
-    let node = doc.contents;
-    for (const part of path5) {
-      node = resolve8(node);
-      if ((0, import_yaml.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve8, 0);
-      else return void 0;
-    }
-    node = resolve8(node);
-    return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
-  });
+  visit2(err);
+  return found;
 }
-function aliasTargets(doc) {
-  const targets = /* @__PURE__ */ new Map();
-  const latest = /* @__PURE__ */ new Map();
-  (0, import_yaml.visit)(doc, {
-    Node(_key, node) {
-      if ((0, import_yaml.isAlias)(node)) {
-        const target = latest.get(node.source);
-        if (target) targets.set(node, target);
-      } else if (node.anchor) latest.set(node.anchor, node);
-    }
-  });
-  return targets;
+function attemptsFor(err) {
+  const code = networkCause(err)?.code ?? "";
+  if (isTlsCode(code)) return 1;
+  if (DNS_FAILURE_CODES.has(code)) return 2;
+  return Infinity;
 }
-function mapValue(map, key, resolve8, depth) {
-  const own = map.items.find((pair) => keyText(pair.key) === key);
-  if (own) return own.value;
-  if (depth > 16) return void 0;
-  for (const pair of map.items) {
-    if (!(0, import_yaml.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve8(pair.value);
-    for (const source of (0, import_yaml.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve8(source);
-      if (!(0, import_yaml.isMap)(merged)) continue;
-      const found = mapValue(merged, key, resolve8, depth + 1);
-      if (found !== void 0) return found;
-    }
+function statusOf(err) {
+  if (err instanceof DownloadStatusError) return err.status;
+  const status = err?.httpStatusCode;
+  return typeof status === "number" ? status : void 0;
+}
+function describeDownloadFailure(err, url, notFound) {
+  const status = statusOf(err);
+  if (status !== void 0) return describeStatus(status, notFound);
+  const cause = networkCause(err);
+  const host = cause?.hostname ?? new URL(url).hostname;
+  const code = cause?.code ?? "";
+  if (DNS_FAILURE_CODES.has(code)) {
+    const temporary = code === "EAI_AGAIN" ? ", a temporary DNS failure" : "";
+    return `cannot resolve ${host} (${code}${temporary}): this machine finds no address for it`;
   }
-  return void 0;
-}
-function keyText(key) {
-  return (0, import_yaml.isScalar)(key) ? String(key.value) : String(key);
-}
-function valueStart(node, text) {
-  const start = node.range?.[0] ?? 0;
-  if (!(0, import_yaml.isScalar)(node) || node.type !== import_yaml.Scalar.BLOCK_LITERAL && node.type !== import_yaml.Scalar.BLOCK_FOLDED)
-    return start;
-  const lineEnd = text.indexOf("\n", start);
-  return lineEnd === -1 ? start : lineEnd + 1;
-}
-
-// actions/engine/state/read.ts
-var MAX_STATE_BYTES = 128 * 2 ** 20;
-var YAML_FALLBACK_CHARS = 4 * 2 ** 20;
-var StateReadError = class extends DeckhandError {
-  constructor(file, reason, line, column) {
-    super(`${file}${line === void 0 ? "" : `:${line}:${column ?? 1}`}: ${reason}`);
-    this.file = file;
-    this.reason = reason;
-    this.line = line;
-    this.column = column;
-    this.name = "StateReadError";
+  if (code === "ECONNREFUSED") {
+    const where3 = cause?.address ? `${cause.address}:${cause.port ?? ""}`.replace(/:$/, "") : host;
+    return `the connection to ${host} was refused (ECONNREFUSED at ${where3}): nothing listens there, or a firewall refuses it`;
   }
-  file;
-  reason;
-  line;
-  column;
-  /** The reason with its position, for a place that names the file already. */
-  get placed() {
-    return this.line === void 0 ? this.reason : `${this.reason} (line ${this.line}, column ${this.column ?? 1})`;
+  if (TIMEOUT_CODES.has(code) || cause?.name === "TimeoutError") {
+    return `${host} did not answer in time (${code || "timeout"}): a firewall may be dropping the connection`;
   }
-};
-function checkStateSize(bytes, file) {
-  if (bytes <= MAX_STATE_BYTES) return;
-  throw new StateReadError(
-    file,
-    `the file has ${bytes.toLocaleString("en")} bytes, more than the ${MAX_STATE_BYTES / 2 ** 20} MiB a state file may have: split it (deck reads every file of a directory, and deckhand dumps one file per workspace)`
+  if (UNREACHABLE_CODES.has(code)) return `${host} is unreachable from this machine (${code})`;
+  if (RESET_CODES.has(code)) return `the connection to ${host} broke off (${code})`;
+  if (isTlsCode(code)) {
+    return `TLS with ${host} failed: ${code} (${cause?.message ?? ""}); a proxy that re-signs TLS needs its CA given to node through NODE_EXTRA_CA_CERTS`;
+  }
+  const text = (e) => e.message ?? String(e);
+  const detail = cause && cause !== err ? `${text(err)}: ${cause.message}` : String(text(err));
+  return detail + (code && !detail.includes(code) ? ` (${code})` : "");
+}
+function describeStatus(status, notFound) {
+  if (status === 404) return `HTTP 404: ${notFound}`;
+  if (status === 403 || status === 429) {
+    return `HTTP ${status}: the release host refuses this machine, most likely a rate limit; retry later or use a mirror`;
+  }
+  if (status >= 500) return `HTTP ${status}: the release host failed (retried)`;
+  return `HTTP ${status}`;
+}
+async function resolveLatestVersion(releaseBaseUrl) {
+  const url = `${trimSlashes(releaseBaseUrl)}/latest`;
+  const fail = (why, cause) => deckDownloadError(
+    `Could not resolve the latest deck release from ${url}: ${why}. Naming a version in deck-version (such as ${DEFAULT_DECK_VERSION}) skips this look-up.`,
+    cause
   );
-}
-async function readStateFile(path5) {
-  checkStateSize((await stat5(path5)).size, path5);
-  return readFile3(path5, "utf8");
-}
-function parseState(text, file, options = {}) {
-  checkStateSize(text.length, file);
-  const body = text.charCodeAt(0) === 65279 ? text.slice(1) : text;
-  if (options.json || /^\s*[{[]/.test(body)) {
-    let data;
-    try {
-      data = JSON.parse(body);
-    } catch {
-      if (options.json || body.length > YAML_FALLBACK_CHARS)
-        throw jsonError(file, body, findJsonIssue(body, true));
-      return parseYamlState(body, file, options.chunkChars);
-    }
-    const issue2 = findJsonIssue(body, false);
-    if (issue2) throw jsonError(file, body, issue2);
-    return { data, aliased: false, lines: (paths2) => locateJson(body, paths2) };
-  }
-  return parseYamlState(body, file, options.chunkChars);
-}
-function readStateText(text, file, options) {
-  return parseState(text, file, options).data;
-}
-function parseYamlState(text, file, chunkChars) {
+  let response;
   try {
-    return readYaml(text, chunkChars);
+    response = await fetchWithRetry(url, { redirect: "manual" });
   } catch (err) {
-    if (!(err instanceof YamlReadError)) throw err;
-    throw new StateReadError(file, yamlReason(err.code), err.line, err.col);
+    throw fail(describeDownloadFailure(err, url, "no latest release"), err);
   }
-}
-function jsonError(file, text, issue2) {
-  if (!issue2) return new StateReadError(file, "not valid JSON");
-  const { line, col } = lineColumn(text, issue2.offset);
-  const reason = issue2.code === "DUPLICATE_KEY" ? "not valid JSON: a key appears twice in one object (keys must be unique, DUPLICATE_KEY)" : issue2.code === "TOO_DEEP" ? `the values are nested more than ${MAX_JSON_DEPTH} levels deep` : "not valid JSON: malformed at this place (JSON_SYNTAX)";
-  return new StateReadError(file, reason, line, col);
-}
-var YAML_PROBLEMS = {
-  ALIAS_PROPS: "an alias cannot have an anchor or a tag",
-  BAD_ALIAS: "an alias names no anchor defined before it",
-  BAD_COLLECTION_TYPE: "a tag does not fit the value it is on",
-  BAD_DIRECTIVE: "a directive (a line starting with %) is not valid",
-  BAD_DQ_ESCAPE: "a double-quoted string holds an invalid escape sequence",
-  BAD_INDENT: "the indentation is wrong",
-  BAD_PROP_ORDER: "an anchor or a tag is misplaced",
-  BAD_SCALAR_START: "a plain value starts with a character that needs quotes",
-  BLOCK_AS_IMPLICIT_KEY: "a block value is used as a key",
-  BLOCK_IN_FLOW: "a block value appears inside [ ] or { }",
-  DUPLICATE_KEY: "a key appears twice in one mapping (keys must be unique)",
-  KEY_OVER_1024_CHARS: "a key is longer than 1024 characters",
-  MISSING_CHAR: "a character is missing (a closing quote or bracket, a colon, a comma)",
-  MULTILINE_IMPLICIT_KEY: "a key spans several lines, or a value is not indented under its key",
-  MULTIPLE_ANCHORS: "a value has several anchors",
-  MULTIPLE_DOCS: "the file holds several YAML documents (--- separators), deck reads one",
-  MULTIPLE_TAGS: "a value has several tags",
-  NON_STRING_KEY: "a key is not a string",
-  TAB_AS_INDENT: "a tab is used for indentation, which YAML allows only spaces for",
-  TAG_RESOLVE_FAILED: "a tag cannot be resolved",
-  UNEXPECTED_TOKEN: "unexpected text"
-};
-function yamlReason(code) {
-  switch (code) {
-    case "ALIAS_EXPANSION":
-      return `YAML aliases expand too much (an alias bomb, or more than ${MAX_ALIAS_VALUES.toLocaleString("en")} values repeated through aliases): write the values out`;
-    case "ALIAS_CYCLE":
-      return "a YAML alias refers to a value that contains it, which makes the data endless";
-    case "MERGE_SOURCE":
-      return "a merge key (<<) must name a mapping or a list of mappings";
-    case "TOO_DEEP":
-      return "the values are nested too deeply to be read";
-    default:
-      return `not valid YAML: ${YAML_PROBLEMS[code] ?? "the text cannot be parsed"} (${code})`;
+  await response.body?.cancel();
+  const location = response.headers.get("location");
+  if (response.status < 300 || response.status >= 400 || !location) {
+    const why = response.status < 300 ? `expected a redirect to the release tag, got HTTP ${response.status}` : describeStatus(response.status, "no latest release");
+    throw fail(why);
   }
-}
-
-// actions/engine/state/files.ts
-var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
-function envProblem(refs, missing, purpose, hint) {
-  if (missing.length === 0) return void 0;
-  const first = refs.find((r) => r.name === missing[0]);
-  const where3 = missing.map((name) => {
-    const ref = refs.find((r) => r.name === name);
-    return `${name} (${ref.file}:${ref.line})`;
-  });
-  return {
-    check: "env",
-    file: first.file,
-    line: first.line,
-    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where3.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.` + (hint ? ` ${hint}` : "")
-  };
-}
-async function expandState(paths2) {
-  if (paths2.length === 0) throw requiredInput("state", "name the state files or directories to check");
-  const found = [];
-  for (const path5 of paths2) {
-    const info2 = await stat6(path5).catch(() => void 0);
-    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
-    if (info2.isDirectory()) {
-      const before = found.length;
-      await walk(path5, found);
-      if (found.length === before)
-        throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
-    } else found.push(path5);
-  }
-  return [...new Set(found)];
-}
-async function walk(dir, out) {
-  for (const entry of (await readdir4(dir, { withFileTypes: true })).sort(
-    (a, b) => a.name.localeCompare(b.name)
-  )) {
-    const path5 = join8(dir, entry.name);
-    if (entry.name.startsWith(".")) continue;
-    if (entry.isDirectory()) await walk(path5, out);
-    else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
-  }
-}
-function checkFile(file, text) {
-  let state;
+  const tag2 = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
+  if (!tag2) throw fail(`unexpected redirect to ${location}`);
   try {
-    state = parseState(text, file);
-  } catch (err) {
-    if (!(err instanceof StateReadError)) throw err;
-    return { problems: [{ check: "yaml", file, line: err.line, column: err.column, message: err.reason }] };
-  }
-  const content = state.data;
-  if (!isObject(content)) {
-    const problem = {
-      check: "format",
-      file,
-      line: 1,
-      message: "not a deck state file: the top level must be a mapping"
-    };
-    return { problems: [problem] };
-  }
-  const problems = [];
-  if (content._format_version === void 0) {
-    problems.push({
-      check: "format",
-      file,
-      line: 1,
-      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
-    });
-  }
-  const duplicates = [];
-  findDuplicates(content, COLLECTIONS, [], duplicates, "");
-  if (duplicates.length > 0) {
-    const paths2 = [];
-    for (const d of duplicates) paths2.push(d.path, d.first);
-    const lines = state.lines(paths2);
-    duplicates.forEach((d, i) => {
-      problems.push({
-        check: "duplicate",
-        file,
-        line: lines[2 * i],
-        message: `duplicate ${d.label} "${d.name}"${d.where} (first defined on line ${lines[2 * i + 1] ?? 0})`
-      });
-    });
-  }
-  const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
-  const konnect = content._konnect;
-  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name;
-  const controlPlane = typeof named === "string" && named !== "" ? named : void 0;
-  const info2 = content._info;
-  const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
-  return { problems, workspace, controlPlane, selectTags, state };
-}
-function findDuplicates(holder, specs, at2, found, where3) {
-  for (const collection in specs) {
-    const list = holder[collection];
-    if (!Array.isArray(list)) continue;
-    const spec = specs[collection];
-    const named = !spec.secretIdentity && !spec.identity.includes("cert");
-    const seen = list.length > 1 ? /* @__PURE__ */ new Map() : void 0;
-    for (let index = 0; index < list.length; index++) {
-      const entity = list[index];
-      if (!isObject(entity)) continue;
-      const name = named && (seen || spec.nested) ? entityName(entity, spec) : "";
-      if (name !== "" && seen) {
-        const first = seen.get(name);
-        if (first === void 0) seen.set(name, index);
-        else {
-          const path5 = [...at2, collection, index];
-          found.push({ label: spec.label, name, where: where3, path: path5, first: [...at2, collection, first] });
-        }
-      }
-      if (spec.nested) {
-        at2.push(collection, index);
-        findDuplicates(entity, spec.nested, at2, found, ` in ${spec.label} "${name}"`);
-        at2.length -= 2;
-      }
-    }
+    return normalizeVersion(decodeURIComponent(tag2));
+  } catch {
+    throw fail(`the release tag ${JSON.stringify(tag2)} is not a version`);
   }
 }
-
-// actions/engine/plan/targets.ts
-async function readTargets(options) {
-  const files = await expandState(options.state);
-  const problems = [];
-  const refs = [];
-  const groups = /* @__PURE__ */ new Map();
-  for (const file of files) {
-    let text;
+async function locateDeck(options) {
+  const { store, logger: logger2 } = options;
+  const platform2 = options.platform ?? currentPlatform();
+  checkPlatform(platform2);
+  const binary = deckBinaryName(platform2);
+  if (options.deckPath) {
+    const path5 = resolve2(options.deckPath);
+    await checkExplicitDeck(path5);
+    return finish(path5, "deck-path", logger2);
+  }
+  let asked = options.version?.trim() || void 0;
+  if (asked?.toLowerCase() === "latest") asked = "latest";
+  const normalized = asked === void 0 || asked === "latest" ? void 0 : normalizeVersion(asked);
+  const releaseBaseUrl = trimSlashes(options.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL);
+  const offline = options.download === false;
+  const wanted = asked === "latest" && !offline ? await resolveLatestVersion(releaseBaseUrl) : normalized;
+  if (asked === "latest") logger2.info(`Latest deck release: ${wanted}`);
+  const onPath = await findOnPath(binary, options.pathEnv ?? process.env.PATH ?? "");
+  if (onPath) {
+    if (wanted === void 0) return finish(onPath, "PATH", logger2);
+    let pathVersion;
     try {
-      text = await readStateFile(file);
+      pathVersion = await readDeckVersion(onPath);
     } catch (err) {
-      if (!(err instanceof StateReadError)) throw err;
-      problems.push({ check: "yaml", file, message: err.reason });
-      continue;
+      logger2.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
     }
-    const checked = checkFile(file, text);
-    append(problems, checked.problems);
-    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
-    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
-    options.inspect?.(file, text, checked.state);
-    const workspace = options.workspace ?? checked.workspace ?? "";
-    const selectTags = [
-      ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
-    ].sort();
-    const controlPlane = options.konnect ? options.konnect.controlPlane ?? checked.controlPlane : void 0;
-    if (options.konnect && !controlPlane) {
-      problems.push({
-        check: "konnect",
-        file,
-        message: "names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane"
-      });
-      continue;
+    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
+      return finish(onPath, "PATH", logger2, pathVersion);
     }
-    const key = JSON.stringify([controlPlane ?? "", workspace === "default" ? "" : workspace, selectTags]);
-    const group = groups.get(key);
-    if (group) group.files.push(file);
-    else groups.set(key, { workspace, ...controlPlane ? { controlPlane } : {}, selectTags, files: [file] });
+    if (pathVersion !== void 0) {
+      logger2.info(`deck on PATH (${onPath}) is ${pathVersion}, not the requested ${wanted}`);
+    }
   }
-  const missing = envProblem(
-    refs,
-    missingEnv(refs, options.env),
-    options.purpose ?? "diff or sync",
-    options.hint
-  );
-  if (missing) problems.push(missing);
-  const targets = [...groups.values()].sort(
-    (a, b) => (a.controlPlane ?? "").localeCompare(b.controlPlane ?? "") || a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
-  );
-  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
+  const version = wanted ?? DEFAULT_DECK_VERSION;
+  deckFeatures(version);
+  const cached = await store.find(version, platform2);
+  if (cached) return finish(join2(cached, binary), "cache", logger2);
+  if (offline)
+    throw new DeckhandError(
+      `deck ${version} is neither on PATH nor in the tool cache: a command that needs it downloads it, or set ${inputName("deck-path")} to a deck binary.`
+    );
+  const installed2 = await install2(version, platform2, releaseBaseUrl, store, logger2);
+  const located = await finish(join2(installed2, binary), "download", logger2);
+  if (!import_semver2.default.eq(located.version, version)) {
+    logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
+  }
+  return located;
 }
-function targetLabel(target) {
-  if (target.label) return target.label;
-  const scope = target.controlPlane ?? (target.workspace || "default");
-  return target.selectTags.length ? `${scope} [${target.selectTags.join(", ")}]` : scope;
+async function install2(version, platform2, releaseBaseUrl, store, logger2) {
+  const asset = releaseAsset(version, platform2);
+  const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
+  const assetUrl = `${releaseUrl}/${asset}`;
+  const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`;
+  logger2.info(`Downloading deck ${version} from ${assetUrl}`);
+  const archive = await download(
+    store,
+    assetUrl,
+    version,
+    `no deck release v${version}, or no ${asset} in it for ${platform2.os}/${platform2.arch}`
+  );
+  try {
+    const checksumsFile = await download(
+      store,
+      checksumsUrl,
+      version,
+      `the deck release v${version} has no ${CHECKSUMS_ASSET} to verify the download with`
+    );
+    let checksums;
+    try {
+      checksums = parseChecksums(await readFile2(checksumsFile, "utf8"));
+    } finally {
+      await rm2(checksumsFile, { force: true });
+    }
+    const expected = checksums.get(asset);
+    const actual = await sha256File(archive);
+    if (expected !== actual) {
+      throw deckDownloadError(
+        `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no line for ${asset}`) + ". The download was discarded and nothing was installed."
+      );
+    }
+    logger2.debug(`sha256 ${actual} of ${asset} matches ${CHECKSUMS_ASSET}`);
+    let extracted;
+    try {
+      extracted = await store.extract(archive);
+    } catch (err) {
+      throw deckDownloadError(`Could not extract ${asset}: ${errorMessage(err)}.`, err);
+    }
+    let saved;
+    try {
+      const binary = deckBinaryName(platform2);
+      if (!await isFile(join2(extracted, binary))) {
+        throw deckDownloadError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
+      }
+      saved = await store.save(extracted, version, platform2);
+      return saved;
+    } finally {
+      if (saved === void 0 || resolve2(saved) !== resolve2(extracted)) {
+        await rm2(extracted, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await rm2(archive, { force: true });
+  }
+}
+async function download(store, url, version, notFound) {
+  try {
+    return await store.download(url);
+  } catch (err) {
+    throw deckDownloadError(
+      `Could not download deck ${version} from ${url}: ${describeDownloadFailure(err, url, notFound)}.`,
+      err
+    );
+  }
+}
+async function sha256File(path5) {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path5)) hash.update(chunk);
+  return hash.digest("hex");
+}
+async function checkExplicitDeck(path5) {
+  const info2 = await stat3(path5).catch(() => void 0);
+  if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
+  if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
+  if (!await isExecutable(path5)) {
+    throw new DeckhandError(`deck-path ${path5} is not executable (chmod +x it).`);
+  }
+}
+async function findOnPath(binary, pathEnv) {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = resolve2(dir, binary);
+    if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
+  }
+  return void 0;
+}
+async function readDeckVersion(path5) {
+  let result;
+  try {
+    result = await run(path5, ["version"], {
+      timeoutMs: 3e4,
+      killGroup: true,
+      env: { DECK_ANALYTICS: "off" }
+    });
+  } catch (err) {
+    throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
+  }
+  if (result.timedOut) throw new DeckhandError(`'${path5} version' did not answer within 30 s and was stopped`);
+  if (result.signal || result.exitCode !== 0) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+    const stderr = result.stderr.trim();
+    throw new DeckhandError(`'${path5} version' ${how}${stderr ? `: ${stderr}` : ""}`);
+  }
+  try {
+    return parseDeckVersion(result.stdout);
+  } catch (err) {
+    throw new DeckhandError(`${path5} does not look like deck: ${errorMessage(err)}`, [], { cause: err });
+  }
+}
+var SOURCE_LABEL = {
+  "deck-path": "deck-path",
+  PATH: "PATH",
+  cache: "the tool cache",
+  download: "a verified download"
+};
+async function finish(path5, source, logger2, knownVersion) {
+  const version = knownVersion ?? await readDeckVersion(path5);
+  deckFeatures(version);
+  logger2.info(`Using deck ${version} from ${SOURCE_LABEL[source]}: ${path5}`);
+  return { path: path5, version, source };
+}
+function trimSlashes(url) {
+  return url.replace(/\/+$/, "");
+}
+
+// actions/engine/deck/runner.ts
+var import_yaml = __toESM(require_dist(), 1);
+init_errors();
+import { access as access2, writeFile } from "node:fs/promises";
+import { join as join4 } from "node:path";
+
+// actions/engine/fs-atomic.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { mkdir, mkdtemp, open as open2, rename, rm as rm3 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname as dirname2, join as join3 } from "node:path";
+function tempPathFor(path5) {
+  const temp = join3(dirname2(path5), `.${basename(path5)}.${randomBytes2(6).toString("hex")}.tmp`);
+  removeOnStop(temp);
+  return temp;
+}
+async function stageFile(path5, data, mode = 420) {
+  const dir = dirname2(path5);
+  await mkdir(dir, { recursive: true });
+  const temp = tempPathFor(path5);
+  const handle = await open2(temp, "wx", mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => void 0);
+    await rm3(temp, { force: true });
+    forgetOnStop(temp);
+    throw err;
+  }
+  return temp;
+}
+async function writeFileAtomic(path5, data, mode = 420) {
+  const temp = await stageFile(path5, data, mode);
+  try {
+    await rename(temp, path5);
+  } catch (err) {
+    await rm3(temp, { force: true });
+    throw err;
+  } finally {
+    forgetOnStop(temp);
+  }
+}
+async function privateTempDir(prefix = "deckhand-") {
+  const base = process.env.RUNNER_TEMP || tmpdir();
+  await mkdir(base, { recursive: true });
+  const path5 = await mkdtemp(join3(base, prefix));
+  const forget = removeOnStop(path5);
+  return {
+    path: path5,
+    cleanup: async () => {
+      await rm3(path5, { recursive: true, force: true });
+      forget();
+    }
+  };
+}
+
+// actions/engine/scrub.ts
+function scrub(text, secrets, mask = "***") {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(mask);
+  return out;
+}
+
+// actions/engine/arrays.ts
+function append(into, items) {
+  for (const item of items) into.push(item);
+  return into;
 }
 
 // actions/engine/deck/commands.ts
 init_errors();
+function dumpArgs(features, cmd) {
+  const args = features.gatewayCommands ? ["gateway", "dump"] : ["dump"];
+  args.push("--format", "json", "--yes");
+  if (cmd.allWorkspaces) args.push("--all-workspaces");
+  else {
+    if (cmd.outputFile) args.push("--output-file", cmd.outputFile);
+    if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  }
+  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
+  if (cmd.skipConsumers) args.push("--skip-consumers");
+  if (cmd.withId) args.push("--with-id");
+  return args;
+}
 function reconcileArgs(features, cmd) {
   if (!features.jsonOutput) {
     throw new DeckhandError(
@@ -39527,1547 +39134,271 @@ function globalArgs(g) {
   return args;
 }
 
-// actions/engine/reconcile.ts
-init_errors();
-
-// actions/engine/plan/deck-output.ts
-init_errors();
-function parseDeckJson(stdout, command) {
-  const start = stdout.search(/^\{/m);
-  if (start < 0) {
-    throw new DeckhandError(
-      `deck ${command} printed no JSON result${stdout.trim() ? "" : " (its output was empty)"}: is the deck binary a real deck 1.24.0 or later?`
+// actions/engine/deck/runner.ts
+var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
+var DeckTimeoutError = class extends DeckhandError {
+  constructor(running, timeoutSeconds, writes2) {
+    super(
+      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
     );
+    this.running = running;
+    this.timeoutSeconds = timeoutSeconds;
+    this.name = "DeckTimeoutError";
   }
-  let value;
-  try {
-    value = JSON.parse(stdout.slice(start));
-  } catch (err) {
-    throw new DeckhandError(
-      `deck ${command} printed a result that is not valid JSON (${err.message}). deck before 1.62.1 could break its JSON when masking DECK_ values (Kong/deck#2047): set ${inputName("deck-version")} to a newer release.`
-    );
-  }
-  return checkShape(value, command);
-}
-function checkShape(value, command) {
-  const bad = (what) => new DeckhandError(`deck ${command} printed JSON deckhand does not understand: ${what}`);
-  if (!isRecord2(value) || !isRecord2(value.changes) || !isRecord2(value.summary)) {
-    throw bad('expected "changes" and "summary" objects');
-  }
-  const changes = value.changes;
-  for (const key of [
-    "creating",
-    "updating",
-    "deleting",
-    "dropped_creations",
-    "dropped_updates",
-    "dropped_deletions"
-  ]) {
-    const list = changes[key];
-    if (list === void 0 && key.startsWith("dropped_")) continue;
-    if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
-    for (const change of list) {
-      if (!isRecord2(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
-        throw bad(`an entry of changes.${key} lacks a name or kind`);
-      }
-    }
-  }
-  const summary2 = value.summary;
-  for (const key of ["creating", "updating", "deleting", "total"]) {
-    if (typeof summary2[key] !== "number") throw bad(`summary.${key} is not a number`);
-  }
-  for (const key of ["warnings", "errors"]) {
-    const list = value[key];
-    if (list !== void 0 && list !== null && !(Array.isArray(list) && list.every((e) => typeof e === "string")))
-      throw bad(`${key} is not a list of strings`);
-  }
-  return {
-    changes,
-    summary: summary2,
-    warnings: value.warnings ?? [],
-    errors: value.errors ?? []
-  };
-}
-function isRecord2(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// actions/engine/state/redact.ts
-import { createHash as createHash2 } from "node:crypto";
-
-// actions/engine/secrets/detectors.ts
-var MIN_SECRET_LENGTH = 9;
-var MAX_JSON_LENGTH = 256 * 1024;
-var MAX_TOKEN_LENGTH = 16384;
-var MAX_JWT_HEADER_LENGTH = 2048;
-var MAX_RANDOM_TOKEN_LENGTH = 1024;
-var MAX_HEADER_VALUE_LENGTH = 4096;
-var MAX_AUTHORITY_LENGTH = 2048;
-var MAX_SCHEME_LENGTH = 32;
-var LOWER = 1;
-var UPPER = 2;
-var DIGIT = 4;
-var ALL_CLASSES = LOWER | UPPER | DIGIT;
-function charClass(code) {
-  if (code >= 97 && code <= 122) return LOWER;
-  if (code >= 65 && code <= 90) return UPPER;
-  if (code >= 48 && code <= 57) return DIGIT;
-  return 0;
-}
-function isSpace2(code) {
-  return code <= 32 || code === 127;
-}
-function isPlaceholder(value) {
-  const v = value.trim();
-  const n = v.length;
-  if (n === 0) return true;
-  const first = v.charCodeAt(0);
-  const last = v.charCodeAt(n - 1);
-  if (first === 123 && last === 125) return v.startsWith("{vault://") || v.startsWith("{{");
-  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v);
-  if (first === 60 && last === 62) return n <= 64;
-  if (n > 10) return false;
-  const lower = v.toLowerCase();
-  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v);
-}
-var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
-function hasPrivateKey(value) {
-  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
-}
-var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
-function jwkPrivateMembers(jwk) {
-  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
-}
-function isPrivateJwk(value) {
-  if (!isRecord3(value) || typeof value.kty !== "string") return false;
-  return jwkPrivateMembers(value).some((name) => {
-    const member = value[name];
-    return typeof member === "string" ? !isPlaceholder(member) : true;
-  });
-}
-function isRecord3(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function jsonSecret(trimmed) {
-  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
-  const jwk = trimmed.includes('"kty"');
-  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
-  if (!jwk && !gcp) return void 0;
-  let parsed;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    return void 0;
-  }
-  if (jwk) {
-    const candidates = Array.isArray(parsed) ? parsed : isRecord3(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
-    if (candidates.some(isPrivateJwk)) return "jwk-private";
-  }
-  if (gcp && isRecord3(parsed)) return gcpCredentials(parsed);
-  return void 0;
-}
-function gcpCredentials(json) {
-  const present = (name) => {
-    const v = json[name];
-    return typeof v === "string" && !isPlaceholder(v);
-  };
-  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
-  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
-    return "token";
-  return void 0;
-}
-function isSchemeChar(code) {
-  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
-}
-function isAuthorityEnd(code) {
-  switch (code) {
-    case 47:
-    // /
-    case 63:
-    // ?
-    case 35:
-    // #
-    case 92:
-    // \
-    case 34:
-    // "
-    case 39:
-    // '
-    case 60:
-    // <
-    case 62:
-    // >
-    case 96:
-    // `
-    case 123:
-    // {
-    case 125:
-    // }
-    case 124:
-    // |
-    case 94:
-      return true;
-    default:
-      return isSpace2(code);
-  }
-}
-function allUrlCredentials(value, limit = Infinity) {
-  const spans = [];
-  if (value.length < MIN_SECRET_LENGTH) return spans;
-  let from = 0;
-  while (spans.length < limit) {
-    const sep7 = value.indexOf("://", from);
-    if (sep7 < 0) break;
-    from = sep7 + 3;
-    if (!hasScheme(value, sep7)) continue;
-    const start = sep7 + 3;
-    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
-    let at2 = -1;
-    let colon = -1;
-    for (let i = start; i < cap; i++) {
-      const code = value.charCodeAt(i);
-      if (isAuthorityEnd(code)) break;
-      if (code === 64) at2 = i;
-      else if (code === 58 && colon < 0) colon = i;
-    }
-    if (at2 <= start) continue;
-    if (colon >= 0 && colon < at2) {
-      if (colon + 1 < at2 && !isPlaceholder(value.slice(colon + 1, at2))) spans.push({ start, end: at2 });
-    } else if (at2 - start >= 20 && isUserinfoToken(value.slice(start, at2))) {
-      spans.push({ start, end: at2 });
-    }
-  }
-  return spans;
-}
-function hasScheme(value, sep7) {
-  let s = sep7;
-  while (s > 0 && sep7 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
-  for (; s < sep7; s++) {
-    const cls = charClass(value.charCodeAt(s));
-    if (cls === LOWER || cls === UPPER) return true;
-  }
-  return false;
-}
-function isUserinfoToken(user) {
-  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
-  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
-}
-function urlCredentials(value) {
-  return allUrlCredentials(value, 1)[0];
-}
-function isBase64UrlSegment(value, start, end) {
-  for (let i = start; i < end; i++) {
-    const code = value.charCodeAt(i);
-    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
-  }
-  return true;
-}
-function isJwt(value) {
-  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
-  const dots = [];
-  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
-  if (dots.length !== 2 && dots.length !== 4) return false;
-  const headerEnd = dots[0];
-  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
-  if (dots[1] - headerEnd < 2) return false;
-  let start = 0;
-  for (const end of [...dots, value.length]) {
-    if (!isBase64UrlSegment(value, start, end)) return false;
-    start = end + 1;
-  }
-  try {
-    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
-    return isRecord3(header) && typeof header.alg === "string";
-  } catch {
-    return false;
-  }
-}
-var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
-function isAwsAccessKeyId(value) {
-  const v = value.length === 20 ? value : value.trim();
-  return v.length === 20 && v.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v);
-}
-function isAwsSecretKeyShape(value) {
-  const v = value.length === 40 ? value : value.trim();
-  if (v.length !== 40) return false;
-  let classes = 0;
-  for (let i = 0; i < 40; i++) {
-    const code = v.charCodeAt(i);
-    const cls = charClass(code);
-    if (cls === 0 && code !== 47 && code !== 43) return false;
-    classes |= cls;
-  }
-  return classes === ALL_CLASSES;
-}
-var TOKEN_FORMATS = [
-  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
-  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
-  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
-  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
-  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
-    prefix,
-    rest: /^[A-Za-z0-9-]{10,250}$/,
-    needs: DIGIT
-  })),
-  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
-  {
-    prefix: "https://hooks.slack.com/services/",
-    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
-  },
-  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
-  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
-    prefix,
-    rest: /^[A-Za-z0-9]{20,247}$/
-  })),
-  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
-  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
-  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
-    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
-  ),
-  // npm access tokens.
-  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
-  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
-  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
-  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
-  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
-  // SendGrid: SG.<22>.<43>.
-  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
-  // Google API keys.
-  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
-  // Twilio API key SIDs.
-  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
-  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
-  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
-  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
-  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
-  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
-  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
-  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
-  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
-  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
-  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
-  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
-  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
-  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
-  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
-  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
-  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
-  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
-  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
-  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
-  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
-  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
-  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
-  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
-  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
-  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
-  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
-    prefix,
-    rest: /^[A-Za-z0-9_.=-]{32,64}$/
-  })),
-  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
-  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
-];
-var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
-for (const format of TOKEN_FORMATS) {
-  const first = format.prefix.charCodeAt(0);
-  const list = FORMATS_BY_FIRST.get(first) ?? [];
-  list.push(format);
-  FORMATS_BY_FIRST.set(first, list);
-}
-function classesOf(value, start = 0, end = value.length) {
-  let classes = 0;
-  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
-  return classes;
-}
-function vendorToken(value) {
-  if (value.length < 20 || value.length > 512) return false;
-  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
-  if (!formats) return false;
-  for (const { prefix, rest, needs } of formats) {
-    if (!value.startsWith(prefix)) continue;
-    const tail = value.slice(prefix.length);
-    if (!rest.test(tail)) continue;
-    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
-    return true;
-  }
-  return false;
-}
-var counts = new Uint16Array(128);
-function shannonEntropy(value) {
-  const n = value.length;
-  if (n === 0) return 0;
-  const end = Math.min(n, 65535);
-  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
-  let bits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = value.charCodeAt(i) & 127;
-    const count = counts[c];
-    if (count === 0) continue;
-    const p = count / end;
-    bits -= p * Math.log2(p);
-    counts[c] = 0;
-  }
-  return bits;
-}
-function isTokenChar(code) {
-  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
-}
-function hexShape(value) {
-  let lower = false;
-  let upper = false;
-  let dash = false;
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 48 && code <= 57) continue;
-    if (code >= 97 && code <= 102) lower = true;
-    else if (code >= 65 && code <= 70) upper = true;
-    else if (code === 45) dash = true;
-    else return { hex: false, dash };
-  }
-  return { hex: !(lower && upper), dash };
-}
-function isHostname(value) {
-  if (!value.includes(".")) return false;
-  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
-}
-function isVowel(code) {
-  switch (code | 32) {
-    case 97:
-    // a
-    case 101:
-    // e
-    case 105:
-    // i
-    case 111:
-    // o
-    case 117:
-      return true;
-    default:
-      return false;
-  }
-}
-function wordShare(value) {
-  let letters = 0;
-  let inWords = 0;
-  let i = 0;
-  while (i < value.length) {
-    const cls = charClass(value.charCodeAt(i));
-    if (cls !== LOWER && cls !== UPPER) {
-      i++;
-      continue;
-    }
-    const lowers = cls === UPPER ? i + 1 : i;
-    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
-    let end = lowers;
-    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
-      vowel ||= isVowel(value.charCodeAt(end));
-      end++;
-    }
-    letters += end - i;
-    if (end - lowers >= 2 && vowel) inWords += end - i;
-    i = end;
-  }
-  return letters === 0 ? 0 : inWords / letters;
-}
-function derLength(der, at2) {
-  const first = der[at2];
-  if (first === void 0) return void 0;
-  if (first < 128) return [first, 1];
-  const size = first & 127;
-  if (size < 1 || size > 3 || at2 + size >= der.length) return void 0;
-  let length = 0;
-  for (let i = 1; i <= size; i++) length = length * 256 + der[at2 + i];
-  return [length, 1 + size];
-}
-function isBase64Certificate(value) {
-  if (!value.startsWith("MI")) return false;
-  const der = Buffer.from(value.slice(0, 24), "base64");
-  if (der[0] !== 48) return false;
-  const outer = derLength(der, 1);
-  if (!outer) return false;
-  let at2 = 1 + outer[1];
-  if (der[at2] !== 48) return false;
-  const tbs = derLength(der, at2 + 1);
-  if (!tbs) return false;
-  at2 += 1 + tbs[1];
-  return der[at2] === 160 && der[at2 + 1] === 3 && der[at2 + 2] === 2 && der[at2 + 3] === 1;
-}
-function looksLikeRandomToken(value) {
-  const n = value.length;
-  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
-  const first = value.charCodeAt(0);
-  if (first === 47 || first === 46 || first === 126) return false;
-  let classes = 0;
-  let separators = 0;
-  let pieces = 0;
-  let alnum = 0;
-  let previous = 0;
-  for (let i = 0; i < n; i++) {
-    const code = value.charCodeAt(i);
-    if (!isTokenChar(code)) return false;
-    const cls = charClass(code);
-    if (cls === 0) {
-      if (code !== 61 && code !== 43 && code !== 47) separators++;
-      previous = 0;
-      continue;
-    }
-    classes |= cls;
-    alnum++;
-    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
-      pieces++;
-    }
-    previous = cls;
-  }
-  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
-  const { hex, dash } = hexShape(value);
-  if (hex) return !dash && n >= 32;
-  if (separators * 10 > n) return false;
-  if (isHostname(value) || isBase64Certificate(value)) return false;
-  if (shannonEntropy(value) < 3) return false;
-  const perPiece = alnum / pieces;
-  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
-  return perPiece <= 4.5 && wordShare(value) < 0.7;
-}
-var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
-  "bearer",
-  "basic",
-  "token",
-  "splunk",
-  "ssws",
-  "geniekey",
-  "apikey",
-  "api-key",
-  "bot",
-  "ldap",
-  "negotiate",
-  "ntlm"
-]);
-var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
-  "digest",
-  "hmac",
-  "oauth",
-  "aws4-hmac-sha256",
-  "sharedkey",
-  "sharedaccesssignature"
-]);
-var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
-var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
-function schemeCredential(trimmed) {
-  let space = 2;
-  while (space < 25 && space < trimmed.length && !isSpace2(trimmed.charCodeAt(space))) space++;
-  if (space >= 25 || space >= trimmed.length) return void 0;
-  const scheme = trimmed.slice(0, space).toLowerCase();
-  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
-  return { scheme, credential: trimmed.slice(space + 1).trim() };
-}
-function decodesToUserPassword(credential) {
-  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
-    return false;
-  const text = Buffer.from(credential, "base64").toString("utf8");
-  const colon = text.indexOf(":");
-  if (colon < 0 || colon === text.length - 1) return false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 32 || code === 127 || code === 65533) return false;
-  }
-  return true;
-}
-function isSchemeCredential({ scheme, credential }, strict) {
-  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
-  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
-  if (!TOKEN68.test(credential)) return false;
-  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
-  if (vendorToken(credential) || isJwt(credential)) return true;
-  const classes = classesOf(credential);
-  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
-  return credential.length >= 8 && classes !== LOWER;
-}
-var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "apikey",
-  "api-key",
-  // Google APIs take an API key as the `key` query parameter.
-  "key",
-  "password",
-  "passwd",
-  "passphrase",
-  "secret",
-  "token",
-  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
-  "x-honeycomb-team"
-]);
-var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
-  "token",
-  "secret",
-  "password",
-  "passwd",
-  "pwd",
-  "passphrase",
-  "apikey",
-  "auth",
-  "authentication",
-  "credential",
-  "signature",
-  "sig",
-  "jwt",
-  "assertion",
-  "cookie"
-]);
-var CREDENTIAL_SUFFIXES = [
-  "token",
-  "secret",
-  "password",
-  "passwd",
-  "apikey",
-  "accesskey",
-  "secretkey",
-  "privatekey",
-  "authkey",
-  "appkey",
-  "licensekey",
-  "masterkey",
-  "subscriptionkey"
-];
-var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
-  "idempotency",
-  "websocket",
-  "cache",
-  "routing",
-  "partition",
-  "sort",
-  "primary",
-  "foreign",
-  "public",
-  "dedup",
-  "deduplication"
-]);
-function isCredentialName(name) {
-  if (name.length === 0 || name.length > 256) return false;
-  const n = name.trim().toLowerCase().replaceAll("_", "-");
-  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
-  const lastDash = n.lastIndexOf("-");
-  const last = n.slice(lastDash + 1);
-  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
-  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
-  if (last === "key" && lastDash > 0) {
-    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
-    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
-  }
-  return false;
-}
-function knownToken(value) {
-  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
-  if (isJwt(value)) return "jwt";
-  if (vendorToken(value)) return "token";
-  return void 0;
-}
-function detectSecret(value) {
-  if (value.length < MIN_SECRET_LENGTH) return void 0;
-  const trimmed = value.trim();
-  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
-  const first = trimmed.charCodeAt(0);
-  if (first === 123 || first === 91) {
-    const json = jsonSecret(trimmed);
-    if (json) return json;
-  }
-  if (hasPrivateKey(value)) return "private-key";
-  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
-  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
-  const known = knownToken(trimmed);
-  if (known) return known;
-  const scheme = schemeCredential(trimmed);
-  if (scheme && isSchemeCredential(scheme, true)) return "token";
-  return void 0;
-}
-var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
-function looksLikeCredentialValue(value) {
-  const trimmed = value.trim();
-  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
-  if (detectSecret(trimmed)) return true;
-  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
-  const scheme = schemeCredential(trimmed);
-  if (scheme) return isSchemeCredential(scheme, false);
-  if (looksLikeRandomToken(trimmed)) return true;
-  for (const part of trimmed.split(/[\s;,&]+/)) {
-    if (part.length < 20) continue;
-    const name = PARAMETER_NAME.exec(part);
-    const rest = name ? part.slice(name[0].length) : part;
-    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
-      return true;
-  }
-  return false;
-}
-
-// actions/engine/state/redact.ts
-var EnvRef = class {
-  /** Keeps only the shape of `value`, never the value itself. */
-  constructor(name, value, prefix = "", suffix = "") {
-    this.name = name;
-    this.prefix = prefix;
-    this.suffix = suffix;
-    this.multiline = value.includes("\n");
-    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
-    this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
-  }
-  name;
-  prefix;
-  suffix;
-  /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
-  multiline;
-  /** The value ends with a line break, which the block literal's chomping must keep. */
-  finalNewline;
-  /** The value starts with white space, which needs an explicit indentation indicator. */
-  leadingSpace;
-  /** Block literal header: `|` keeps one final line break, `-` strips it, `2` fixes the indentation. */
-  header() {
-    return `|${this.leadingSpace ? "2" : ""}${this.finalNewline ? "" : "-"}`;
-  }
-  /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
-  template(indent) {
-    const pipe = this.multiline ? ` | indent ${indent}` : "";
-    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
-  }
+  running;
+  timeoutSeconds;
 };
-var UNNAMED = { label: "", identity: [] };
-var DECK_MASK = "[masked]";
-var CONFIG_COLLECTIONS = /* @__PURE__ */ new Set(["plugins", "partials", "vaults"]);
-var SECRET_NAMES = /* @__PURE__ */ new Set([
-  "password",
-  "passwd",
-  "passphrase",
-  "secret",
-  "secrets",
-  "token",
-  "private_key",
-  "api_key",
-  "apikey",
-  "access_key",
-  "aws_key"
-]);
-var SECRET_SUFFIXES = [
-  "_password",
-  "_passphrase",
-  "_secret",
-  "_token",
-  "_private_key",
-  "_api_key",
-  "_apikey",
-  "_secret_key",
-  "_access_key",
-  "_secret_id",
-  "_authorization",
-  "_hmac_key"
-];
-function isSecretFieldName(name) {
-  const lower = name.toLowerCase();
-  return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
-}
-function isReference(value) {
-  return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
-}
-var MASK = "[redacted]";
-function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
-  const masker = new Redactor({ workspace: "", rules }, found);
-  if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
-  masker.wholeEntity(entity);
-}
-var FIELD_KINDS = /* @__PURE__ */ new Map();
-var MAX_FIELD_KINDS = 5e4;
-function fieldKind(field) {
-  let kind = FIELD_KINDS.get(field);
-  if (kind === void 0) {
-    kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(field.toLowerCase()) ? "headers" : "other";
-    if (FIELD_KINDS.size < MAX_FIELD_KINDS) FIELD_KINDS.set(field, kind);
+var DeckRunner = class _DeckRunner {
+  constructor(deck, connection, logger2, options = {}) {
+    this.deck = deck;
+    this.connection = connection;
+    this.logger = logger2;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
   }
-  return kind;
-}
-var STRUCTURAL = /* @__PURE__ */ new Set([
-  "id",
-  "name",
-  "tags",
-  "protocols",
-  "protocol",
-  "methods",
-  "hosts",
-  "host",
-  "port",
-  "paths",
-  "path",
-  "snis",
-  "sources",
-  "destinations",
-  "username",
-  "custom_id",
-  "group",
-  "instance_name",
-  "type",
-  "prefix",
-  "kid",
-  "cert",
-  "cert_alt"
-]);
-var TYPED = {
-  services: ["url"],
-  routes: ["headers"],
-  consumers: [],
-  consumer_groups: [],
-  upstreams: ["healthchecks"],
-  targets: [],
-  snis: [],
-  acls: []
-};
-var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
-var Redactor = class {
-  /**
-   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
-   * environment references.
-   */
-  constructor(options, masked3) {
-    this.masked = masked3;
-    this.namer = options.names === false ? void 0 : new EnvNamer(options.workspace);
-    this.rules = options.rules ?? BUNDLED_RULES;
-    this.values = options.values;
-  }
-  masked;
-  redactions = [];
-  namer;
-  rules;
-  values;
-  visit;
-  scope;
-  /** Name parts below the entity. */
-  path = [];
-  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
-  where = [];
-  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
-  entity(visit2) {
-    this.visit = visit2;
-    this.scope = void 0;
-    const { entity, collection } = visit2;
-    const schema = this.schemaOf(collection, entity);
-    const typed = TYPED[collection];
-    if (typed) {
-      for (const field of typed) if (entity[field] !== void 0) this.topField(visit2, field, schema);
-      for (const field in schema?.fields)
-        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit2, field, schema);
-      return;
-    }
-    for (const field in entity) this.topField(visit2, field, schema);
-  }
-  /** One field of an entity itself. */
-  topField(visit2, field, schema) {
-    const { entity, collection } = visit2;
-    if (visit2.spec.nested && Object.hasOwn(visit2.spec.nested, field)) return;
-    const node = schema?.fields?.[field];
-    if (STRUCTURAL.has(field) && node?.flag === void 0) return;
-    const value = entity[field];
-    if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
-      this.filters(value);
-      return;
-    }
-    const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
-    this.field(entity, field, node, byName);
-  }
-  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
-  wholeEntity(entity) {
-    this.config(entity, void 0, true);
-  }
-  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
-  schemaOf(collection, entity) {
-    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
-    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
-    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
-  }
-  enter(part, where3 = part) {
-    this.path.push(part);
-    this.where.push(where3);
-  }
-  leave() {
-    this.path.pop();
-    this.where.pop();
-  }
-  /**
-   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
-   * With `span`, only that part of the string is the secret (a URL's credentials).
-   */
-  replace(holder, key, rule, span) {
-    const value = holder[key];
-    if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
-    const replaced = span ? this.replacement(
-      value.slice(span.start, span.end),
-      rule,
-      value.slice(0, span.start),
-      value.slice(span.end)
-    ) : this.replacement(value, rule);
-    holder[key] = replaced;
-  }
-  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
-  replacement(value, rule, prefix = "", suffix = "") {
-    if (!this.masked) {
-      const name = this.record(rule);
-      this.values?.set(name, value);
-      return new EnvRef(name, value, prefix, suffix);
-    }
-    if (value !== DECK_MASK) this.masked.add(value.trim());
-    return prefix + MASK + suffix;
-  }
-  /** Names the value at the current position and records its replacement. */
-  record(rule) {
-    const scope = this.scope ??= scopeOf(this.visit, this.namer);
-    const name = this.namer ? this.namer.name(this.path, scope.key) : String(this.redactions.length + 1);
-    let location = scope.location;
-    for (const part of this.where) if (part !== null) location += ` / ${part}`;
-    this.redactions.push({ name, location, rule });
-    return name;
-  }
-  /**
-   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
-   * also by its name where `byName` (free-form configuration).
-   */
-  field(holder, field, node, byName) {
-    const value = holder[field];
-    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
-      return;
-    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
-    const kind = byName ? fieldKind(field) : "other";
-    if (typeof value === "string" && !secret && kind !== "secret") {
-      if (mayBeSecret(value)) {
-        this.enter(field);
-        this.detect(holder, field, field);
-        this.leave();
-      }
-      return;
-    }
-    this.enter(field);
-    if (secret) this.secret(holder, field, node.source ?? "catalogue");
-    else if (kind === "secret") this.secret(holder, field, "name");
-    else if (kind === "headers" || node?.values?.flag === "referenceable") this.headers(value, node?.values);
-    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
-    else if (isObject(value)) {
-      if (node?.values && !node.fields) this.map(value, node.values, byName);
-      else this.config(value, node, byName, field);
-    }
-    this.leave();
-  }
-  /**
-   * Walks a configuration object: every field with its schema node, and private JWK members of an object
-   * that is a JWK (it has `kty`, or is held by a field named like one).
-   */
-  config(config, node, byName, container = "") {
-    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
-      for (const member of jwkPrivateMembers(config)) {
-        this.enter(member);
-        this.replace(config, member, "detector");
-        this.leave();
-      }
-    }
-    for (const field in config) {
-      if (field.endsWith("_values") && Array.isArray(config[field])) {
-        const names = config[`${field.slice(0, -"_values".length)}_names`];
-        const child3 = node?.fields?.[field];
-        if (Array.isArray(names) && !(child3?.flag && isSecretFlag(child3.flag, field))) {
-          this.enter(field);
-          this.pairs(names, config[field]);
-          this.leave();
-          continue;
-        }
-      }
-      this.field(config, field, node?.fields?.[field], byName);
-    }
-  }
-  /** A map whose values the schema describes (`values`): each value with that node. */
-  map(map, node, byName) {
-    for (const key of Object.keys(map)) {
-      const value = map[key];
-      this.enter(key);
-      if (node.flag && isSecretFlag(node.flag, key)) this.secret(map, key, node.source ?? "catalogue");
-      else if (typeof value === "string") this.detect(map, key, key);
-      else if (Array.isArray(value)) this.list(value, node.elements, byName, key);
-      else if (isObject(value)) this.config(value, node, byName);
-      this.leave();
-    }
-  }
-  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
-  list(list, node, byName, field) {
-    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i];
-      if (typeof item === "string") {
-        if (!secret && !mayBeSecret(item)) continue;
-        this.enter(String(i + 1));
-        if (secret) this.replace(list, i, node?.source ?? "catalogue");
-        else this.detect(list, i, field);
-        this.leave();
-      } else if (isObject(item)) {
-        this.enter(String(i + 1));
-        if (secret) this.allStrings(item, node?.source ?? "catalogue");
-        else this.config(item, node, byName, field);
-        this.leave();
-      }
-    }
-  }
-  /** A secret field: a string, a list of strings, or an object whose strings all are. */
-  secret(config, field, rule) {
-    const value = config[field];
-    if (typeof value === "string") this.replace(config, field, rule);
-    else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item = value[i];
-        this.enter(String(i + 1));
-        if (isObject(item)) this.allStrings(item, rule);
-        else this.replace(value, i, rule);
-        this.leave();
-      }
-    } else if (isObject(value)) this.allStrings(value, rule);
-  }
-  allStrings(obj, rule) {
-    for (const field of Object.keys(obj)) {
-      const value = obj[field];
-      this.enter(field);
-      if (typeof value === "string") this.replace(obj, field, rule);
-      else if (isObject(value)) this.allStrings(value, rule);
-      else if (Array.isArray(value)) this.secret(obj, field, rule);
-      this.leave();
-    }
-  }
-  /** A string no rule named: a secret only when the value is one by itself. */
-  detect(holder, key, field) {
-    const value = holder[key];
-    if (typeof value !== "string" || !mayBeSecret(value)) return;
-    const kind = detectSecret(value);
-    if (kind === "url-credentials") {
-      const spans = allUrlCredentials(value, 2);
-      this.replace(holder, key, "detector", spans.length === 1 ? spans[0] : void 0);
-    } else if (kind !== void 0) this.replace(holder, key, "detector");
-    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key, "detector");
-  }
-  /**
-   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
-   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
-   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
-   * name stays in the file and only the value becomes a reference.
-   */
-  headers(value, node) {
-    if (isObject(value)) {
-      for (const header of Object.keys(value)) {
-        const v = value[header];
-        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
-        this.enter(header);
-        if (typeof v === "string") this.headerValue(value, header, byName);
-        else if (Array.isArray(v)) {
-          for (let i = 0; i < v.length; i++) {
-            this.enter(String(i + 1), null);
-            this.headerValue(v, i, byName);
-            this.leave();
-          }
-        } else if (isObject(v)) this.headers(v, node);
-        this.leave();
-      }
-    } else if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const line = value[i];
-        if (typeof line !== "string") continue;
-        const colon = line.indexOf(":");
-        if (colon <= 0) {
-          this.detect(value, i, "");
-          continue;
-        }
-        const header = line.slice(0, colon).trim();
-        const secret = line.slice(colon + 1);
-        const trimmed = secret.trim();
-        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
-        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
-        if (rule === void 0) continue;
-        this.enter(header);
-        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
-        this.leave();
-      }
-    }
-  }
-  headerValue(holder, key, byName) {
-    const v = holder[key];
-    if (typeof v !== "string") return;
-    if (byName) this.replace(holder, key, "name");
-    else if (isCredentialValue(v.trim())) this.replace(holder, key, "detector");
-    else this.detect(holder, key, String(key));
-  }
-  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
-  pairs(names, values) {
-    for (let i = 0; i < values.length; i++) {
-      const name = names[i];
-      const v = values[i];
-      if (typeof v !== "string") continue;
-      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v.trim()) ? "detector" : void 0;
-      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
-      if (rule) this.replace(values, i, rule);
-      else this.detect(values, i, typeof name === "string" ? name : "");
-      this.leave();
-    }
-  }
-  filters(filters) {
-    filters.forEach((filter, i) => {
-      if (!isObject(filter) || !isObject(filter.config)) return;
-      const name = String(filter.name ?? i);
-      this.enter("filter", `filter ${name}`);
-      this.enter(name, null);
-      this.enter("config", null);
-      this.config(filter.config, void 0, true);
-      this.leave();
-      this.leave();
-      this.leave();
+  deck;
+  connection;
+  logger;
+  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
+  timeoutMs;
+  /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
+  variables = {};
+  /** The same deck and variables against one Konnect control plane. */
+  forControlPlane(name) {
+    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
+    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
+      timeoutMs: this.timeoutMs
     });
+    runner.useVariables(this.variables);
+    return runner;
   }
-};
-function isCredentialValue(value) {
-  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
-}
-function mayBeSecret(value) {
-  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
-}
-function scopeOf(visit2, namer) {
-  const scope = { path: [], location: "", key: void 0 };
-  for (const parent of visit2.parents) {
-    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
-  }
-  addLink(scope, visit2.spec, nameForEnv(visit2.entity, visit2.spec, visit2.index));
-  if (namer) scope.key = namer.scope(scope.path);
-  return scope;
-}
-function addLink(scope, spec, id) {
-  scope.path.push(spec.label, id);
-  const link = `${spec.label} ${id}`;
-  scope.location = scope.location === "" ? link : `${scope.location} / ${link}`;
-}
-function nameForEnv(entity, spec, index) {
-  if (!spec.secretIdentity) {
-    if (spec.label === "certificate") {
-      const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
-      if (sni && typeof sni.name === "string") return sni.name;
-      if (typeof entity.cert === "string")
-        return createHash2("sha256").update(entity.cert).digest("hex").slice(0, 8);
-    } else {
-      const identity = identityForEnv(entity, spec);
-      if (identity !== "") return identity;
-    }
-  }
-  if (typeof entity.id === "string" && entity.id !== "") return entity.id.slice(0, 8);
-  return String((index ?? 0) + 1);
-}
-function identityForEnv(entity, spec) {
-  let identity = "";
-  for (const field of spec.identity) {
-    const v = entity[field];
-    const part = typeof v === "string" ? v : isObject(v) && typeof v.name === "string" ? v.name : "";
-    if (part === "") continue;
-    if (!spec.compositeIdentity) return part;
-    identity = identity === "" ? part : `${identity}_${part}`;
-  }
-  return identity;
-}
-var EnvNamer = class {
-  constructor(workspace, prefix = "DECK_") {
-    this.workspace = workspace;
-    this.prefix = prefix;
-  }
-  workspace;
-  prefix;
-  byName = /* @__PURE__ */ new Map();
-  issued = /* @__PURE__ */ new Map();
-  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
-  cleanTails = /* @__PURE__ */ new Map();
-  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
-  scope(parts) {
-    const raw = [this.workspace, ...parts].join("\0");
-    return { raw, clean: sanitize(raw) };
-  }
-  /** The variable for a path: `parts`, after the scope's parts when given. */
-  name(parts, scope = this.scope([])) {
-    const tail = parts.join("\0");
-    const path5 = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
-    let clean5 = this.cleanTails.get(tail);
-    if (clean5 === void 0) this.cleanTails.set(tail, clean5 = sanitize(tail));
-    const base = `${this.prefix}${scope.clean && clean5 ? `${scope.clean}_${clean5}` : scope.clean || clean5}`;
-    const owner = this.byName.get(base);
-    if (owner === void 0) {
-      this.byName.set(base, path5);
-      return base;
-    }
-    const seen = this.issued.get(path5) ?? (owner === path5 ? 1 : 0);
-    this.issued.set(path5, seen + 1);
-    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
-    const unique = `${base}_${createHash2("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
-    this.byName.set(unique, raw);
-    return unique;
-  }
-};
-function sanitize(text) {
-  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-  const start = words.startsWith("_") ? 1 : 0;
-  const end = words.length > start && words.endsWith("_") ? words.length - 1 : words.length;
-  return start === 0 && end === words.length ? words : words.slice(start, end);
-}
-
-// actions/engine/plan/fields.ts
-var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
-var VALUE_WIDTH = 80;
-var MAX_FIELDS = 50;
-function changedPaths(old, now) {
-  const paths2 = [];
-  collect(old, now, [], paths2);
-  return paths2;
-}
-function fieldChanges(paths2, old, now) {
-  return paths2.slice(0, MAX_FIELDS).map((path5) => {
-    const before = at(old, path5);
-    const after = at(now, path5);
-    const change = { path: path5.join(".") };
-    if (holdsMask(before) || holdsMask(after)) change.sensitive = true;
-    else {
-      if (before !== void 0) change.old = show(before);
-      if (after !== void 0) change.new = show(after);
-    }
-    return change;
-  });
-}
-function collect(a, b, path5, out) {
-  if (isObject(a) && isObject(b)) {
-    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    for (const key of keys) {
-      if (path5.length === 0 && STAMPS.has(key)) continue;
-      collect(a[key], b[key], [...path5, key], out);
-    }
-    return;
-  }
-  if (!same(a, b)) out.push(path5);
-}
-function same(a, b) {
-  if (a === void 0 || a === null) return b === void 0 || b === null;
-  if (b === void 0 || b === null) return false;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
-  }
-  if (isObject(a)) {
-    if (!isObject(b)) return false;
-    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const key of keys) if (!same(a[key], b[key])) return false;
-    return true;
-  }
-  return a === b;
-}
-function at(value, path5) {
-  let current = value;
-  for (const key of path5) {
-    if (!isObject(current)) return void 0;
-    current = current[key];
-  }
-  return current === null ? void 0 : current;
-}
-function holdsMask(value) {
-  if (typeof value === "string") return value.includes(MASK);
-  if (Array.isArray(value)) return value.some(holdsMask);
-  if (isObject(value)) return Object.values(value).some(holdsMask);
-  return false;
-}
-function show(value) {
-  const text = JSON.stringify(value);
-  return text.length <= VALUE_WIDTH ? text : `${text.slice(0, VALUE_WIDTH - 1)}\u2026`;
-}
-
-// actions/engine/plan/model.ts
-function changeKey(change) {
-  return `${change.action}\0${change.kind}\0${change.name}`;
-}
-var PlanMasker = class {
-  constructor(known = [], rules) {
-    this.rules = rules;
-    for (const value of known) this.add(value);
-  }
-  rules;
-  /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
-  secrets = /* @__PURE__ */ new Set();
-  /** The secrets longest first (a secret may contain another), kept until one is added. */
-  sorted;
-  add(value) {
-    if (value.trim().length < 6 || this.secrets.has(value.trim())) return;
-    this.secrets.add(value.trim());
-    this.sorted = void 0;
+  /** The Konnect control plane this runner targets, if it targets one. */
+  get controlPlane() {
+    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
   }
   /**
-   * A change of deck's output, masked: bodies structurally, names by kind. The bodies are masked in
-   * place (they come fresh from parsing deck's output), after the changed fields were found on them.
+   * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
+   * reference, that the environment does not set), in deck's own environment: never on its command line, in a
+   * file, or in deckhand's environment, which other children inherit. They are scrubbed from deck's output.
    */
-  change(action, change) {
-    const old = isObject(change.body?.old) ? change.body.old : void 0;
-    const now = isObject(change.body?.new) ? change.body.new : void 0;
-    const paths2 = action === "update" ? changedPaths(old, now) : void 0;
-    const found = /* @__PURE__ */ new Set();
-    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found, this.rules);
-    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found, this.rules);
-    for (const value of found) this.add(value);
-    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
-    if (paths2) {
-      planned.fields = fieldChanges(paths2, old, now);
-      planned.fieldCount = paths2.length;
-    }
-    if (old) planned.old = old;
-    if (now) planned.new = now;
-    return planned;
+  useVariables(values) {
+    this.variables = { ...values };
   }
-  /**
-   * Free text (deck's warnings and errors, Kong's messages) with every known secret replaced. Call after
-   * the changes went through {@link change}: Kong's errors can echo a value from a body. Names need no
-   * scrubbing: deck builds them from identities, and the one secret identity (a key-auth key) is masked
-   * by kind.
-   */
-  text(value) {
-    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
-    return scrub(value, this.sorted);
-  }
-};
-var COLLECTION_OF_KIND = {
-  service: "services",
-  route: "routes",
-  plugin: "plugins",
-  "consumer-group-plugin": "plugins",
-  consumer: "consumers",
-  "consumer-group": "consumer_groups",
-  "key-auth": "keyauth_credentials",
-  "basic-auth": "basicauth_credentials",
-  "hmac-auth": "hmacauth_credentials",
-  "jwt-auth": "jwt_secrets",
-  "oauth2-cred": "oauth2_credentials",
-  "acl-group": "acls",
-  "mtls-auth": "mtls_auth_credentials",
-  upstream: "upstreams",
-  target: "targets",
-  certificate: "certificates",
-  sni: "snis",
-  "ca-certificate": "ca_certificates",
-  vault: "vaults",
-  partial: "partials",
-  key: "keys",
-  "key-set": "key_sets",
-  "filter-chain": "filter_chains",
-  "rbac-role": "rbac_roles",
-  license: "licenses"
-};
-function maskName(kind, name) {
-  if (kind !== "key-auth") return name;
-  const at2 = name.indexOf(" for consumer ");
-  return at2 < 0 ? MASK : MASK + name.slice(at2);
-}
-function targetPlan(output, target, masker) {
-  const changes = [
-    ...output.changes.creating.map((c) => masker.change("create", c)),
-    ...output.changes.updating.map((c) => masker.change("update", c)),
-    ...output.changes.deleting.map((c) => masker.change("delete", c))
-  ];
-  return {
-    ...target,
-    counts: { ...output.summary },
-    changes,
-    warnings: output.warnings.map((w) => masker.text(w)),
-    errors: output.errors.map((e) => masker.text(e))
-  };
-}
-function syncOutcome(output, masker, planned = []) {
-  const attempted = /* @__PURE__ */ new Map();
-  const add2 = (action, op, list) => {
-    for (const raw of list) {
-      const key = entityKey(action, raw);
-      if (!attempted.has(key)) attempted.set(key, { change: masker.change(action, raw), raw, op });
-    }
-  };
-  add2("create", "Create", output.changes.creating);
-  add2("update", "Update", output.changes.updating);
-  add2("delete", "Delete", output.changes.deleting);
-  const dropped = /* @__PURE__ */ new Map();
-  const addDropped = (action, list) => {
-    for (const raw of list ?? []) {
-      const key = entityKey(action, raw);
-      if (!attempted.has(key) && !dropped.has(key)) dropped.set(key, masker.change(action, raw));
-    }
-  };
-  addDropped("create", output.changes.dropped_creations);
-  addDropped("update", output.changes.dropped_updates);
-  addDropped("delete", output.changes.dropped_deletions);
-  const failed = [];
-  const otherErrors = [];
-  const failedKeys = /* @__PURE__ */ new Set();
-  for (const error2 of output.errors) {
-    let hit;
-    for (const [key, a] of attempted) {
-      if (!failedKeys.has(key) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)) {
-        hit = key;
-        break;
-      }
-    }
-    if (hit === void 0) {
-      otherErrors.push(error2);
-      continue;
-    }
-    failedKeys.add(hit);
-    const { change, raw } = attempted.get(hit);
-    failed.push({
-      change,
-      error: masker.text(
-        error2.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${change.name} failed`)
-      )
-    });
-  }
-  const applied = [];
-  for (const [key, a] of attempted) if (!failedKeys.has(key)) applied.push(a.change);
-  const reported = /* @__PURE__ */ new Set();
-  for (const c of applied) reported.add(changeKey(c));
-  for (const f of failed) reported.add(changeKey(f.change));
-  for (const c of dropped.values()) reported.add(changeKey(c));
-  return {
-    applied,
-    failed,
-    dropped: [...dropped.values()],
-    notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
-    otherErrors: otherErrors.map((e) => masker.text(e)),
-    warnings: output.warnings.map((w) => masker.text(w)),
-    counts: { ...output.summary }
-  };
-}
-function entityKey(action, change) {
-  const body = change.body;
-  const id = [body?.new, body?.old].map((b) => isObject(b) && typeof b.id === "string" ? b.id : void 0);
-  return `${action}\0${change.kind}\0${id[0] ?? id[1] ?? `name:${change.name}`}`;
-}
-function* changeBodies(output) {
-  const c = output.changes;
-  for (const list of [
-    c.creating,
-    c.updating,
-    c.deleting,
-    c.dropped_creations,
-    c.dropped_updates,
-    c.dropped_deletions
-  ]) {
-    for (const change of list ?? []) {
-      const collection = COLLECTION_OF_KIND[change.kind];
-      if (!collection) continue;
-      for (const body of [change.body?.new, change.body?.old])
-        if (isObject(body)) yield { collection, entity: body };
-    }
-  }
-}
-
-// actions/engine/reconcile.ts
-async function maskerFor(output, options, target) {
-  const live = target.controlPlane && options.liveRulesFor ? await options.liveRulesFor(target.controlPlane) : options.liveRules;
-  const rules = live ? await live.forEntities(changeBodies(output)) : void 0;
-  return new PlanMasker(options.secrets, rules);
-}
-async function planTargets(targets, options) {
-  const plans = [];
-  for (const target of targets) {
-    const output = await runDeck("diff", target, options);
-    const plan = targetPlan(output, target, await maskerFor(output, options, target));
-    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`);
-    plans.push(plan);
-  }
-  return plans;
-}
-function totalCounts(plans) {
-  const sum = { creating: 0, updating: 0, deleting: 0, total: 0 };
-  for (const { counts: counts2 } of plans) {
-    sum.creating += counts2.creating;
-    sum.updating += counts2.updating;
-    sum.deleting += counts2.deleting;
-    sum.total += counts2.total;
-  }
-  return sum;
-}
-function describeCounts(c) {
-  if (c.total === 0) return "no changes";
-  return `${c.creating} to create, ${c.updating} to update, ${c.deleting} to delete`;
-}
-async function syncTargets(plans, options) {
-  const results = /* @__PURE__ */ new Map();
-  let failed = false;
-  const work = plans.filter((p) => {
-    if (p.counts.total > 0) return true;
-    results.set(p, { status: "unchanged" });
-    return false;
-  });
-  await runBounded(work, options.concurrency, workspaceKey, async (plan) => {
-    if (failed) {
-      results.set(plan, { status: "not-started" });
-      return;
-    }
-    let result;
+  async run(command, options) {
+    const secrets = connectionSecrets(this.connection);
+    const quoted = [...secrets, ...scrubbable(Object.values(this.variables))];
+    const temp = await privateTempDir("deckhand-deck-");
     try {
-      const output = await runDeck("sync", plan, options);
-      const masker = await maskerFor(output, options, plan);
-      const outcome = syncOutcome(output, masker, plan.changes);
-      result = { status: "synced", outcome, unplanned: unplannedChanges(plan, outcome) };
-      if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
-      options.logger.info(
-        `${targetLabel(plan)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}, not attempted ${outcome.notAttempted.length}`
-      );
-    } catch (err) {
-      if (!isDeckhandError(err)) throw err;
-      failed = true;
-      result = { status: "error", message: errorMessage(err) };
+      const env = { ...this.variables };
+      const global2 = {};
+      const conn = options.online ? this.connection : void 0;
+      if (isKonnect(conn)) {
+        env.DECK_KONNECT_TOKEN = conn.token;
+        global2.konnectAddr = conn.konnectAddr;
+        global2.konnectControlPlane = conn.controlPlane;
+      } else if (conn) {
+        const headers = [...conn.headers ?? []];
+        if (conn.adminToken) {
+          if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
+          else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
+        }
+        if (headers.length > 0) {
+          global2.configFile = join4(temp.path, "deck.yaml");
+          await writeFile(global2.configFile, (0, import_yaml.stringify)({ headers }), { mode: 384 });
+        }
+        global2.kongAddr = conn.kongAddr;
+      }
+      if (conn) {
+        global2.tlsSkipVerify = conn.tlsSkipVerify;
+        global2.tlsServerName = conn.tlsServerName;
+        global2.timeoutSeconds = conn.timeoutSeconds;
+        if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
+        else if (conn.caCert) {
+          await access2(conn.caCert).catch(() => {
+            throw new DeckhandError(
+              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
+            );
+          });
+          global2.caCertFile = conn.caCert;
+        }
+      }
+      const argv = [...command, ...globalArgs(global2)];
+      this.logger.debug(`deck ${argv.join(" ")}`);
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      const result = await this.spawn(argv, env, options.cwd, timeoutMs);
+      if (result.timedOut) {
+        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
+      }
+      if (result.signal) {
+        throw new DeckhandError(
+          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
+        );
+      }
+      if (result.exitCode !== 0) throw this.failure(command, result, quoted);
+      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, quoted) };
+    } finally {
+      await temp.cleanup();
     }
-    results.set(plan, result);
-  });
-  return new Map(plans.map((p) => [p, results.get(p) ?? { status: "not-started" }]));
+  }
+  async spawn(argv, env, cwd, timeoutMs) {
+    try {
+      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
+    } catch (err) {
+      const code = err.code;
+      throw new DeckhandError(
+        code === "ENOENT" ? `deck not found at ${this.deck.path}: install it, put it on PATH or set deck-path` : `deck at ${this.deck.path} could not be started (${code ?? err.message})`
+      );
+    }
+  }
+  /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
+  failure(command, result, secrets) {
+    const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
+    const start = Math.max(
+      0,
+      lines.findIndex((l) => l.startsWith("Error:"))
+    );
+    let end = start + 1;
+    while (end < lines.length && /^\s/.test(lines[end])) end++;
+    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
+    return new DeckhandError(
+      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
+      [...lines.slice(0, start), ...lines.slice(end)]
+    );
+  }
+};
+function scrubbable(values) {
+  const out = [];
+  for (const value of values) {
+    const trimmed = value.trim();
+    if (trimmed.length >= 6) out.push(trimmed);
+  }
+  return out.sort((a, b) => b.length - a.length);
 }
-function unplannedChanges(plan, outcome) {
-  const planned = new Set(plan.changes.map(changeKey));
-  return [...outcome.applied, ...outcome.failed.map((f) => f.change)].filter(
-    (c) => !planned.has(changeKey(c))
+function commandName(command) {
+  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
+    " "
   );
 }
-var workspaceKey = (p) => p.controlPlane !== void 0 ? `konnect:${p.controlPlane}` : p.workspace === "default" ? "" : p.workspace;
-async function runDeck(mode, target, options) {
-  const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck;
-  const args = reconcileArgs(deck.deck.features, {
-    mode,
-    files: target.files,
-    workspace: target.workspace || void 0,
-    selectTags: target.selectTags,
-    skipConsumers: options.skipConsumers,
-    parallelism: options.parallelism
-  });
-  const result = await deck.run(args, { online: true, timeoutMs: options.timeoutMs });
-  return parseDeckJson(result.stdout, `gateway ${mode}`);
+function describeRun(command) {
+  const at2 = command.findIndex((a) => a === "--workspace" || a === "-w");
+  const workspace = at2 >= 0 ? command[at2 + 1] : void 0;
+  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
 }
-async function runBounded(items, limit, keyOf, work) {
-  const pending = [...items];
-  const busy = /* @__PURE__ */ new Set();
-  const running = /* @__PURE__ */ new Set();
-  while (pending.length > 0 || running.size > 0) {
-    let index;
-    while (running.size < limit && (index = pending.findIndex((item) => !busy.has(keyOf(item)))) >= 0) {
-      const [item] = pending.splice(index, 1);
-      const key = keyOf(item);
-      busy.add(key);
-      const task = work(item).finally(() => {
-        busy.delete(key);
-        running.delete(task);
-      });
-      running.add(task);
+function writes(command) {
+  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
+}
+
+// actions/engine/jobs/context.ts
+function readConnection(inputs, ctx) {
+  const connection = connectionFromInputs(inputs);
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  return connection;
+}
+function connectionFromInputs(inputs) {
+  return {
+    kongAddr: parseKongAddr(inputs.string("kong-addr")),
+    adminToken: inputs.string("kong-admin-token"),
+    headers: parseHeaders(inputs.list("headers")),
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+}
+async function openDeck(inputs, ctx, connection) {
+  const located = await locateDeck({
+    deckPath: inputs.string("deck-path"),
+    version: inputs.string("deck-version"),
+    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || void 0,
+    store: ctx.store,
+    logger: ctx.logger,
+    pathEnv: ctx.env.PATH
+  });
+  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
+  return new DeckRunner(
+    { path: located.path, features: deckFeatures(located.version) },
+    connection,
+    ctx.logger,
+    {
+      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
     }
-    await Promise.race(running);
+  );
+}
+
+// actions/engine/jobs/gateway.ts
+var DEFAULT_OUTPUT_DIR = { kong: "kong", konnect: "konnect", tyk: "tyk" };
+var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
+var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
+function gatewayKind(inputs) {
+  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
+  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
+  return kind;
+}
+function refuseInputs(inputs, names, purpose) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
+  );
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
   }
 }
+async function readDeckGateway(kind, inputs, ctx) {
+  if (kind === "kong") {
+    const connection2 = readConnection(inputs, ctx);
+    return { kind, connection: connection2, address: connection2.kongAddr };
+  }
+  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
+  const token = inputs.string("konnect-token");
+  if (!token) {
+    throw requiredInput(
+      "konnect-token",
+      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
+    );
+  }
+  const connection = {
+    kind: "konnect",
+    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
+    token,
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  const api = new KonnectApi({
+    address: connection.konnectAddr,
+    token,
+    logger: ctx.logger,
+    tls: {
+      ca: await readCaCert(connection.caCert),
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    },
+    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
+  });
+  return { kind, connection, address: connection.konnectAddr, api };
+}
+function checkKonnectDeck(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+}
+function gatewaySchemas(gateway) {
+  if (gateway.kind === "kong") {
+    const liveRules = new LiveRules(gateway.connection);
+    return { liveRules, problems: () => liveRules.problems };
+  }
+  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
+  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
+}
 
-// actions/engine/secrets/variables.ts
-init_errors();
-import { lstat as lstat3 } from "node:fs/promises";
-import { dirname as dirname4, join as join9 } from "node:path";
+// actions/engine/jobs/deck-dump.ts
+import { basename as basename4, join as join11, resolve as resolve5 } from "node:path";
 
 // actions/engine/secrets/bundle.ts
-import { lstat as lstat2, readFile as readFile4 } from "node:fs/promises";
+import { randomBytes as randomBytes8, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import { lstat, readFile as readFile4 } from "node:fs/promises";
 
 // node_modules/@noble/hashes/utils.js
 function isBytes(a) {
@@ -41251,7 +39582,7 @@ function createHasher(hashCons, info2 = {}) {
   Object.assign(hashC, info2);
   return Object.freeze(hashC);
 }
-function randomBytes5(bytesLength = 32) {
+function randomBytes3(bytesLength = 32) {
   anumber(bytesLength, "bytesLength");
   const cr = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr?.getRandomValues !== "function")
@@ -43167,7 +41498,7 @@ function createHasher2(hashCons, info2 = {}) {
   Object.assign(hashC, info2);
   return Object.freeze(hashC);
 }
-function randomBytes7(bytesLength = 32) {
+function randomBytes5(bytesLength = 32) {
   const cr = typeof globalThis === "object" ? globalThis.crypto : null;
   if (typeof cr?.getRandomValues !== "function")
     throw new Error("crypto.getRandomValues must be defined");
@@ -43962,7 +42293,7 @@ function montgomery(curveDef) {
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
-  const randomBytes_ = rand || randomBytes7;
+  const randomBytes_ = rand || randomBytes5;
   const montgomeryBits = is25519 ? 255 : 448;
   const fieldLen = is25519 ? 32 : 56;
   const Gu = is25519 ? BigInt(9) : BigInt(5);
@@ -44715,7 +43046,7 @@ function getWLengths(Fp, Fn) {
 }
 function ecdh(Point, ecdhOpts = {}) {
   const { Fn } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes || randomBytes7;
+  const randomBytes_ = ecdhOpts.randomBytes || randomBytes5;
   const lengths = Object.assign(getWLengths(Point.Fp, Fn), { seed: getMinHashLength(Fn.ORDER) });
   function isValidSecretKey(secretKey) {
     try {
@@ -44780,7 +43111,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes11 = ecdsaOpts.randomBytes || randomBytes7;
+  const randomBytes12 = ecdsaOpts.randomBytes || randomBytes5;
   const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash, key, msg));
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
@@ -44922,7 +43253,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes11(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes12(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes2(...seedArgs);
@@ -45913,7 +44244,7 @@ var FFTCore = (F2, coreOpts) => {
 };
 
 // node_modules/@noble/post-quantum/utils.js
-var randomBytes8 = randomBytes7;
+var randomBytes6 = randomBytes5;
 function equalBytes2(a, b) {
   if (a.length !== b.length)
     return false;
@@ -46302,7 +44633,7 @@ function createKyber(opts2) {
       msgRand: msgLen,
       secretKey: secretCoder.bytesLen
     },
-    keygen: (seed = randomBytes8(seedLen)) => {
+    keygen: (seed = randomBytes6(seedLen)) => {
       abytes4(seed, seedLen, "seed");
       const { publicKey, secretKey: sk } = KPKE.keygen(seed.subarray(0, 32));
       const publicKeyHash = HASH256(publicKey);
@@ -46314,7 +44645,7 @@ function createKyber(opts2) {
       const [_sk, publicKey, _publicKeyHash, _z] = secretCoder.decode(secretKey);
       return Uint8Array.from(publicKey);
     },
-    encapsulate: (publicKey, msg = randomBytes8(msgLen)) => {
+    encapsulate: (publicKey, msg = randomBytes6(msgLen)) => {
       abytes4(publicKey, lengths.publicKey, "publicKey");
       abytes4(msg, msgLen, "message");
       const eke = publicKey.subarray(0, 384 * opts2.K);
@@ -46381,7 +44712,7 @@ function ecKeygen(curve, allowZeroKey = false) {
     const Fn = wCurve.Point.Fn;
     if (!Fn)
       throw new Error("No Point.Fn");
-    keygen = (seed = randomBytes8(lengths.seed)) => {
+    keygen = (seed = randomBytes6(lengths.seed)) => {
       abytes4(seed, lengths.seed, "seed");
       const seedScalar = Fn.isLE ? bytesToNumberLE(seed) : bytesToNumberBE(seed);
       const secretKey = Fn.toBytes(Fn.create(seedScalar));
@@ -46402,7 +44733,7 @@ function ecdhKem(curve, allowZeroKey = false) {
     lengths: { ...kg.lengths, msg: kg.lengths.seed, cipherText: kg.lengths.publicKey },
     keygen: kg.keygen,
     getPublicKey: kg.getPublicKey,
-    encapsulate(publicKey, rand = randomBytes8(curve.lengths.seed)) {
+    encapsulate(publicKey, rand = randomBytes6(curve.lengths.seed)) {
       const ek = this.keygen(rand).secretKey;
       const sharedSecret = this.decapsulate(publicKey, ek);
       const cipherText = curve.getPublicKey(ek);
@@ -46444,7 +44775,7 @@ function combineKeys(realSeedLen, expandSeed, ...ck) {
     getPublicKey(secretKey) {
       return this.keygen(secretKey).publicKey;
     },
-    keygen(seed = randomBytes8(realSeedLen)) {
+    keygen(seed = randomBytes6(realSeedLen)) {
       const { publicKey: pk, secretKey } = expandDecapsulationKey(seed);
       const publicKey = pkCoder.encode(pk);
       cleanBytes(pk);
@@ -46472,7 +44803,7 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
     },
     getPublicKey: keys.getPublicKey,
     keygen: keys.keygen,
-    encapsulate(pk, randomness = randomBytes8(msgCoder.bytesLen)) {
+    encapsulate(pk, randomness = randomBytes6(msgCoder.bytesLen)) {
       const pks = pkCoder.decode(pk);
       const rand = msgCoder.decode(randomness);
       const enc = kems.map((i, j) => i.encapsulate(pks[j], rand[j]));
@@ -46550,14 +44881,14 @@ function nistCurveKem(curve, scalarLen, elemLen, nseed) {
       msg: nseed,
       cipherText: elemLen
     },
-    keygen(seed = randomBytes8(nseed)) {
+    keygen(seed = randomBytes6(nseed)) {
       abytes4(seed, nseed, "seed");
       return rejectionSampling(seed);
     },
     getPublicKey(secretKey) {
       return curve.getPublicKey(secretKey, false);
     },
-    encapsulate(publicKey, rand = randomBytes8(nseed)) {
+    encapsulate(publicKey, rand = randomBytes6(nseed)) {
       abytes4(rand, nseed, "rand");
       const { secretKey: ek } = rejectionSampling(rand);
       const sharedSecret = this.decapsulate(publicKey, ek);
@@ -46622,7 +44953,7 @@ var bytesToHex3 = bytesToHex;
 var concatBytes3 = (...arrays) => concatBytes(...arrays);
 var hexToBytes3 = (hex) => hexToBytes(hex);
 var isBytes5 = isBytes;
-var randomBytes9 = (bytesLength) => randomBytes5(bytesLength);
+var randomBytes7 = (bytesLength) => randomBytes3(bytesLength);
 var _0n7 = /* @__PURE__ */ BigInt(0);
 var _1n8 = /* @__PURE__ */ BigInt(1);
 var atitle3 = (title) => title ? `"${title}" ` : "";
@@ -47270,18 +45601,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes11, length) {
-  if (randomBytes11 === void 0)
+function probeRandomBytes(randomBytes12, length) {
+  if (randomBytes12 === void 0)
     return void 0;
-  afunction(randomBytes11, "randomBytes");
+  afunction(randomBytes12, "randomBytes");
   try {
-    const probe2 = randomBytes11(length);
+    const probe2 = randomBytes12(length);
     if (!isBytes5(probe2) || probe2.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes11;
+  return randomBytes12;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -47374,9 +45705,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes11) {
+  constructor(Point, randomBytes12) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes11, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes12, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -47808,7 +46139,7 @@ function weierstrass2(params, extraOpts = {}) {
     randomBytes: "function"
   });
   const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
-  const randomBytes11 = extraOpts.randomBytes === void 0 ? randomBytes9 : extraOpts.randomBytes;
+  const randomBytes12 = extraOpts.randomBytes === void 0 ? randomBytes7 : extraOpts.randomBytes;
   if (endoOpts) {
     if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
       throw new Error('invalid endo: expected "beta": bigint and "basises": array');
@@ -48225,7 +46556,7 @@ function weierstrass2(params, extraOpts = {}) {
     }
   }
   const normalize2 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes11);
+  const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -48249,7 +46580,7 @@ function getWLengths2(Fp, Fn) {
 function ecdh2(Point, ecdhOpts = {}) {
   validatePointCons(Point);
   const { Fn } = Point;
-  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes9 : ecdhOpts.randomBytes;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes7 : ecdhOpts.randomBytes;
   const lengths = Object.assign(getWLengths2(Point.Fp, Fn), {
     seed: Math.max(getMinHashLength2(Fn.ORDER), 16)
   });
@@ -48326,12 +46657,12 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   const opts2 = Object.assign({}, ecdsaOpts);
-  const randomBytes11 = opts2.randomBytes === void 0 ? randomBytes9 : opts2.randomBytes;
+  const randomBytes12 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
   const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
   const blindLength = getMinHashLength2(CURVE_ORDER);
-  const csprng = probeRandomBytes(randomBytes11, blindLength);
+  const csprng = probeRandomBytes(randomBytes12, blindLength);
   const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
   const defaultSigOpts = {
     prehash: true,
@@ -48484,7 +46815,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes11(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes12(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes5(e, void 0, "extraEntropy"));
     }
     const seed = concatBytes3(...seedArgs);
@@ -48619,7 +46950,7 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes11 = opts2.randomBytes === void 0 ? randomBytes9 : opts2.randomBytes;
+  const randomBytes12 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
   const MASK2 = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n) {
     if (!Fp.isOdd)
@@ -48880,7 +47211,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize2 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes11);
+  const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -48923,7 +47254,7 @@ function montgomery2(curveDef) {
   const is25519 = type === "x25519";
   if (!is25519 && type !== "x448")
     throw new Error("invalid type");
-  const randomBytes_ = rand === void 0 ? randomBytes9 : rand;
+  const randomBytes_ = rand === void 0 ? randomBytes7 : rand;
   const montgomeryBits = is25519 ? 255 : 448;
   const swap2 = cswap(P);
   const fieldLen = is25519 ? 32 : 56;
@@ -49597,7 +47928,7 @@ var X25519Recipient = class {
     this.recipient = res.bytes;
   }
   async wrapFileKey(fileKey) {
-    const ephemeral = randomBytes5(32);
+    const ephemeral = randomBytes3(32);
     const share = await scalarMultBase(ephemeral);
     const secret = await scalarMult(ephemeral, this.recipient);
     const salt = new Uint8Array(share.length + this.recipient.length);
@@ -49658,7 +47989,7 @@ var ScryptRecipient = class {
     this.logN = logN;
   }
   wrapFileKey(fileKey) {
-    const salt = randomBytes5(16);
+    const salt = randomBytes3(16);
     const label = "age-encryption.org/v1/scrypt";
     const labelAndSalt = new Uint8Array(label.length + 16);
     labelAndSalt.set(new TextEncoder().encode(label));
@@ -49932,7 +48263,7 @@ var Encrypter = class {
     }
   }
   async encrypt(file) {
-    const fileKey = randomBytes5(16);
+    const fileKey = randomBytes3(16);
     const stanzas = [];
     let recipients = this.recipients;
     if (this.passphrase !== null) {
@@ -49945,7 +48276,7 @@ var Encrypter = class {
     const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
     const mac = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
     const header = encodeHeader(stanzas, mac);
-    const nonce = randomBytes5(16);
+    const nonce = randomBytes3(16);
     const labelPayload = new TextEncoder().encode("payload");
     const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
     const encrypter2 = encryptSTREAM(streamKey);
@@ -50076,13 +48407,44 @@ function isCryptoKey3(key) {
 }
 
 // actions/engine/age.ts
-import { createHash as createHash3 } from "node:crypto";
-import { createReadStream as createReadStream3, createWriteStream } from "node:fs";
-import { open as open3, rename as rename2, rm as rm3, writeFile as writeFile2 } from "node:fs/promises";
+import { createHash as createHash2 } from "node:crypto";
+import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
+import { open as open3, rename as rename2, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
-  return `age:${createHash3("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+  return `age:${createHash2("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+}
+var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
+var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
+function parseRecipients(entries3, input = "age-recipients") {
+  const keys = /* @__PURE__ */ new Set();
+  for (const raw of entries3) {
+    const entry = raw.trim();
+    if (entry === "" || entry.startsWith("#")) continue;
+    if (SSH.test(entry)) {
+      throw new DeckhandError(
+        `${input}: SSH public keys are not supported by the age implementation deckhand uses. Generate an age key pair with age-keygen (or convert the SSH key with ssh-to-age) and give its age1\u2026 public key.`
+      );
+    }
+    if (/^AGE-SECRET-KEY-/i.test(entry)) {
+      throw new DeckhandError(
+        `${input} holds an age secret key: give the public key (age1\u2026, printed by age-keygen -y), never the identity.`
+      );
+    }
+    if (!RECIPIENT.test(entry)) {
+      throw new DeckhandError(
+        `${input}: "${entry.slice(0, 24)}${entry.length > 24 ? "\u2026" : ""}" is not an age recipient (a public key starting age1\u2026).`
+      );
+    }
+    try {
+      new Encrypter().addRecipient(entry);
+    } catch (err) {
+      throw new DeckhandError(`${input}: ${entry} is not a valid age recipient (${errorMessage(err)}).`);
+    }
+    keys.add(entry);
+  }
+  return [...keys].sort().map((key) => ({ key, fingerprint: fingerprint(key) }));
 }
 async function parseIdentities(text, input = "age-identity") {
   const keys = [];
@@ -50143,6 +48505,9 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
+async function encryptBytes(data, recipients, extra) {
+  return encrypter(recipients, extra).encrypt(data);
+}
 async function decryptBytes(data, identities, what, recipients) {
   try {
     return await decrypter(identities).decrypt(data);
@@ -50176,12 +48541,12 @@ async function encryptFile(source, target, recipients, durable = true) {
     await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
     return;
   }
-  const input = Readable.toWeb(createReadStream3(source));
+  const input = Readable.toWeb(createReadStream2(source));
   await writeStream(await encrypter(recipients).encrypt(input), target, durable);
 }
 var SMALL_FILE_BYTES = 1024 * 1024;
 async function decryptFile(source, target, identities, what, recipients) {
-  const input = Readable.toWeb(createReadStream3(source));
+  const input = Readable.toWeb(createReadStream2(source));
   let output;
   try {
     output = await decrypter(identities).decrypt(input);
@@ -50213,7 +48578,7 @@ async function writeOut(target, durable, write) {
     }
     await rename2(temp, target);
   } finally {
-    await rm3(temp, { force: true });
+    await rm4(temp, { force: true });
     forgetOnStop(temp);
   }
 }
@@ -50257,12 +48622,51 @@ var DECK_SETTINGS = new Set(
 function isDeckSetting(name) {
   return DECK_SETTINGS.has(name) || name.startsWith("DECK_KONNECT_");
 }
+function bundlePlaintext(variables) {
+  const sorted = {};
+  for (const name of [...variables.keys()].sort()) sorted[name] = variables.get(name);
+  return `${JSON.stringify({ format: BUNDLE_FORMAT, variables: sorted }, null, 2)}
+`;
+}
+function scrypt2(input, salt) {
+  return new Promise(
+    (resolve9, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key) => err ? reject(err) : resolve9(key))
+  );
+}
+function computeStamp(plaintext, recipients, salt) {
+  const keys = recipients.map((r) => r.key).sort();
+  return scrypt2(Buffer.from(`${STAMP_TYPE}/1
+${keys.join("\n")}
+
+${plaintext}`, "utf8"), salt);
+}
 function stampOf(stanzas) {
   const stanza = stanzas?.find((s) => s.args[0] === STAMP_TYPE);
   if (!stanza || stanza.args.length < 2) return void 0;
   const salt = Buffer.from(stanza.args[1], "base64");
   if (salt.length !== SALT_BYTES || stanza.body.length !== STAMP_BYTES) return void 0;
   return { salt, fingerprints: stanza.args.slice(2), body: stanza.body };
+}
+async function sealBundle(variables, recipients, previous) {
+  if (recipients.length === 0) throw new DeckhandError("no age recipients to encrypt the secret bundle to");
+  for (const name of variables.keys()) checkName(name, "the secret bundle");
+  const plaintext = bundlePlaintext(variables);
+  const fingerprints = recipients.map((r) => r.fingerprint);
+  const stamp = previous ? stampOf(await readStanzas(previous)) : void 0;
+  if (stamp && sameList(stamp.fingerprints, fingerprints)) {
+    const again = await computeStamp(plaintext, recipients, stamp.salt);
+    if (timingSafeEqual(again, stamp.body)) return { bytes: previous, unchanged: true };
+  }
+  const salt = randomBytes8(SALT_BYTES);
+  const body = await computeStamp(plaintext, recipients, salt);
+  const bytes = await encryptBytes(plaintext, recipients, {
+    args: [STAMP_TYPE, salt.toString("base64").replace(/=+$/, ""), ...fingerprints],
+    body
+  });
+  return { bytes, unchanged: false };
+}
+function sameList(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 function checkName(name, where3) {
   if (!VARIABLE_NAME.test(name)) {
@@ -50339,7 +48743,7 @@ function describeType(value) {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 async function readBundleBytes(file) {
-  const info2 = await lstat2(file).catch((err) => {
+  const info2 = await lstat(file).catch((err) => {
     throw new DeckhandError(
       err.code === "ENOENT" ? `${file} does not exist.` : `${file} cannot be read (${err.code ?? "error"}).`
     );
@@ -50358,7 +48762,2261 @@ async function readBundle(file, identities) {
 }
 var AGE_HEADER = "age-encryption.org/v1\n";
 
+// actions/engine/dump.ts
+import { lstat as lstat2, mkdir as mkdir2, mkdtemp as mkdtemp2, readdir, readFile as readFile6, rename as rename3, rm as rm5, stat as stat6 } from "node:fs/promises";
+import { basename as basename2, join as join5 } from "node:path";
+init_errors();
+
+// actions/engine/state/digest.ts
+import { createHash as createHash3 } from "node:crypto";
+function digestFiles(files) {
+  const hash = createHash3("sha256");
+  for (const name of [...files.keys()].sort()) {
+    const data = files.get(name);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    hash.update(`${Buffer.byteLength(name)}:${name}${bytes.length}:`);
+    hash.update(bytes);
+  }
+  return `sha256:${hash.digest("hex")}`;
+}
+function sha256Hex(data) {
+  return createHash3("sha256").update(data).digest("hex");
+}
+
+// actions/engine/state/pipeline.ts
+init_errors();
+
+// actions/engine/state/normalize.ts
+var VOLATILE_FIELDS = ["created_at", "updated_at"];
+function normalizeContent(content) {
+  sortCollections(content, COLLECTIONS);
+  return content;
+}
+function sortCollections(holder, specs) {
+  for (const collection in specs) {
+    const list = holder[collection];
+    if (!Array.isArray(list)) continue;
+    const spec = specs[collection];
+    for (const entity of list) {
+      if (!isObject(entity)) continue;
+      for (const field of VOLATILE_FIELDS) if (field in entity) delete entity[field];
+      if (spec.nested) sortCollections(entity, spec.nested);
+    }
+    if (list.length > 1) sortEntities(list, spec);
+  }
+}
+function sortEntities(list, spec) {
+  if (list.length === 2) {
+    const [a, b] = list;
+    const keyA = isObject(a) ? sortKey(a, spec) : "";
+    const keyB = isObject(b) ? sortKey(b, spec) : "";
+    if (keyA > keyB || keyA === keyB && canonicalJson(a) > canonicalJson(b)) {
+      list[0] = b;
+      list[1] = a;
+    }
+    return;
+  }
+  const keyed = list.map((entity) => ({
+    entity,
+    key: isObject(entity) ? sortKey(entity, spec) : "",
+    tie: void 0
+  }));
+  keyed.sort((a, b) => {
+    if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+    a.tie ??= canonicalJson(a.entity);
+    b.tie ??= canonicalJson(b.entity);
+    return a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0;
+  });
+  keyed.forEach((k, i) => list[i] = k.entity);
+}
+function canonicalJson(value) {
+  return JSON.stringify(
+    value,
+    (_key, v) => isObject(v) ? Object.fromEntries(
+      Object.keys(v).sort().map((k) => [k, v[k]])
+    ) : v
+  );
+}
+
+// actions/engine/state/redact.ts
+import { createHash as createHash4 } from "node:crypto";
+
+// actions/engine/secrets/detectors.ts
+var MIN_SECRET_LENGTH = 9;
+var MAX_JSON_LENGTH = 256 * 1024;
+var MAX_TOKEN_LENGTH = 16384;
+var MAX_JWT_HEADER_LENGTH = 2048;
+var MAX_RANDOM_TOKEN_LENGTH = 1024;
+var MAX_HEADER_VALUE_LENGTH = 4096;
+var MAX_AUTHORITY_LENGTH = 2048;
+var MAX_SCHEME_LENGTH = 32;
+var LOWER = 1;
+var UPPER = 2;
+var DIGIT = 4;
+var ALL_CLASSES = LOWER | UPPER | DIGIT;
+function charClass(code) {
+  if (code >= 97 && code <= 122) return LOWER;
+  if (code >= 65 && code <= 90) return UPPER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  return 0;
+}
+function isSpace2(code) {
+  return code <= 32 || code === 127;
+}
+function isPlaceholder(value) {
+  const v = value.trim();
+  const n = v.length;
+  if (n === 0) return true;
+  const first = v.charCodeAt(0);
+  const last = v.charCodeAt(n - 1);
+  if (first === 123 && last === 125) return v.startsWith("{vault://") || v.startsWith("{{");
+  if (first === 36) return last === 125 || /^\$[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(v);
+  if (first === 60 && last === 62) return n <= 64;
+  if (n > 10) return false;
+  const lower = v.toLowerCase();
+  return lower === "[masked]" || lower === "[redacted]" || lower === "redacted" || lower === "%s" || /^\*{3,}$/.test(v);
+}
+var PRIVATE_KEY_ARMOUR = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|---- BEGIN SSH2 [A-Z ]{0,20}PRIVATE KEY ----/;
+function hasPrivateKey(value) {
+  return value.includes("PRIVATE KEY") && PRIVATE_KEY_ARMOUR.test(value);
+}
+var JWK_PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k", "r", "t"];
+function jwkPrivateMembers(jwk) {
+  return JWK_PRIVATE_MEMBERS.filter((name) => Object.hasOwn(jwk, name) && jwk[name] != null);
+}
+function isPrivateJwk(value) {
+  if (!isRecord2(value) || typeof value.kty !== "string") return false;
+  return jwkPrivateMembers(value).some((name) => {
+    const member = value[name];
+    return typeof member === "string" ? !isPlaceholder(member) : true;
+  });
+}
+function isRecord2(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function jsonSecret(trimmed) {
+  if (trimmed.length > MAX_JSON_LENGTH) return void 0;
+  const jwk = trimmed.includes('"kty"');
+  const gcp = trimmed.includes("service_account") || trimmed.includes("authorized_user");
+  if (!jwk && !gcp) return void 0;
+  let parsed;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return void 0;
+  }
+  if (jwk) {
+    const candidates = Array.isArray(parsed) ? parsed : isRecord2(parsed) && Array.isArray(parsed.keys) ? [parsed, ...parsed.keys] : [parsed];
+    if (candidates.some(isPrivateJwk)) return "jwk-private";
+  }
+  if (gcp && isRecord2(parsed)) return gcpCredentials(parsed);
+  return void 0;
+}
+function gcpCredentials(json) {
+  const present = (name) => {
+    const v = json[name];
+    return typeof v === "string" && !isPlaceholder(v);
+  };
+  if (json.type === "service_account" && present("private_key")) return "gcp-service-account";
+  if (json.type === "authorized_user" && (present("refresh_token") || present("client_secret")))
+    return "token";
+  return void 0;
+}
+function isSchemeChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 45 || code === 46;
+}
+function isAuthorityEnd(code) {
+  switch (code) {
+    case 47:
+    // /
+    case 63:
+    // ?
+    case 35:
+    // #
+    case 92:
+    // \
+    case 34:
+    // "
+    case 39:
+    // '
+    case 60:
+    // <
+    case 62:
+    // >
+    case 96:
+    // `
+    case 123:
+    // {
+    case 125:
+    // }
+    case 124:
+    // |
+    case 94:
+      return true;
+    default:
+      return isSpace2(code);
+  }
+}
+function allUrlCredentials(value, limit = Infinity) {
+  const spans = [];
+  if (value.length < MIN_SECRET_LENGTH) return spans;
+  let from = 0;
+  while (spans.length < limit) {
+    const sep7 = value.indexOf("://", from);
+    if (sep7 < 0) break;
+    from = sep7 + 3;
+    if (!hasScheme(value, sep7)) continue;
+    const start = sep7 + 3;
+    const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
+    let at2 = -1;
+    let colon = -1;
+    for (let i = start; i < cap; i++) {
+      const code = value.charCodeAt(i);
+      if (isAuthorityEnd(code)) break;
+      if (code === 64) at2 = i;
+      else if (code === 58 && colon < 0) colon = i;
+    }
+    if (at2 <= start) continue;
+    if (colon >= 0 && colon < at2) {
+      if (colon + 1 < at2 && !isPlaceholder(value.slice(colon + 1, at2))) spans.push({ start, end: at2 });
+    } else if (at2 - start >= 20 && isUserinfoToken(value.slice(start, at2))) {
+      spans.push({ start, end: at2 });
+    }
+  }
+  return spans;
+}
+function hasScheme(value, sep7) {
+  let s = sep7;
+  while (s > 0 && sep7 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep7; s++) {
+    const cls = charClass(value.charCodeAt(s));
+    if (cls === LOWER || cls === UPPER) return true;
+  }
+  return false;
+}
+function isUserinfoToken(user) {
+  if (user.length < 20 || user.length > MAX_RANDOM_TOKEN_LENGTH) return false;
+  return vendorToken(user) || isJwt(user) || looksLikeRandomToken(user);
+}
+function urlCredentials(value) {
+  return allUrlCredentials(value, 1)[0];
+}
+function isBase64UrlSegment(value, start, end) {
+  for (let i = start; i < end; i++) {
+    const code = value.charCodeAt(i);
+    if (charClass(code) === 0 && code !== 45 && code !== 95) return false;
+  }
+  return true;
+}
+function isJwt(value) {
+  if (!value.startsWith("eyJ") || value.length > MAX_TOKEN_LENGTH) return false;
+  const dots = [];
+  for (let i = value.indexOf("."); i >= 0 && dots.length < 5; i = value.indexOf(".", i + 1)) dots.push(i);
+  if (dots.length !== 2 && dots.length !== 4) return false;
+  const headerEnd = dots[0];
+  if (headerEnd > MAX_JWT_HEADER_LENGTH) return false;
+  if (dots[1] - headerEnd < 2) return false;
+  let start = 0;
+  for (const end of [...dots, value.length]) {
+    if (!isBase64UrlSegment(value, start, end)) return false;
+    start = end + 1;
+  }
+  try {
+    const header = JSON.parse(Buffer.from(value.slice(0, headerEnd), "base64url").toString("utf8"));
+    return isRecord2(header) && typeof header.alg === "string";
+  } catch {
+    return false;
+  }
+}
+var AWS_ACCESS_KEY_ID = /^(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}$/;
+function isAwsAccessKeyId(value) {
+  const v = value.length === 20 ? value : value.trim();
+  return v.length === 20 && v.charCodeAt(0) === 65 && AWS_ACCESS_KEY_ID.test(v);
+}
+function isAwsSecretKeyShape(value) {
+  const v = value.length === 40 ? value : value.trim();
+  if (v.length !== 40) return false;
+  let classes = 0;
+  for (let i = 0; i < 40; i++) {
+    const code = v.charCodeAt(i);
+    const cls = charClass(code);
+    if (cls === 0 && code !== 47 && code !== 43) return false;
+    classes |= cls;
+  }
+  return classes === ALL_CLASSES;
+}
+var TOKEN_FORMATS = [
+  // GitHub: classic tokens are prefix + 36 base62 (github.blog 2021-04-05); fine-grained PATs are longer.
+  ...["ghp_", "gho_", "ghu_", "ghs_", "ghr_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_]{36,251}$/ })),
+  { prefix: "github_pat_", rest: /^[A-Za-z0-9_]{22,244}$/ },
+  // Slack: bot, user, app-level, legacy workspace, configuration and refresh tokens; incoming webhooks.
+  ...["xoxa-", "xoxb-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-", "xoxe-"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9-]{10,250}$/,
+    needs: DIGIT
+  })),
+  { prefix: "xoxe.xox", rest: /^[a-z]-[A-Za-z0-9-]{10,250}$/ },
+  {
+    prefix: "https://hooks.slack.com/services/",
+    rest: /^T[A-Za-z0-9]{1,40}\/B[A-Za-z0-9]{1,40}\/[A-Za-z0-9]{8,64}$/
+  },
+  // Stripe secret and restricted keys (live and test), webhook signing secrets. `pk_` keys are public.
+  ...["sk_live_", "rk_live_", "sk_test_", "rk_test_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9]{20,247}$/
+  })),
+  { prefix: "whsec_", rest: /^[A-Za-z0-9+/=]{24,128}$/ },
+  // GitLab token prefixes (docs.gitlab.com, "Token prefixes"); routable tokens hold dots.
+  ...["glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glptt-", "glft-", "glimt-", "glsoat-", "glffct-"].map(
+    (prefix) => ({ prefix, rest: /^[A-Za-z0-9_.-]{20,255}$/ })
+  ),
+  // npm access tokens.
+  { prefix: "npm_", rest: /^[A-Za-z0-9]{36}$/ },
+  // Anthropic before OpenAI, whose `sk-` it shares; OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-` and
+  // legacy `sk-` keys. `sk-` alone could start a slug (`sk-payments-service-prod`): mixed classes required.
+  { prefix: "sk-ant-", rest: /^[A-Za-z0-9_-]{32,255}$/ },
+  { prefix: "sk-", rest: /^[A-Za-z0-9_-]{20,255}$/, needs: ALL_CLASSES },
+  // SendGrid: SG.<22>.<43>.
+  { prefix: "SG.", rest: /^[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}$/ },
+  // Google API keys.
+  { prefix: "AIza", rest: /^[0-9A-Za-z_-]{35}$/ },
+  // Twilio API key SIDs.
+  { prefix: "SK", rest: /^[0-9a-f]{32}$/ },
+  // HashiCorp Vault service, batch and recovery tokens (Vault 1.10+).
+  ...["hvs.", "hvb.", "hvr."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9_-]{24,300}$/ })),
+  // Kong Konnect personal and system account access tokens (what deck's --konnect-token takes).
+  ...["kpat_", "spat_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{30,100}$/ })),
+  // Hugging Face, Docker Hub, Shopify, Groq, Databricks, DigitalOcean, PyPI, Linear, Notion, Grafana,
+  // Postman, age, Tailscale, New Relic, Sentry, Pulumi, Doppler, Supabase, PlanetScale, Heroku, Mailgun.
+  { prefix: "hf_", rest: /^[A-Za-z]{34}$/ },
+  { prefix: "dckr_pat_", rest: /^[A-Za-z0-9_-]{20,64}$/ },
+  ...["shpat_", "shpca_", "shppa_", "shpss_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{32,64}$/ })),
+  { prefix: "gsk_", rest: /^[A-Za-z0-9]{52}$/ },
+  { prefix: "dapi", rest: /^[a-f0-9]{32}(?:-[0-9])?$/ },
+  ...["dop_v1_", "doo_v1_", "dor_v1_"].map((prefix) => ({ prefix, rest: /^[a-f0-9]{64}$/ })),
+  { prefix: "pypi-AgE", rest: /^[A-Za-z0-9_-]{50,}$/ },
+  { prefix: "lin_api_", rest: /^[A-Za-z0-9_]{32,128}$/ },
+  { prefix: "ntn_", rest: /^[0-9]{11}[A-Za-z0-9]{35}$/ },
+  { prefix: "glc_", rest: /^[A-Za-z0-9+/]{32,400}={0,2}$/ },
+  { prefix: "glsa_", rest: /^[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}$/ },
+  { prefix: "PMAK-", rest: /^[a-f0-9]{24}-[a-f0-9]{34}$/ },
+  { prefix: "AGE-SECRET-KEY-1", rest: /^[0-9A-Z]{58}$/ },
+  { prefix: "tskey-", rest: /^[A-Za-z0-9_-]{20,200}$/ },
+  { prefix: "NRAK-", rest: /^[A-Z0-9]{27}$/ },
+  ...["sntrys_", "sntryu_"].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9+/=_]{32,500}$/ })),
+  { prefix: "pul-", rest: /^[a-f0-9]{40}$/ },
+  ...["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."].map((prefix) => ({ prefix, rest: /^[A-Za-z0-9]{40,44}$/ })),
+  { prefix: "sbp_", rest: /^[a-f0-9]{40}$/ },
+  ...["pscale_tkn_", "pscale_pw_", "pscale_oauth_"].map((prefix) => ({
+    prefix,
+    rest: /^[A-Za-z0-9_.=-]{32,64}$/
+  })),
+  { prefix: "HRKU-", rest: /^[A-Za-z0-9_-]{30,80}$/ },
+  { prefix: "key-", rest: /^[0-9a-f]{32}$/ }
+];
+var FORMATS_BY_FIRST = /* @__PURE__ */ new Map();
+for (const format of TOKEN_FORMATS) {
+  const first = format.prefix.charCodeAt(0);
+  const list = FORMATS_BY_FIRST.get(first) ?? [];
+  list.push(format);
+  FORMATS_BY_FIRST.set(first, list);
+}
+function classesOf(value, start = 0, end = value.length) {
+  let classes = 0;
+  for (let i = start; i < end; i++) classes |= charClass(value.charCodeAt(i));
+  return classes;
+}
+function vendorToken(value) {
+  if (value.length < 20 || value.length > 512) return false;
+  const formats = FORMATS_BY_FIRST.get(value.charCodeAt(0));
+  if (!formats) return false;
+  for (const { prefix, rest, needs } of formats) {
+    if (!value.startsWith(prefix)) continue;
+    const tail = value.slice(prefix.length);
+    if (!rest.test(tail)) continue;
+    if (needs !== void 0 && (classesOf(tail) & needs) !== needs) continue;
+    return true;
+  }
+  return false;
+}
+var counts = new Uint16Array(128);
+function shannonEntropy(value) {
+  const n = value.length;
+  if (n === 0) return 0;
+  const end = Math.min(n, 65535);
+  for (let i = 0; i < end; i++) counts[value.charCodeAt(i) & 127]++;
+  let bits = 0;
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i) & 127;
+    const count = counts[c];
+    if (count === 0) continue;
+    const p = count / end;
+    bits -= p * Math.log2(p);
+    counts[c] = 0;
+  }
+  return bits;
+}
+function isTokenChar(code) {
+  return charClass(code) !== 0 || code === 43 || code === 47 || code === 61 || code === 95 || code === 45 || code === 46 || code === 126;
+}
+function hexShape(value) {
+  let lower = false;
+  let upper = false;
+  let dash = false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) continue;
+    if (code >= 97 && code <= 102) lower = true;
+    else if (code >= 65 && code <= 70) upper = true;
+    else if (code === 45) dash = true;
+    else return { hex: false, dash };
+  }
+  return { hex: !(lower && upper), dash };
+}
+function isHostname(value) {
+  if (!value.includes(".")) return false;
+  return /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/.test(value);
+}
+function isVowel(code) {
+  switch (code | 32) {
+    case 97:
+    // a
+    case 101:
+    // e
+    case 105:
+    // i
+    case 111:
+    // o
+    case 117:
+      return true;
+    default:
+      return false;
+  }
+}
+function wordShare(value) {
+  let letters = 0;
+  let inWords = 0;
+  let i = 0;
+  while (i < value.length) {
+    const cls = charClass(value.charCodeAt(i));
+    if (cls !== LOWER && cls !== UPPER) {
+      i++;
+      continue;
+    }
+    const lowers = cls === UPPER ? i + 1 : i;
+    let vowel = cls === UPPER && isVowel(value.charCodeAt(i));
+    let end = lowers;
+    while (end < value.length && charClass(value.charCodeAt(end)) === LOWER) {
+      vowel ||= isVowel(value.charCodeAt(end));
+      end++;
+    }
+    letters += end - i;
+    if (end - lowers >= 2 && vowel) inWords += end - i;
+    i = end;
+  }
+  return letters === 0 ? 0 : inWords / letters;
+}
+function derLength(der, at2) {
+  const first = der[at2];
+  if (first === void 0) return void 0;
+  if (first < 128) return [first, 1];
+  const size = first & 127;
+  if (size < 1 || size > 3 || at2 + size >= der.length) return void 0;
+  let length = 0;
+  for (let i = 1; i <= size; i++) length = length * 256 + der[at2 + i];
+  return [length, 1 + size];
+}
+function isBase64Certificate(value) {
+  if (!value.startsWith("MI")) return false;
+  const der = Buffer.from(value.slice(0, 24), "base64");
+  if (der[0] !== 48) return false;
+  const outer = derLength(der, 1);
+  if (!outer) return false;
+  let at2 = 1 + outer[1];
+  if (der[at2] !== 48) return false;
+  const tbs = derLength(der, at2 + 1);
+  if (!tbs) return false;
+  at2 += 1 + tbs[1];
+  return der[at2] === 160 && der[at2 + 1] === 3 && der[at2 + 2] === 2 && der[at2 + 3] === 1;
+}
+function looksLikeRandomToken(value) {
+  const n = value.length;
+  if (n < 20 || n > MAX_RANDOM_TOKEN_LENGTH) return false;
+  const first = value.charCodeAt(0);
+  if (first === 47 || first === 46 || first === 126) return false;
+  let classes = 0;
+  let separators = 0;
+  let pieces = 0;
+  let alnum = 0;
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
+    const code = value.charCodeAt(i);
+    if (!isTokenChar(code)) return false;
+    const cls = charClass(code);
+    if (cls === 0) {
+      if (code !== 61 && code !== 43 && code !== 47) separators++;
+      previous = 0;
+      continue;
+    }
+    classes |= cls;
+    alnum++;
+    if (previous === 0 || previous === DIGIT !== (cls === DIGIT) || previous === LOWER && cls === UPPER) {
+      pieces++;
+    }
+    previous = cls;
+  }
+  if (classes === LOWER || classes === UPPER || classes === DIGIT || classes === 0) return false;
+  const { hex, dash } = hexShape(value);
+  if (hex) return !dash && n >= 32;
+  if (separators * 10 > n) return false;
+  if (isHostname(value) || isBase64Certificate(value)) return false;
+  if (shannonEntropy(value) < 3) return false;
+  const perPiece = alnum / pieces;
+  if ((classes & (LOWER | UPPER)) !== (LOWER | UPPER)) return perPiece <= 5;
+  return perPiece <= 4.5 && wordShare(value) < 0.7;
+}
+var TOKEN_SCHEMES = /* @__PURE__ */ new Set([
+  "bearer",
+  "basic",
+  "token",
+  "splunk",
+  "ssws",
+  "geniekey",
+  "apikey",
+  "api-key",
+  "bot",
+  "ldap",
+  "negotiate",
+  "ntlm"
+]);
+var PARAMETER_SCHEMES = /* @__PURE__ */ new Set([
+  "digest",
+  "hmac",
+  "oauth",
+  "aws4-hmac-sha256",
+  "sharedkey",
+  "sharedaccesssignature"
+]);
+var SIGNATURE_PARAMETER = /(?:^|[\s,&])(?:signature|response|sig|oauth_signature)=|^[A-Za-z0-9-]{1,64}:[A-Za-z0-9+/=]{16,}$/i;
+var TOKEN68 = /^[A-Za-z0-9._~+/-]+=*$/;
+function schemeCredential(trimmed) {
+  let space = 2;
+  while (space < 25 && space < trimmed.length && !isSpace2(trimmed.charCodeAt(space))) space++;
+  if (space >= 25 || space >= trimmed.length) return void 0;
+  const scheme = trimmed.slice(0, space).toLowerCase();
+  if (!TOKEN_SCHEMES.has(scheme) && !PARAMETER_SCHEMES.has(scheme)) return void 0;
+  return { scheme, credential: trimmed.slice(space + 1).trim() };
+}
+function decodesToUserPassword(credential) {
+  if (credential.length < 8 || credential.length > 1024 || !/^[A-Za-z0-9+/]+={0,2}$/.test(credential))
+    return false;
+  const text = Buffer.from(credential, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  if (colon < 0 || colon === text.length - 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 32 || code === 127 || code === 65533) return false;
+  }
+  return true;
+}
+function isSchemeCredential({ scheme, credential }, strict) {
+  if (credential === "" || isPlaceholder(credential) || /realm=/i.test(credential)) return false;
+  if (PARAMETER_SCHEMES.has(scheme)) return !strict && SIGNATURE_PARAMETER.test(credential);
+  if (!TOKEN68.test(credential)) return false;
+  if (scheme === "basic" || scheme === "ldap") return decodesToUserPassword(credential);
+  if (vendorToken(credential) || isJwt(credential)) return true;
+  const classes = classesOf(credential);
+  if (strict) return credential.length >= 16 && (classes & DIGIT) !== 0 && (classes & (LOWER | UPPER)) !== 0;
+  return credential.length >= 8 && classes !== LOWER;
+}
+var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "apikey",
+  "api-key",
+  // Google APIs take an API key as the `key` query parameter.
+  "key",
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "token",
+  // Honeycomb: `X-Honeycomb-Team: <API key>` (docs.honeycomb.io, "Events API").
+  "x-honeycomb-team"
+]);
+var CREDENTIAL_LAST_PARTS = /* @__PURE__ */ new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "passphrase",
+  "apikey",
+  "auth",
+  "authentication",
+  "credential",
+  "signature",
+  "sig",
+  "jwt",
+  "assertion",
+  "cookie"
+]);
+var CREDENTIAL_SUFFIXES = [
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "apikey",
+  "accesskey",
+  "secretkey",
+  "privatekey",
+  "authkey",
+  "appkey",
+  "licensekey",
+  "masterkey",
+  "subscriptionkey"
+];
+var PLAIN_KEY_QUALIFIERS = /* @__PURE__ */ new Set([
+  "idempotency",
+  "websocket",
+  "cache",
+  "routing",
+  "partition",
+  "sort",
+  "primary",
+  "foreign",
+  "public",
+  "dedup",
+  "deduplication"
+]);
+function isCredentialName(name) {
+  if (name.length === 0 || name.length > 256) return false;
+  const n = name.trim().toLowerCase().replaceAll("_", "-");
+  if (CREDENTIAL_NAMES.has(n) || n.includes("authorization")) return true;
+  const lastDash = n.lastIndexOf("-");
+  const last = n.slice(lastDash + 1);
+  if (CREDENTIAL_LAST_PARTS.has(last)) return true;
+  if (CREDENTIAL_SUFFIXES.some((suffix) => last.endsWith(suffix))) return true;
+  if (last === "key" && lastDash > 0) {
+    const qualifier = n.slice(n.lastIndexOf("-", lastDash - 1) + 1, lastDash);
+    return !PLAIN_KEY_QUALIFIERS.has(qualifier);
+  }
+  return false;
+}
+function knownToken(value) {
+  if (isAwsAccessKeyId(value)) return "aws-access-key-id";
+  if (isJwt(value)) return "jwt";
+  if (vendorToken(value)) return "token";
+  return void 0;
+}
+function detectSecret(value) {
+  if (value.length < MIN_SECRET_LENGTH) return void 0;
+  const trimmed = value.trim();
+  if (trimmed.length < MIN_SECRET_LENGTH || isPlaceholder(trimmed)) return void 0;
+  const first = trimmed.charCodeAt(0);
+  if (first === 123 || first === 91) {
+    const json = jsonSecret(trimmed);
+    if (json) return json;
+  }
+  if (hasPrivateKey(value)) return "private-key";
+  if (value.includes("@") && urlCredentials(value)) return "url-credentials";
+  if (trimmed.length > MAX_TOKEN_LENGTH) return void 0;
+  const known = knownToken(trimmed);
+  if (known) return known;
+  const scheme = schemeCredential(trimmed);
+  if (scheme && isSchemeCredential(scheme, true)) return "token";
+  return void 0;
+}
+var PARAMETER_NAME = /^[A-Za-z0-9_.$-]{1,64}=/;
+function looksLikeCredentialValue(value) {
+  const trimmed = value.trim();
+  if (trimmed.length < 8 || isPlaceholder(trimmed)) return false;
+  if (detectSecret(trimmed)) return true;
+  if (trimmed.length > MAX_HEADER_VALUE_LENGTH || trimmed.includes("-----BEGIN ")) return false;
+  const scheme = schemeCredential(trimmed);
+  if (scheme) return isSchemeCredential(scheme, false);
+  if (looksLikeRandomToken(trimmed)) return true;
+  for (const part of trimmed.split(/[\s;,&]+/)) {
+    if (part.length < 20) continue;
+    const name = PARAMETER_NAME.exec(part);
+    const rest = name ? part.slice(name[0].length) : part;
+    if (rest.length >= 20 && !isPlaceholder(rest) && (knownToken(rest) || looksLikeRandomToken(rest)))
+      return true;
+  }
+  return false;
+}
+
+// actions/engine/state/redact.ts
+var EnvRef = class {
+  /** Keeps only the shape of `value`, never the value itself. */
+  constructor(name, value, prefix = "", suffix = "") {
+    this.name = name;
+    this.prefix = prefix;
+    this.suffix = suffix;
+    this.multiline = value.includes("\n");
+    this.finalNewline = (suffix === "" ? value : suffix).endsWith("\n");
+    this.leadingSpace = prefix === "" && /^[ \t]/.test(value);
+  }
+  name;
+  prefix;
+  suffix;
+  /** The value spans several lines (PEM): the template must re-indent its continuation lines. */
+  multiline;
+  /** The value ends with a line break, which the block literal's chomping must keep. */
+  finalNewline;
+  /** The value starts with white space, which needs an explicit indentation indicator. */
+  leadingSpace;
+  /** Block literal header: `|` keeps one final line break, `-` strips it, `2` fixes the indentation. */
+  header() {
+    return `|${this.leadingSpace ? "2" : ""}${this.finalNewline ? "" : "-"}`;
+  }
+  /** Template text as deck reads it; `indent` is the column the block literal's lines start at. */
+  template(indent) {
+    const pipe = this.multiline ? ` | indent ${indent}` : "";
+    return `${this.prefix}\${{ env "${this.name}"${pipe} }}${this.suffix}`;
+  }
+};
+var UNNAMED = { label: "", identity: [] };
+var DECK_MASK = "[masked]";
+var CONFIG_COLLECTIONS = /* @__PURE__ */ new Set(["plugins", "partials", "vaults"]);
+var SECRET_NAMES = /* @__PURE__ */ new Set([
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secrets",
+  "token",
+  "private_key",
+  "api_key",
+  "apikey",
+  "access_key",
+  "aws_key"
+]);
+var SECRET_SUFFIXES = [
+  "_password",
+  "_passphrase",
+  "_secret",
+  "_token",
+  "_private_key",
+  "_api_key",
+  "_apikey",
+  "_secret_key",
+  "_access_key",
+  "_secret_id",
+  "_authorization",
+  "_hmac_key"
+];
+function isSecretFieldName(name) {
+  const lower = name.toLowerCase();
+  return SECRET_NAMES.has(lower) || SECRET_SUFFIXES.some((suffix) => lower.endsWith(suffix));
+}
+function isReference(value) {
+  return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
+}
+function redactContent(content, options) {
+  const redactor = new Redactor(options);
+  walkEntities(content, (visit2) => redactor.entity(visit2));
+  return redactor.redactions;
+}
+var MASK = "[redacted]";
+function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
+  const masker = new Redactor({ workspace: "", rules }, found);
+  if (collection !== void 0) masker.entity({ entity, collection, spec: UNNAMED, parents: [], index: 0 });
+  masker.wholeEntity(entity);
+}
+var FIELD_KINDS = /* @__PURE__ */ new Map();
+var MAX_FIELD_KINDS = 5e4;
+function fieldKind(field) {
+  let kind = FIELD_KINDS.get(field);
+  if (kind === void 0) {
+    kind = isSecretFieldName(field) ? "secret" : LINE_FIELDS.test(field.toLowerCase()) ? "headers" : "other";
+    if (FIELD_KINDS.size < MAX_FIELD_KINDS) FIELD_KINDS.set(field, kind);
+  }
+  return kind;
+}
+var STRUCTURAL = /* @__PURE__ */ new Set([
+  "id",
+  "name",
+  "tags",
+  "protocols",
+  "protocol",
+  "methods",
+  "hosts",
+  "host",
+  "port",
+  "paths",
+  "path",
+  "snis",
+  "sources",
+  "destinations",
+  "username",
+  "custom_id",
+  "group",
+  "instance_name",
+  "type",
+  "prefix",
+  "kid",
+  "cert",
+  "cert_alt"
+]);
+var TYPED = {
+  services: ["url"],
+  routes: ["headers"],
+  consumers: [],
+  consumer_groups: [],
+  upstreams: ["healthchecks"],
+  targets: [],
+  snis: [],
+  acls: []
+};
+var LINE_FIELDS = /^(?:headers|body|querystring|query|.+_headers)$/;
+var Redactor = class {
+  /**
+   * @param masked when given, secrets are replaced by {@link MASK} (and collected here) instead of
+   * environment references.
+   */
+  constructor(options, masked3) {
+    this.masked = masked3;
+    this.namer = options.names === false ? void 0 : new EnvNamer(options.workspace);
+    this.rules = options.rules ?? BUNDLED_RULES;
+    this.values = options.values;
+  }
+  masked;
+  redactions = [];
+  namer;
+  rules;
+  values;
+  visit;
+  scope;
+  /** Name parts below the entity. */
+  path = [];
+  /** Location parts below the entity, parallel to `path`; null for a part only the name has. */
+  where = [];
+  /** Redacts the secrets of one entity; entities come in {@link walkEntities} order. */
+  entity(visit2) {
+    this.visit = visit2;
+    this.scope = void 0;
+    const { entity, collection } = visit2;
+    const schema = this.schemaOf(collection, entity);
+    const typed = TYPED[collection];
+    if (typed) {
+      for (const field of typed) if (entity[field] !== void 0) this.topField(visit2, field, schema);
+      for (const field in schema?.fields)
+        if (entity[field] !== void 0 && !typed.includes(field)) this.topField(visit2, field, schema);
+      return;
+    }
+    for (const field in entity) this.topField(visit2, field, schema);
+  }
+  /** One field of an entity itself. */
+  topField(visit2, field, schema) {
+    const { entity, collection } = visit2;
+    if (visit2.spec.nested && Object.hasOwn(visit2.spec.nested, field)) return;
+    const node = schema?.fields?.[field];
+    if (STRUCTURAL.has(field) && node?.flag === void 0) return;
+    const value = entity[field];
+    if (collection === "filter_chains" && field === "filters" && Array.isArray(value)) {
+      this.filters(value);
+      return;
+    }
+    const byName = field === "config" && CONFIG_COLLECTIONS.has(collection) || field === "healthchecks" && collection === "upstreams";
+    this.field(entity, field, node, byName);
+  }
+  /** An entity of a kind without rules: every field is judged by its name, as configuration is. */
+  wholeEntity(entity) {
+    this.config(entity, void 0, true);
+  }
+  /** The schema of an entity: a plugin's by its name, a partial's by its type, a vault's by its backend. */
+  schemaOf(collection, entity) {
+    const kind = collection === "plugins" || collection === "partials" || collection === "vaults" ? collection : "entities";
+    const name = kind === "entities" ? collection : entity[kind === "partials" ? "type" : "name"];
+    return typeof name === "string" ? this.rules.node(kind, name) : void 0;
+  }
+  enter(part, where3 = part) {
+    this.path.push(part);
+    this.where.push(where3);
+  }
+  leave() {
+    this.path.pop();
+    this.where.pop();
+  }
+  /**
+   * Replaces `holder[key]`, a secret when it is a non-empty string that is not a reference already.
+   * With `span`, only that part of the string is the secret (a URL's credentials).
+   */
+  replace(holder, key, rule, span) {
+    const value = holder[key];
+    if (typeof value !== "string" || value === "" || value === MASK || isReference(value)) return;
+    const replaced = span ? this.replacement(
+      value.slice(span.start, span.end),
+      rule,
+      value.slice(0, span.start),
+      value.slice(span.end)
+    ) : this.replacement(value, rule);
+    holder[key] = replaced;
+  }
+  /** What replaces a secret: the mask, or a reference to the variable named for this position. */
+  replacement(value, rule, prefix = "", suffix = "") {
+    if (!this.masked) {
+      const name = this.record(rule);
+      this.values?.set(name, value);
+      return new EnvRef(name, value, prefix, suffix);
+    }
+    if (value !== DECK_MASK) this.masked.add(value.trim());
+    return prefix + MASK + suffix;
+  }
+  /** Names the value at the current position and records its replacement. */
+  record(rule) {
+    const scope = this.scope ??= scopeOf(this.visit, this.namer);
+    const name = this.namer ? this.namer.name(this.path, scope.key) : String(this.redactions.length + 1);
+    let location = scope.location;
+    for (const part of this.where) if (part !== null) location += ` / ${part}`;
+    this.redactions.push({ name, location, rule });
+    return name;
+  }
+  /**
+   * One field of an entity or of its configuration, with what the schema says of it (`node`), judged
+   * also by its name where `byName` (free-form configuration).
+   */
+  field(holder, field, node, byName) {
+    const value = holder[field];
+    if (value === null || typeof value === "number" || typeof value === "boolean" || value instanceof EnvRef)
+      return;
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    const kind = byName ? fieldKind(field) : "other";
+    if (typeof value === "string" && !secret && kind !== "secret") {
+      if (mayBeSecret(value)) {
+        this.enter(field);
+        this.detect(holder, field, field);
+        this.leave();
+      }
+      return;
+    }
+    this.enter(field);
+    if (secret) this.secret(holder, field, node.source ?? "catalogue");
+    else if (kind === "secret") this.secret(holder, field, "name");
+    else if (kind === "headers" || node?.values?.flag === "referenceable") this.headers(value, node?.values);
+    else if (Array.isArray(value)) this.list(value, node?.elements, byName, field);
+    else if (isObject(value)) {
+      if (node?.values && !node.fields) this.map(value, node.values, byName);
+      else this.config(value, node, byName, field);
+    }
+    this.leave();
+  }
+  /**
+   * Walks a configuration object: every field with its schema node, and private JWK members of an object
+   * that is a JWK (it has `kty`, or is held by a field named like one).
+   */
+  config(config, node, byName, container = "") {
+    if (typeof config.kty === "string" || /jwks?$/i.test(container)) {
+      for (const member of jwkPrivateMembers(config)) {
+        this.enter(member);
+        this.replace(config, member, "detector");
+        this.leave();
+      }
+    }
+    for (const field in config) {
+      if (field.endsWith("_values") && Array.isArray(config[field])) {
+        const names = config[`${field.slice(0, -"_values".length)}_names`];
+        const child3 = node?.fields?.[field];
+        if (Array.isArray(names) && !(child3?.flag && isSecretFlag(child3.flag, field))) {
+          this.enter(field);
+          this.pairs(names, config[field]);
+          this.leave();
+          continue;
+        }
+      }
+      this.field(config, field, node?.fields?.[field], byName);
+    }
+  }
+  /** A map whose values the schema describes (`values`): each value with that node. */
+  map(map, node, byName) {
+    for (const key of Object.keys(map)) {
+      const value = map[key];
+      this.enter(key);
+      if (node.flag && isSecretFlag(node.flag, key)) this.secret(map, key, node.source ?? "catalogue");
+      else if (typeof value === "string") this.detect(map, key, key);
+      else if (Array.isArray(value)) this.list(value, node.elements, byName, key);
+      else if (isObject(value)) this.config(value, node, byName);
+      this.leave();
+    }
+  }
+  /** A list: elements the schema flags are secrets, strings are checked by value, records walked. */
+  list(list, node, byName, field) {
+    const secret = node?.flag !== void 0 && isSecretFlag(node.flag, field);
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      if (typeof item === "string") {
+        if (!secret && !mayBeSecret(item)) continue;
+        this.enter(String(i + 1));
+        if (secret) this.replace(list, i, node?.source ?? "catalogue");
+        else this.detect(list, i, field);
+        this.leave();
+      } else if (isObject(item)) {
+        this.enter(String(i + 1));
+        if (secret) this.allStrings(item, node?.source ?? "catalogue");
+        else this.config(item, node, byName, field);
+        this.leave();
+      }
+    }
+  }
+  /** A secret field: a string, a list of strings, or an object whose strings all are. */
+  secret(config, field, rule) {
+    const value = config[field];
+    if (typeof value === "string") this.replace(config, field, rule);
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        this.enter(String(i + 1));
+        if (isObject(item)) this.allStrings(item, rule);
+        else this.replace(value, i, rule);
+        this.leave();
+      }
+    } else if (isObject(value)) this.allStrings(value, rule);
+  }
+  allStrings(obj, rule) {
+    for (const field of Object.keys(obj)) {
+      const value = obj[field];
+      this.enter(field);
+      if (typeof value === "string") this.replace(obj, field, rule);
+      else if (isObject(value)) this.allStrings(value, rule);
+      else if (Array.isArray(value)) this.secret(obj, field, rule);
+      this.leave();
+    }
+  }
+  /** A string no rule named: a secret only when the value is one by itself. */
+  detect(holder, key, field) {
+    const value = holder[key];
+    if (typeof value !== "string" || !mayBeSecret(value)) return;
+    const kind = detectSecret(value);
+    if (kind === "url-credentials") {
+      const spans = allUrlCredentials(value, 2);
+      this.replace(holder, key, "detector", spans.length === 1 ? spans[0] : void 0);
+    } else if (kind !== void 0) this.replace(holder, key, "detector");
+    else if (isAwsSecretKeyShape(value) && /aws|secret/i.test(field)) this.replace(holder, key, "detector");
+  }
+  /**
+   * Plugins carry headers either as a map (`http-log`: `{Authorization: "Bearer …"}`) or as
+   * `Name:value` lines (`request-transformer`: `add.headers`, and `add.body`/`add.querystring` likewise).
+   * A header is redacted when its name is a credential's, or its value looks like one; for lines, the
+   * name stays in the file and only the value becomes a reference.
+   */
+  headers(value, node) {
+    if (isObject(value)) {
+      for (const header of Object.keys(value)) {
+        const v = value[header];
+        const byName = isCredentialName(header) || node?.flag === "encrypted" && isSecretFlag(node.flag, header);
+        this.enter(header);
+        if (typeof v === "string") this.headerValue(value, header, byName);
+        else if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) {
+            this.enter(String(i + 1), null);
+            this.headerValue(v, i, byName);
+            this.leave();
+          }
+        } else if (isObject(v)) this.headers(v, node);
+        this.leave();
+      }
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const line = value[i];
+        if (typeof line !== "string") continue;
+        const colon = line.indexOf(":");
+        if (colon <= 0) {
+          this.detect(value, i, "");
+          continue;
+        }
+        const header = line.slice(0, colon).trim();
+        const secret = line.slice(colon + 1);
+        const trimmed = secret.trim();
+        if (trimmed === "" || isReference(secret) || trimmed === MASK) continue;
+        const rule = isCredentialName(header) ? "name" : isCredentialValue(trimmed) ? "detector" : void 0;
+        if (rule === void 0) continue;
+        this.enter(header);
+        value[i] = this.replacement(secret, rule, line.slice(0, colon + 1));
+        this.leave();
+      }
+    }
+  }
+  headerValue(holder, key, byName) {
+    const v = holder[key];
+    if (typeof v !== "string") return;
+    if (byName) this.replace(holder, key, "name");
+    else if (isCredentialValue(v.trim())) this.replace(holder, key, "detector");
+    else this.detect(holder, key, String(key));
+  }
+  /** Parallel `*_names` / `*_values` lists: a value is secret when its name or the value itself says so. */
+  pairs(names, values) {
+    for (let i = 0; i < values.length; i++) {
+      const name = names[i];
+      const v = values[i];
+      if (typeof v !== "string") continue;
+      const rule = typeof name === "string" && isCredentialName(name) ? "name" : isCredentialValue(v.trim()) ? "detector" : void 0;
+      this.enter(String(i + 1), typeof name === "string" ? name : String(i + 1));
+      if (rule) this.replace(values, i, rule);
+      else this.detect(values, i, typeof name === "string" ? name : "");
+      this.leave();
+    }
+  }
+  filters(filters) {
+    filters.forEach((filter, i) => {
+      if (!isObject(filter) || !isObject(filter.config)) return;
+      const name = String(filter.name ?? i);
+      this.enter("filter", `filter ${name}`);
+      this.enter(name, null);
+      this.enter("config", null);
+      this.config(filter.config, void 0, true);
+      this.leave();
+      this.leave();
+      this.leave();
+    });
+  }
+};
+function isCredentialValue(value) {
+  return looksLikeCredentialValue(value) || detectSecret(value) !== void 0;
+}
+function mayBeSecret(value) {
+  return value.length >= 8 && value !== MASK && value !== DECK_MASK;
+}
+function scopeOf(visit2, namer) {
+  const scope = { path: [], location: "", key: void 0 };
+  for (const parent of visit2.parents) {
+    addLink(scope, parent.spec, nameForEnv(parent.entity, parent.spec, void 0));
+  }
+  addLink(scope, visit2.spec, nameForEnv(visit2.entity, visit2.spec, visit2.index));
+  if (namer) scope.key = namer.scope(scope.path);
+  return scope;
+}
+function addLink(scope, spec, id) {
+  scope.path.push(spec.label, id);
+  const link = `${spec.label} ${id}`;
+  scope.location = scope.location === "" ? link : `${scope.location} / ${link}`;
+}
+function nameForEnv(entity, spec, index) {
+  if (!spec.secretIdentity) {
+    if (spec.label === "certificate") {
+      const sni = Array.isArray(entity.snis) ? entity.snis.find(isObject) : void 0;
+      if (sni && typeof sni.name === "string") return sni.name;
+      if (typeof entity.cert === "string")
+        return createHash4("sha256").update(entity.cert).digest("hex").slice(0, 8);
+    } else {
+      const identity = identityForEnv(entity, spec);
+      if (identity !== "") return identity;
+    }
+  }
+  if (typeof entity.id === "string" && entity.id !== "") return entity.id.slice(0, 8);
+  return String((index ?? 0) + 1);
+}
+function identityForEnv(entity, spec) {
+  let identity = "";
+  for (const field of spec.identity) {
+    const v = entity[field];
+    const part = typeof v === "string" ? v : isObject(v) && typeof v.name === "string" ? v.name : "";
+    if (part === "") continue;
+    if (!spec.compositeIdentity) return part;
+    identity = identity === "" ? part : `${identity}_${part}`;
+  }
+  return identity;
+}
+var EnvNamer = class {
+  constructor(workspace, prefix = "DECK_") {
+    this.workspace = workspace;
+    this.prefix = prefix;
+  }
+  workspace;
+  prefix;
+  byName = /* @__PURE__ */ new Map();
+  issued = /* @__PURE__ */ new Map();
+  /** Field paths below entities repeat across a file (`config/redis/password`): sanitized once each. */
+  cleanTails = /* @__PURE__ */ new Map();
+  /** The leading parts of many names (an entity's chain), prepared once for {@link name}. */
+  scope(parts) {
+    const raw = [this.workspace, ...parts].join("\0");
+    return { raw, clean: sanitize(raw) };
+  }
+  /** The variable for a path: `parts`, after the scope's parts when given. */
+  name(parts, scope = this.scope([])) {
+    const tail = parts.join("\0");
+    const path5 = parts.length === 0 ? scope.raw : `${scope.raw}\0${tail}`;
+    let clean5 = this.cleanTails.get(tail);
+    if (clean5 === void 0) this.cleanTails.set(tail, clean5 = sanitize(tail));
+    const base = `${this.prefix}${scope.clean && clean5 ? `${scope.clean}_${clean5}` : scope.clean || clean5}`;
+    const owner = this.byName.get(base);
+    if (owner === void 0) {
+      this.byName.set(base, path5);
+      return base;
+    }
+    const seen = this.issued.get(path5) ?? (owner === path5 ? 1 : 0);
+    this.issued.set(path5, seen + 1);
+    const raw = seen === 0 ? path5 : `${path5}\0${seen}`;
+    const unique = `${base}_${createHash4("sha256").update(raw).digest("hex").slice(0, 6).toUpperCase()}`;
+    this.byName.set(unique, raw);
+    return unique;
+  }
+};
+function sanitize(text) {
+  const words = text.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const start = words.startsWith("_") ? 1 : 0;
+  const end = words.length > start && words.endsWith("_") ? words.length - 1 : words.length;
+  return start === 0 && end === words.length ? words : words.slice(start, end);
+}
+
+// actions/engine/state/yaml.ts
+function toYaml(doc) {
+  const writer = new YamlWriter();
+  const keys = Object.keys(doc);
+  if (keys.length > 0) writer.map(doc, keys, 0, "");
+  return writer.text();
+}
+var CHUNK_SIZE = 16384;
+var YamlWriter = class {
+  /** The text written since the last chunk was set aside. */
+  out = "";
+  chunks = [];
+  layouts = new Layouts();
+  text() {
+    this.chunks.push(this.out);
+    this.out = "";
+    return this.chunks.join("");
+  }
+  /** Writes a map with at least one key. */
+  map(obj, keys, indent, first) {
+    const layout = this.layouts.of(keys);
+    const { sorted, texts } = layout;
+    const lines = keyLines(layout, indent);
+    let dashed = first !== indentation(indent);
+    for (let i = 0; i < sorted.length; i++) {
+      const value = obj[sorted[i]];
+      if (value === void 0) continue;
+      this.out += dashed ? first + texts[i] : lines[i];
+      dashed = false;
+      this.value(value, indent);
+      if (this.out.length > CHUNK_SIZE) this.flush();
+    }
+  }
+  /**
+   * Sets the current text aside as a chunk. Reading a character makes V8 flatten the rope into one
+   * string, so its many small pieces die young instead of being kept, and copied by every garbage
+   * collection, until the whole file is done: on large dumps that makes the writer much faster.
+   */
+  flush() {
+    this.out.charCodeAt(0);
+    this.chunks.push(this.out);
+    this.out = "";
+  }
+  /** Writes the value of a key or a sequence item whose indicator (`key:` or `-`) is already out. */
+  value(value, indent) {
+    if (typeof value === "string") this.string(value, indent);
+    else if (typeof value !== "object" || value === null) this.out += " " + otherScalar(value) + "\n";
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.out += " []\n";
+      else {
+        this.out += "\n";
+        this.seq(value, indent, indentation(indent));
+      }
+    } else if (value instanceof EnvRef) {
+      const pad = indentation(indent + 2);
+      this.out += " " + value.header() + "\n" + pad + value.template(indent + 2) + "\n";
+    } else {
+      const keys = Object.keys(value);
+      if (keys.length === 0) this.out += " {}\n";
+      else {
+        this.out += "\n";
+        this.map(value, keys, indent + 2, indentation(indent + 2));
+      }
+    }
+  }
+  seq(list, indent, first) {
+    const pad = indentation(indent);
+    let prefix = first;
+    for (const item of list) {
+      if (typeof item === "object" && item !== null && !(item instanceof EnvRef)) {
+        const dash = prefix === pad ? dashIndentation(indent) : prefix + "- ";
+        if (Array.isArray(item)) {
+          if (item.length > 0) {
+            this.seq(item, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        } else {
+          const keys = Object.keys(item);
+          if (keys.length > 0) {
+            this.map(item, keys, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        }
+      }
+      this.out += prefix + "-";
+      prefix = pad;
+      this.value(item, indent);
+    }
+  }
+  string(value, indent) {
+    if (plainSafe(value)) this.out += " " + value + "\n";
+    else if (isBlockLiteral(value)) this.blockLiteral(value, indent + 2);
+    else this.out += " " + quote(value) + "\n";
+  }
+  blockLiteral(value, indent) {
+    let end = value.length;
+    while (end > 0 && value[end - 1] === "\n") end--;
+    const trailing = value.length - end;
+    this.out += trailing === 0 ? " |-\n" : trailing === 1 ? " |\n" : " |+\n";
+    const pad = indentation(indent);
+    for (const line of value.slice(0, end).split("\n")) this.out += line === "" ? "\n" : pad + line + "\n";
+    for (let i = 1; i < trailing; i++) this.out += "\n";
+  }
+};
+var MAX_CACHED_INDENT = 64;
+var indentations = [];
+var dashIndentations = [];
+function indentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width);
+  return indentations[width] ??= " ".repeat(width);
+}
+function dashIndentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width) + "- ";
+  return dashIndentations[width] ??= " ".repeat(width) + "- ";
+}
+function keyLines(layout, indent) {
+  const pad = indentation(indent);
+  if (indent > MAX_CACHED_INDENT) return layout.texts.map((text) => pad + text);
+  return layout.lines[indent] ??= layout.texts.map((text) => pad + text);
+}
+var MAX_LAYOUTS_PER_KEY = 32;
+var Layouts = class {
+  byFirstKey = /* @__PURE__ */ new Map();
+  of(keys) {
+    const candidates = this.byFirstKey.get(keys[0]);
+    if (candidates === void 0) {
+      const layout2 = newLayout(keys);
+      this.byFirstKey.set(keys[0], [layout2]);
+      return layout2;
+    }
+    for (const layout2 of candidates) if (sameKeys(layout2.keys, keys)) return layout2;
+    const layout = newLayout(keys);
+    if (candidates.length < MAX_LAYOUTS_PER_KEY) candidates.push(layout);
+    return layout;
+  }
+};
+function sameKeys(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function newLayout(keys) {
+  const sorted = [...keys].sort();
+  const texts = sorted.map((key) => (plainSafe(key) ? key : quote(key)) + ":");
+  return { keys, sorted, texts, lines: [] };
+}
+var PRINTABLE_LINES = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+var NEEDS_ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+function isBlockLiteral(value) {
+  if (!(value.includes("\n") || value.includes("${{")) || !PRINTABLE_LINES.test(value)) return false;
+  if (value.trim() === "") return false;
+  return value.split("\n").every((line) => !/^[ \t]/.test(line));
+}
+var RESERVED = /* @__PURE__ */ new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "null"]);
+var PLAIN_FIRST = 1;
+var PLAIN_REST = 2;
+var PLAIN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
+  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
+}
+function isPlainChar(code, where3) {
+  return code < 128 && (PLAIN_CHARS[code] & where3) !== 0;
+}
+function plainSafe(value) {
+  const length = value.length;
+  if (length === 0 || !isPlainChar(value.charCodeAt(0), PLAIN_FIRST)) return false;
+  for (let i = 1; i < length; i++) if (!isPlainChar(value.charCodeAt(i), PLAIN_REST)) return false;
+  return value.charCodeAt(length - 1) !== 58 && !(length <= 5 && RESERVED.has(value.toLowerCase()));
+}
+function quote(value) {
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+}
+function otherScalar(value) {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as YAML`);
+      return String(value);
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      throw new TypeError(`cannot write a ${typeof value} as YAML`);
+  }
+}
+
+// actions/engine/state/pipeline.ts
+function parseDeckOutput(json, source) {
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw new DeckhandError(
+      `deck produced output that is not valid JSON (${source}): ${err.message}`
+    );
+  }
+}
+function processContent(content, options) {
+  if (!isObject(content)) {
+    throw new DeckhandError(
+      `${options.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`
+    );
+  }
+  const doc = normalizeContent(content);
+  const workspace = typeof doc._workspace === "string" && doc._workspace !== "" ? doc._workspace : options.workspace;
+  const counts2 = countEntities(doc);
+  const secrets = /* @__PURE__ */ new Map();
+  const redactions = options.redact ? redactContent(doc, { workspace, rules: options.rules, values: secrets }) : [];
+  return { yaml: toYaml(doc), workspace, counts: counts2, redactions, secrets };
+}
+
+// actions/engine/state/read.ts
+init_errors();
+init_json_scan();
+import { readFile as readFile5, stat as stat5 } from "node:fs/promises";
+
+// actions/engine/state/yaml-read.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+init_json_scan();
+var MAX_ALIAS_COUNT = 1e4;
+var MAX_ALIAS_VALUES = 1e6;
+var CHUNK_CHARS = 16 * 1024;
+var YamlReadError = class extends Error {
+  constructor(code, line, col) {
+    super(code);
+    this.code = code;
+    this.line = line;
+    this.col = col;
+    this.name = "YamlReadError";
+  }
+  code;
+  line;
+  col;
+};
+var OPTIONS = { merge: true, uniqueKeys: true, prettyErrors: false, logLevel: "silent" };
+function readYaml(text, chunkChars = CHUNK_CHARS) {
+  const plan = text.length > chunkChars ? planPieces(text, chunkChars) : void 0;
+  const data = plan ? readPieces(text, plan) : FALLBACK;
+  if (plan && data !== FALLBACK)
+    return {
+      data,
+      aliased: false,
+      pieces: countPieces(plan),
+      lines: (paths2) => locatePieces(text, plan, paths2)
+    };
+  const whole = readDocument(text, { start: 0, end: text.length, line: 0 });
+  return { ...whole, pieces: 1, lines: (paths2) => locate(text, paths2) };
+}
+function countPieces(entries3) {
+  let count = 0;
+  for (const entry of entries3) count += entry.runs ? entry.runs.length + 1 : 1;
+  return count;
+}
+function mayHaveAnchors(text) {
+  return /(^|[\s[{,:-])&[^\s]/.test(text);
+}
+function parse2(text, piece, counter) {
+  const source = piece.start === 0 && piece.end === text.length ? text : text.slice(piece.start, piece.end);
+  let doc;
+  try {
+    doc = (0, import_yaml3.parseDocument)(source, counter ? { ...OPTIONS, lineCounter: counter } : OPTIONS);
+  } catch (err) {
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    throw err;
+  }
+  const error2 = doc.errors[0];
+  if (error2) {
+    const { line, col } = lineColumn(source, error2.pos[0]);
+    throw new YamlReadError(error2.code, line + piece.line, col);
+  }
+  return { doc, source };
+}
+function readDocument(text, piece) {
+  const { doc, source } = parse2(text, piece);
+  let aliased = false;
+  let data;
+  try {
+    data = doc.toJS({
+      maxAliasCount: MAX_ALIAS_COUNT,
+      onAnchor: (_value, count) => {
+        if (count > 0) aliased = true;
+      }
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : "";
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    if (/^Merge sources/.test(message)) throw new YamlReadError("MERGE_SOURCE");
+    if (err instanceof ReferenceError) throw new YamlReadError("ALIAS_EXPANSION");
+    throw err;
+  }
+  if (aliased) checkExpansion(data, MAX_ALIAS_VALUES + source.length);
+  return { data, aliased };
+}
+function checkExpansion(root, limit) {
+  let count = 0;
+  const open7 = /* @__PURE__ */ new Set();
+  const walk2 = (value) => {
+    if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
+    if (typeof value !== "object" || value === null) return;
+    if (open7.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open7.add(value);
+    if (Array.isArray(value)) for (const item of value) walk2(item);
+    else for (const key of Object.keys(value)) walk2(value[key]);
+    open7.delete(value);
+  };
+  try {
+    walk2(root);
+  } catch (err) {
+    if (err instanceof RangeError) throw new YamlReadError("TOO_DEEP");
+    throw err;
+  }
+}
+var TAB2 = 9;
+var LF2 = 10;
+var CR2 = 13;
+var SPACE2 = 32;
+var HASH = 35;
+var DASH = 45;
+var NOT_A_KEY = new Set("?:!&*|>[]{},@`%<-.	".split("").map((c) => c.charCodeAt(0)));
+function isSeparator(c) {
+  return c === SPACE2 || c === LF2 || c === CR2 || c === TAB2 || Number.isNaN(c);
+}
+function isBlank(c) {
+  return c === LF2 || c === CR2 || Number.isNaN(c);
+}
+function planPieces(text, chunkChars) {
+  if (mayHaveAnchors(text)) return void 0;
+  const entries3 = [];
+  let entry;
+  let itemStarts = [];
+  let itemLines = [];
+  let itemIndent = -1;
+  const close = (end) => {
+    if (!entry) return;
+    entry.end = end;
+    if (itemIndent >= 0 && end - entry.start > chunkChars) {
+      entry.head = { start: entry.start, end: itemStarts[0], line: entry.line };
+      entry.runs = runs(itemStarts, itemLines, end, chunkChars);
+    }
+    entries3.push(entry);
+  };
+  let line = 0;
+  for (let pos = 0; pos < text.length; line++) {
+    const newline = text.indexOf("\n", pos);
+    const next = newline === -1 ? text.length : newline + 1;
+    let indent = 0;
+    while (text.charCodeAt(pos + indent) === SPACE2) indent++;
+    const c = text.charCodeAt(pos + indent);
+    const item = c === DASH && isSeparator(text.charCodeAt(pos + indent + 1));
+    if (isBlank(c) || c === HASH) {
+    } else if (indent === 0 && !item) {
+      if (NOT_A_KEY.has(c)) return void 0;
+      close(pos);
+      entry = { start: pos, end: pos, line };
+      itemStarts = [];
+      itemLines = [];
+      itemIndent = -1;
+    } else if (!entry) {
+      return void 0;
+    } else if (itemIndent === -1) {
+      itemIndent = item ? indent : -2;
+      if (item) {
+        itemStarts.push(pos);
+        itemLines.push(line);
+      }
+    } else if (itemIndent >= 0) {
+      if (item && indent === itemIndent) {
+        itemStarts.push(pos);
+        itemLines.push(line);
+      } else if (indent <= itemIndent) itemIndent = -2;
+    }
+    pos = next;
+  }
+  close(text.length);
+  return entries3.length > 0 ? entries3 : void 0;
+}
+function runs(starts, lines, end, chunkChars) {
+  const out = [];
+  let first = 0;
+  for (let i = 1; i <= starts.length; i++) {
+    const runEnd = i === starts.length ? end : starts[i];
+    if (i === starts.length || runEnd - starts[first] >= chunkChars) {
+      out.push({ start: starts[first], end: runEnd, line: lines[first], first, count: i - first });
+      first = i;
+    }
+  }
+  return out;
+}
+var FALLBACK = /* @__PURE__ */ Symbol("fallback");
+function isPlainObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function readPieces(text, entries3) {
+  const content = {};
+  const seen = /* @__PURE__ */ new Set();
+  for (const entry of entries3) {
+    const head = readDocument(text, entry.head ?? entry).data;
+    const keys = isPlainObject(head) ? Object.keys(head) : [];
+    if (keys.length !== 1) return FALLBACK;
+    const key = keys[0];
+    let value = head[key];
+    if (entry.runs) {
+      if (value !== null) return FALLBACK;
+      const list = [];
+      for (const run2 of entry.runs) {
+        const items = readDocument(text, run2).data;
+        if (!Array.isArray(items) || items.length !== run2.count) return FALLBACK;
+        for (const item of items) list.push(item);
+      }
+      value = list;
+    }
+    if (seen.has(key)) throw new YamlReadError("DUPLICATE_KEY", entry.line + 1, 1);
+    seen.add(key);
+    entry.key = key;
+    if (key in content)
+      Object.defineProperty(content, key, { value, writable: true, enumerable: true, configurable: true });
+    else content[key] = value;
+  }
+  return content;
+}
+function locatePieces(text, entries3, paths2) {
+  const lines = paths2.map(() => void 0);
+  const byKey = new Map(entries3.map((entry) => [entry.key, entry]));
+  const wanted = /* @__PURE__ */ new Map();
+  paths2.forEach((path5, index) => {
+    const entry = byKey.get(String(path5[0]));
+    if (!entry) return;
+    let piece = entry;
+    let local = [...path5];
+    if (entry.runs) {
+      const item = path5[1];
+      if (typeof item !== "number") {
+        if (path5.length === 1) lines[index] = entry.line + 1;
+        return;
+      }
+      const run2 = runOf(entry.runs, item);
+      if (!run2) return;
+      piece = run2;
+      local = [item - run2.first, ...path5.slice(2)];
+    }
+    let group = wanted.get(piece);
+    if (!group) wanted.set(piece, group = { indices: [], paths: [] });
+    group.indices.push(index);
+    group.paths.push(local);
+  });
+  for (const [piece, group] of wanted) {
+    const found = locate(text, group.paths, piece);
+    group.indices.forEach((index, i) => lines[index] = found[i]);
+  }
+  return lines;
+}
+function runOf(runs2, item) {
+  let low = 0;
+  let high = runs2.length - 1;
+  while (low <= high) {
+    const mid = low + high >> 1;
+    const run2 = runs2[mid];
+    if (item < run2.first) high = mid - 1;
+    else if (item >= run2.first + run2.count) low = mid + 1;
+    else return run2;
+  }
+  return void 0;
+}
+function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
+  const counter = new import_yaml3.LineCounter();
+  const { doc, source } = parse2(text, piece, counter);
+  let targets;
+  const resolve9 = (node) => {
+    if (!(0, import_yaml3.isAlias)(node)) return node;
+    targets ??= aliasTargets(doc);
+    return targets.get(node);
+  };
+  return paths2.map((path5) => {
+    let node = doc.contents;
+    for (const part of path5) {
+      node = resolve9(node);
+      if ((0, import_yaml3.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
+      else if ((0, import_yaml3.isMap)(node)) node = mapValue(node, String(part), resolve9, 0);
+      else return void 0;
+    }
+    node = resolve9(node);
+    return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
+  });
+}
+function aliasTargets(doc) {
+  const targets = /* @__PURE__ */ new Map();
+  const latest = /* @__PURE__ */ new Map();
+  (0, import_yaml3.visit)(doc, {
+    Node(_key, node) {
+      if ((0, import_yaml3.isAlias)(node)) {
+        const target = latest.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) latest.set(node.anchor, node);
+    }
+  });
+  return targets;
+}
+function mapValue(map, key, resolve9, depth) {
+  const own = map.items.find((pair) => keyText(pair.key) === key);
+  if (own) return own.value;
+  if (depth > 16) return void 0;
+  for (const pair of map.items) {
+    if (!(0, import_yaml3.isScalar)(pair.key) || pair.key.source !== "<<") continue;
+    const sources = resolve9(pair.value);
+    for (const source of (0, import_yaml3.isSeq)(sources) ? sources.items : [sources]) {
+      const merged = resolve9(source);
+      if (!(0, import_yaml3.isMap)(merged)) continue;
+      const found = mapValue(merged, key, resolve9, depth + 1);
+      if (found !== void 0) return found;
+    }
+  }
+  return void 0;
+}
+function keyText(key) {
+  return (0, import_yaml3.isScalar)(key) ? String(key.value) : String(key);
+}
+function valueStart(node, text) {
+  const start = node.range?.[0] ?? 0;
+  if (!(0, import_yaml3.isScalar)(node) || node.type !== import_yaml3.Scalar.BLOCK_LITERAL && node.type !== import_yaml3.Scalar.BLOCK_FOLDED)
+    return start;
+  const lineEnd = text.indexOf("\n", start);
+  return lineEnd === -1 ? start : lineEnd + 1;
+}
+
+// actions/engine/state/read.ts
+var MAX_STATE_BYTES = 128 * 2 ** 20;
+var YAML_FALLBACK_CHARS = 4 * 2 ** 20;
+var StateReadError = class extends DeckhandError {
+  constructor(file, reason, line, column) {
+    super(`${file}${line === void 0 ? "" : `:${line}:${column ?? 1}`}: ${reason}`);
+    this.file = file;
+    this.reason = reason;
+    this.line = line;
+    this.column = column;
+    this.name = "StateReadError";
+  }
+  file;
+  reason;
+  line;
+  column;
+  /** The reason with its position, for a place that names the file already. */
+  get placed() {
+    return this.line === void 0 ? this.reason : `${this.reason} (line ${this.line}, column ${this.column ?? 1})`;
+  }
+};
+function checkStateSize(bytes, file) {
+  if (bytes <= MAX_STATE_BYTES) return;
+  throw new StateReadError(
+    file,
+    `the file has ${bytes.toLocaleString("en")} bytes, more than the ${MAX_STATE_BYTES / 2 ** 20} MiB a state file may have: split it (deck reads every file of a directory, and deckhand dumps one file per workspace)`
+  );
+}
+async function readStateFile(path5) {
+  checkStateSize((await stat5(path5)).size, path5);
+  return readFile5(path5, "utf8");
+}
+function parseState(text, file, options = {}) {
+  checkStateSize(text.length, file);
+  const body = text.charCodeAt(0) === 65279 ? text.slice(1) : text;
+  if (options.json || /^\s*[{[]/.test(body)) {
+    let data;
+    try {
+      data = JSON.parse(body);
+    } catch {
+      if (options.json || body.length > YAML_FALLBACK_CHARS)
+        throw jsonError(file, body, findJsonIssue(body, true));
+      return parseYamlState(body, file, options.chunkChars);
+    }
+    const issue2 = findJsonIssue(body, false);
+    if (issue2) throw jsonError(file, body, issue2);
+    return { data, aliased: false, lines: (paths2) => locateJson(body, paths2) };
+  }
+  return parseYamlState(body, file, options.chunkChars);
+}
+function readStateText(text, file, options) {
+  return parseState(text, file, options).data;
+}
+function parseYamlState(text, file, chunkChars) {
+  try {
+    return readYaml(text, chunkChars);
+  } catch (err) {
+    if (!(err instanceof YamlReadError)) throw err;
+    throw new StateReadError(file, yamlReason(err.code), err.line, err.col);
+  }
+}
+function jsonError(file, text, issue2) {
+  if (!issue2) return new StateReadError(file, "not valid JSON");
+  const { line, col } = lineColumn(text, issue2.offset);
+  const reason = issue2.code === "DUPLICATE_KEY" ? "not valid JSON: a key appears twice in one object (keys must be unique, DUPLICATE_KEY)" : issue2.code === "TOO_DEEP" ? `the values are nested more than ${MAX_JSON_DEPTH} levels deep` : "not valid JSON: malformed at this place (JSON_SYNTAX)";
+  return new StateReadError(file, reason, line, col);
+}
+var YAML_PROBLEMS = {
+  ALIAS_PROPS: "an alias cannot have an anchor or a tag",
+  BAD_ALIAS: "an alias names no anchor defined before it",
+  BAD_COLLECTION_TYPE: "a tag does not fit the value it is on",
+  BAD_DIRECTIVE: "a directive (a line starting with %) is not valid",
+  BAD_DQ_ESCAPE: "a double-quoted string holds an invalid escape sequence",
+  BAD_INDENT: "the indentation is wrong",
+  BAD_PROP_ORDER: "an anchor or a tag is misplaced",
+  BAD_SCALAR_START: "a plain value starts with a character that needs quotes",
+  BLOCK_AS_IMPLICIT_KEY: "a block value is used as a key",
+  BLOCK_IN_FLOW: "a block value appears inside [ ] or { }",
+  DUPLICATE_KEY: "a key appears twice in one mapping (keys must be unique)",
+  KEY_OVER_1024_CHARS: "a key is longer than 1024 characters",
+  MISSING_CHAR: "a character is missing (a closing quote or bracket, a colon, a comma)",
+  MULTILINE_IMPLICIT_KEY: "a key spans several lines, or a value is not indented under its key",
+  MULTIPLE_ANCHORS: "a value has several anchors",
+  MULTIPLE_DOCS: "the file holds several YAML documents (--- separators), deck reads one",
+  MULTIPLE_TAGS: "a value has several tags",
+  NON_STRING_KEY: "a key is not a string",
+  TAB_AS_INDENT: "a tab is used for indentation, which YAML allows only spaces for",
+  TAG_RESOLVE_FAILED: "a tag cannot be resolved",
+  UNEXPECTED_TOKEN: "unexpected text"
+};
+function yamlReason(code) {
+  switch (code) {
+    case "ALIAS_EXPANSION":
+      return `YAML aliases expand too much (an alias bomb, or more than ${MAX_ALIAS_VALUES.toLocaleString("en")} values repeated through aliases): write the values out`;
+    case "ALIAS_CYCLE":
+      return "a YAML alias refers to a value that contains it, which makes the data endless";
+    case "MERGE_SOURCE":
+      return "a merge key (<<) must name a mapping or a list of mappings";
+    case "TOO_DEEP":
+      return "the values are nested too deeply to be read";
+    default:
+      return `not valid YAML: ${YAML_PROBLEMS[code] ?? "the text cannot be parsed"} (${code})`;
+  }
+}
+
+// actions/engine/dump.ts
+var MANIFEST = "SHA256SUMS";
+var REQUIRED_ENV = "required-env.txt";
+function checkBundleOptions(options) {
+  if (options.recipients && !options.redactSecrets) {
+    throw new DeckhandError(
+      "age-recipients needs redact-secrets: true. With redact-secrets: false the files hold every value in plain text already, so there is nothing to encrypt; set redact-secrets: true (the default) to keep the values only in the encrypted secrets.age, or drop age-recipients."
+    );
+  }
+}
+function fileNameFor(workspace) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(workspace) || workspace.includes("..")) {
+    throw new DeckhandError(`workspace name "${workspace}" cannot be used as a file name`);
+  }
+  return `${workspace}.yaml`;
+}
+async function removable(dir, recorded, keep, logger2) {
+  const names = [];
+  for (const [name, digest] of recorded) {
+    if (keep.has(name) || name === MANIFEST) continue;
+    const info2 = await lstat2(join5(dir, name)).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile()) {
+      logger2.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
+      continue;
+    }
+    if (sha256Hex(await readFile6(join5(dir, name))) !== digest) {
+      logger2.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
+      continue;
+    }
+    names.push(name);
+  }
+  return names;
+}
+async function dump(options) {
+  if (options.workspace && options.allWorkspaces) {
+    throw new DeckhandError("workspace and all-workspaces exclude each other: set one of them");
+  }
+  checkBundleOptions(options);
+  await ensureDirectory(options.outputDir);
+  const processed = options.controlPlanes ? await dumpControlPlanes(options, options.controlPlanes) : await runDeckDump(options);
+  const entityCount = processed.reduce((sum, f) => sum + totalEntities(f.counts), 0);
+  if (entityCount === 0 && !options.allowEmpty) {
+    const previous = await previousEntityCount(options.outputDir);
+    if (previous > 0) {
+      throw new DeckhandError(
+        `deck returned no entities, but the previous dump in ${options.outputDir} holds ${previous}. Refusing to replace it with an empty one (wrong workspace, select-tags or address?). Set allow-empty: true if the gateway really is empty now.`
+      );
+    }
+  }
+  const files = /* @__PURE__ */ new Map();
+  const workspaces = [];
+  for (const file of processed) {
+    const name = fileNameFor(file.workspace);
+    if (files.has(name)) throw new DeckhandError(`deck returned workspace "${file.workspace}" twice`);
+    files.set(name, file.yaml);
+    workspaces.push({
+      workspace: file.workspace,
+      file: join5(options.outputDir, name),
+      counts: file.counts,
+      redactions: file.redactions
+    });
+  }
+  const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort();
+  const secrets = collectSecrets(processed, options);
+  const owned = new Map(files);
+  for (const [name, content] of options.sidecars ?? []) owned.set(name, content);
+  let bundle;
+  if (options.recipients) {
+    const sealed = await sealBundle(secrets, options.recipients, await previousBundle(options.outputDir));
+    owned.set(BUNDLE_FILE, sealed.bytes);
+    bundle = {
+      file: join5(options.outputDir, BUNDLE_FILE),
+      count: secrets.size,
+      recipients: options.recipients.map((r) => r.fingerprint),
+      unchanged: sealed.unchanged
+    };
+  }
+  const outcome = await install3(
+    options.outputDir,
+    owned,
+    requiredEnv,
+    options.logger,
+    void 0,
+    bundle !== void 0
+  );
+  return {
+    files: workspaces.map((w) => w.file),
+    workspaces,
+    entityCount,
+    digest: digestFiles(files),
+    secretsRedacted: processed.reduce((sum, f) => sum + f.redactions.length, 0),
+    requiredEnv,
+    ...outcome,
+    bundle
+  };
+}
+function collectSecrets(processed, options) {
+  const values = /* @__PURE__ */ new Map();
+  const owner = /* @__PURE__ */ new Map();
+  const clashes = [];
+  for (const file of processed) {
+    for (const [name, value] of file.secrets) {
+      const earlier = values.get(name);
+      if (earlier !== void 0 && earlier !== value) {
+        clashes.push(`${name} (workspaces ${owner.get(name)} and ${file.workspace})`);
+        continue;
+      }
+      values.set(name, value);
+      owner.set(name, file.workspace);
+    }
+  }
+  if (clashes.length > 0) {
+    const message = `${clashes.length} variable(s) stand for different values in two workspaces whose names differ only in punctuation: ${clashes.join(", ")}. deck fills a variable with one value, so one of the workspaces would be synced with the other's secret.`;
+    if (options.recipients) {
+      throw new DeckhandError(
+        `${message} The secret bundle cannot hold both: dump those workspaces in separate steps, into separate output-dirs.`
+      );
+    }
+    options.logger.warn(`${message} Dump those workspaces into separate output-dirs.`);
+  }
+  return values;
+}
+async function previousBundle(dir) {
+  const text = await readFile6(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const digest = text === void 0 ? void 0 : manifestEntries(text).get(BUNDLE_FILE);
+  if (digest === void 0) return void 0;
+  const path5 = join5(dir, BUNDLE_FILE);
+  const info2 = await lstat2(path5).catch(() => void 0);
+  if (!info2?.isFile() || info2.size > MAX_BUNDLE_BYTES) return void 0;
+  const bytes = await readFile6(path5).catch(() => void 0);
+  return bytes !== void 0 && sha256Hex(bytes) === digest ? bytes : void 0;
+}
+async function ensureDirectory(dir) {
+  const info2 = await stat6(dir).catch(() => void 0);
+  if (info2 && !info2.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
+  try {
+    await mkdir2(dir, { recursive: true });
+  } catch (err) {
+    throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
+  }
+}
+function controlPlaneFiles(names) {
+  const files = /* @__PURE__ */ new Map();
+  const owners = /* @__PURE__ */ new Map();
+  for (const name of names) {
+    const stem = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes("..") ? name : name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/\.\.+/g, ".").replace(/^[^A-Za-z0-9]+/, "").replace(/-+$/, "");
+    if (stem === "") throw new DeckhandError(`control plane name "${name}" gives no usable file name`);
+    const other = owners.get(stem.toLowerCase());
+    if (other !== void 0 && other !== name) {
+      throw new DeckhandError(
+        `control planes "${other}" and "${name}" would be dumped into one file (${stem}.yaml): dump them into separate output-dirs`
+      );
+    }
+    owners.set(stem.toLowerCase(), name);
+    files.set(name, stem);
+  }
+  return files;
+}
+async function dumpControlPlanes(options, names) {
+  if (names.length === 0) throw new DeckhandError("konnect-control-plane names no control plane to dump");
+  const results = [];
+  for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
+    const deck = options.deck.forControlPlane(name);
+    const liveRules = await options.liveRulesFor?.(name) ?? options.liveRules;
+    const single = { ...options, deck, liveRules, workspace: void 0, allWorkspaces: false };
+    for (const file of await runDeckDump(single, stem)) results.push(file);
+  }
+  return results;
+}
+async function runDeckDump(options, label) {
+  const work = await privateTempDir("deckhand-dump-");
+  try {
+    const single = !options.allWorkspaces;
+    const args = dumpArgs(options.deck.deck.features, {
+      outputFile: single ? join5(work.path, "dump.json") : void 0,
+      workspace: options.workspace,
+      allWorkspaces: options.allWorkspaces,
+      selectTags: options.selectTags,
+      skipConsumers: options.skipConsumers,
+      withId: options.withId
+    });
+    await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs });
+    const outputs = (await readdir(work.path, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+    if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
+    const results = [];
+    for (const name of outputs) {
+      const fallback = single ? label ?? options.workspace ?? "default" : name.endsWith(".json") ? basename2(name, ".json") : name;
+      const source = `deck dump ${fallback}`;
+      const content = parseDeckOutput(await readFile6(join5(work.path, name), "utf8"), source);
+      const rules = options.redactSecrets && options.liveRules && isObject(content) ? await options.liveRules.for(content) : void 0;
+      results.push(
+        processContent(content, { workspace: fallback, redact: options.redactSecrets, source, rules })
+      );
+    }
+    options.logger.debug(`deck wrote ${outputs.length} file(s)`);
+    return results;
+  } finally {
+    await work.cleanup();
+  }
+}
+function manifestNames(text) {
+  return [...manifestEntries(text).keys()];
+}
+function manifestEntries(text) {
+  const entries3 = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m || m[2].includes("/") || m[2] === "." || m[2] === ".." || m[2].includes("\0")) continue;
+    entries3.set(m[2], m[1]);
+  }
+  return entries3;
+}
+async function previousFiles(dir) {
+  const text = await readFile6(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  return text === void 0 ? void 0 : manifestNames(text);
+}
+async function previousEntityCount(dir) {
+  const names = await previousFiles(dir) ?? (await readdir(dir)).filter((f) => f.endsWith(".yaml"));
+  let total = 0;
+  for (const name of names.filter((n) => n.endsWith(".yaml"))) {
+    const path5 = join5(dir, name);
+    let text;
+    try {
+      text = await readStateFile(path5);
+    } catch (err) {
+      if (err instanceof StateReadError) total += 1;
+      continue;
+    }
+    try {
+      const doc = readStateText(text, path5);
+      if (isObject(doc)) total += totalEntities(countEntities(doc));
+    } catch {
+      total += text.trim() === "" ? 0 : 1;
+    }
+  }
+  return total;
+}
+async function install3(dir, files, requiredEnv, logger2, neededBy = "deck sync/diff/validate", bundled = false) {
+  const all = new Map(files);
+  const alternative = bundled ? `, or give age-identity: ${BUNDLE_FILE} holds their values` : "";
+  all.set(
+    REQUIRED_ENV,
+    requiredEnv.length === 0 ? "" : `# Set these environment variables before ${neededBy} of these files${alternative}.
+${requiredEnv.join("\n")}
+`
+  );
+  const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
+`).join("");
+  const before = await readFile6(join5(dir, MANIFEST), "utf8").catch(() => void 0);
+  const removed = await removable(
+    dir,
+    before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
+    all,
+    logger2
+  );
+  const unchanged = before === manifest && removed.length === 0;
+  if (unchanged) logger2.info("Configuration unchanged since the last dump");
+  let staging;
+  let forget = () => void 0;
+  try {
+    staging = await mkdtemp2(join5(dir, ".deckhand-staging-"));
+    forget = removeOnStop(staging);
+    for (const [name, data] of all) await writeFileAtomic(join5(staging, name), data);
+    await writeFileAtomic(join5(staging, MANIFEST), manifest);
+    for (const name of all.keys()) await rename3(join5(staging, name), join5(dir, name));
+    for (const name of removed) {
+      try {
+        await rm5(join5(dir, name), { force: true });
+        if (name === BUNDLE_FILE)
+          logger2.warn(
+            `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
+          );
+        else logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+      } catch (err) {
+        logger2.warn(
+          `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+        );
+      }
+    }
+    await rename3(join5(staging, MANIFEST), join5(dir, MANIFEST));
+  } catch (err) {
+    throw fileSystemError(err, dir);
+  } finally {
+    if (staging !== void 0) await rm5(staging, { recursive: true, force: true });
+    forget();
+  }
+  return { removed: removed.map((name) => join5(dir, name)), changed: !unchanged };
+}
+
+// actions/engine/jobs/deck-dump.ts
+init_errors();
+
+// actions/engine/konnect/metadata.ts
+init_errors();
+init_json_file();
+var KONNECT_METADATA = ".konnect.json";
+var FORMAT = "deckhand-konnect/1";
+function metadataText(planes) {
+  const records = planes.map(({ plane, file }) => ({
+    name: plane.name,
+    ...plane.description ? { description: plane.description } : {},
+    ...plane.labels && Object.keys(plane.labels).length > 0 ? { labels: sortedLabels(plane.labels) } : {},
+    cluster_type: plane.config.cluster_type,
+    auth_type: plane.config.auth_type,
+    cloud_gateway: plane.config.cloud_gateway,
+    ...plane.config.proxy_urls?.length ? { proxy_urls: plane.config.proxy_urls } : {},
+    file
+  }));
+  records.sort((a, b) => a.name.localeCompare(b.name));
+  return `${JSON.stringify({ format: FORMAT, control_planes: records }, null, 2)}
+`;
+}
+function sortedLabels(labels) {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+}
+var CLUSTER_TYPES = [
+  "CLUSTER_TYPE_CONTROL_PLANE",
+  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
+  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+  "CLUSTER_TYPE_SERVERLESS",
+  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
+  "CLUSTER_TYPE_SERVERLESS_V1"
+];
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
+async function readMetadata(path5) {
+  return parseMetadata(await readJsonFile(path5, "deckhand Konnect record", MAX_METADATA_BYTES), path5);
+}
+function parseMetadata(doc, source) {
+  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
+    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
+  }
+  return doc.control_planes.map((entry, i) => {
+    const where3 = `${source}: control_planes[${i}]`;
+    if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "" || typeof entry.file !== "string")
+      throw new DeckhandError(`${where3} needs a name and a file`);
+    if (entry.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry.cluster_type))
+      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry.cluster_type)}`);
+    if (entry.labels !== void 0 && (!isObject(entry.labels) || Object.values(entry.labels).some((v) => typeof v !== "string")))
+      throw new DeckhandError(`${where3}: labels must map names to strings`);
+    if (entry.auth_type !== void 0 && entry.auth_type !== "pinned_client_certs" && entry.auth_type !== "pki_client_certs")
+      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry.auth_type)}`);
+    return {
+      name: entry.name,
+      ...typeof entry.description === "string" ? { description: entry.description } : {},
+      ...entry.labels !== void 0 ? { labels: entry.labels } : {},
+      ...entry.cluster_type !== void 0 ? { cluster_type: entry.cluster_type } : {},
+      ...entry.auth_type !== void 0 ? { auth_type: entry.auth_type } : {},
+      ...typeof entry.cloud_gateway === "boolean" ? { cloud_gateway: entry.cloud_gateway } : {},
+      ...Array.isArray(entry.proxy_urls) ? { proxy_urls: entry.proxy_urls } : {},
+      file: entry.file
+    };
+  });
+}
+function createRequest(record) {
+  const { file: _file, ...request2 } = record;
+  return request2;
+}
+
+// actions/engine/report.ts
+function emptyReport(title) {
+  return { title, lines: [], tables: [], annotations: [] };
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// actions/engine/secrets/report.ts
+var MAX_LISTED = 200;
+var RULE_TEXT = {
+  schema: "the gateway's schema",
+  catalogue: "Kong's schemas (bundled)",
+  configured: "secret-fields input",
+  name: "credential name",
+  detector: "value detector"
+};
+function countByRule(redactions) {
+  const counts2 = Object.fromEntries(REDACTION_RULES.map((r) => [r, 0]));
+  for (const r of redactions) counts2[r.rule]++;
+  return counts2;
+}
+function addRedactionReport(report, redactions, schemaProblems) {
+  addSchemaProblems(report, schemaProblems);
+  if (redactions.length === 0) return;
+  const counts2 = countByRule(redactions);
+  report.tables.push({
+    caption: "Secrets redacted, by rule",
+    header: ["rule", "values"],
+    rows: REDACTION_RULES.filter((r) => counts2[r] > 0).map((r) => [RULE_TEXT[r], String(counts2[r])])
+  });
+  const listed = redactions.slice(0, MAX_LISTED);
+  report.tables.push({
+    caption: `Redacted values (${redactions.length})` + (redactions.length > listed.length ? `, the first ${listed.length}` : ""),
+    header: ["where", "variable", "rule"],
+    rows: listed.map((r) => [r.location, r.name, RULE_TEXT[r.rule]]),
+    collapsed: true
+  });
+}
+function addSchemaProblems(report, problems) {
+  if (problems.length === 0) return;
+  report.lines.push(
+    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
+  );
+}
+
+// actions/engine/jobs/secret-bundle.ts
+import { readFile as readFile7, stat as stat7 } from "node:fs/promises";
+init_errors();
+
 // actions/engine/secrets/variables.ts
+init_errors();
+import { lstat as lstat3 } from "node:fs/promises";
+import { dirname as dirname3, join as join6 } from "node:path";
 var DeckVariables = class _DeckVariables {
   constructor(bundled, env, sources, unopened) {
     this.bundled = bundled;
@@ -50460,12 +51118,3377 @@ function maskValue(value, secret) {
 }
 async function defaultBundles(stateFiles) {
   const found = [];
-  for (const folder of new Set(stateFiles.map((f) => dirname4(f)))) {
-    const file = join9(folder, BUNDLE_FILE);
+  for (const folder of new Set(stateFiles.map((f) => dirname3(f)))) {
+    const file = join6(folder, BUNDLE_FILE);
     if (await lstat3(file).catch(() => void 0)) found.push(file);
   }
   return found;
 }
+
+// actions/engine/jobs/secret-bundle.ts
+var MAX_IDENTITY_BYTES = 1 << 20;
+async function readIdentityText(value, secret, input = "age-identity") {
+  let text = value;
+  if (!/AGE-SECRET-KEY-/i.test(value)) {
+    const path5 = value.trim();
+    const info2 = path5.includes("\n") ? void 0 : await stat7(path5).catch(() => void 0);
+    if (!info2?.isFile()) {
+      throw new DeckhandError(
+        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
+      );
+    }
+    if (info2.size > MAX_IDENTITY_BYTES)
+      throw new DeckhandError(
+        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
+      );
+    text = await readFile7(path5, "utf8").catch(() => {
+      throw new DeckhandError(`${input}: the file cannot be read.`);
+    });
+  }
+  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
+  return text;
+}
+async function identitiesInput(inputs, ctx) {
+  const value = inputs.string("age-identity");
+  if (value === void 0) return void 0;
+  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
+}
+function recipientsInput(inputs) {
+  const entries3 = inputs.list("age-recipients");
+  if (entries3.length === 0) return void 0;
+  const recipients = parseRecipients(entries3, "age-recipients");
+  if (recipients.length === 0)
+    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
+  return recipients;
+}
+async function deckVariables(inputs, ctx, stateFiles) {
+  const explicit = inputs.list("secrets-bundle");
+  const identities = await identitiesInput(inputs, ctx);
+  if (explicit.length > 0 && !identities) {
+    throw new DeckhandError(
+      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
+    );
+  }
+  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
+  if (!identities) return DeckVariables.fromEnv(ctx.env, bundles);
+  if (bundles.length === 0) {
+    ctx.logger.warn(
+      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
+    );
+    return DeckVariables.fromEnv(ctx.env);
+  }
+  const variables = await DeckVariables.load({ bundles, identities, env: ctx.env, secret: ctx.secret });
+  for (const source of variables.sources)
+    ctx.logger.info(
+      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
+    );
+  return variables;
+}
+
+// actions/engine/jobs/store.ts
+init_errors();
+
+// actions/engine/store/open.ts
+init_errors();
+import { resolve as resolve3 } from "node:path";
+
+// actions/engine/store/local.ts
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
+import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir3, rename as rename4, rm as rm6, rmdir, stat as stat8, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname4, join as join8, sep as sep2 } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+
+// actions/engine/backup/checksums.ts
+import { createHash as createHash5 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { lstat as lstat4, readdir as readdir2 } from "node:fs/promises";
+import { join as join7, relative, sep } from "node:path";
+
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      try {
+        await task(i);
+      } catch (err) {
+        if (!failed) [failed, failure] = [true, err];
+      }
+    }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
+}
+
+// actions/engine/backup/checksums.ts
+async function sha256File2(path5) {
+  const hash = createHash5("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream3(path5, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+async function listFiles(dir) {
+  const out = [];
+  const walk2 = async (current) => {
+    for (const entry of await readdir2(current, { withFileTypes: true })) {
+      const full = join7(current, entry.name);
+      if (entry.isDirectory()) await walk2(full);
+      else if (entry.isFile()) out.push(full);
+      else throw new Error(`${full} is neither a file nor a directory`);
+    }
+  };
+  const stats = await lstat4(dir);
+  if (stats.isFile()) return [dir];
+  await walk2(dir);
+  return out.sort();
+}
+async function digestFiles2(root, files, concurrency = 4) {
+  const results = new Array(files.length);
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index];
+    const { sha256: sha2563, size } = await sha256File2(file);
+    results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
+  });
+  return results;
+}
+
+// actions/engine/store/local.ts
+init_errors();
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
+  }
+  root;
+  description;
+  path(key) {
+    if (key.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key} is not a relative path`);
+    return join8(this.root, key);
+  }
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
+  }
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join8(this.root, folder);
+    let entries3;
+    try {
+      entries3 = await readdir3(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
+    }
+    entries3.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries3) {
+      if (entry.name.startsWith(".")) continue;
+      const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
+          yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        yield { key, size: (await stat8(join8(dir, entry.name))).size };
+      }
+    }
+  }
+  /**
+   * Writes an object: `write` fills a temporary file beside it (0600), which is flushed and renamed in, so the
+   * object is whole or absent. A failure removes the temporary file and any folder it left empty.
+   */
+  async place(key, write) {
+    const target = this.path(key);
+    try {
+      await mkdir3(dirname4(target), { recursive: true, mode: 448 });
+      const temp = tempPathFor(target);
+      try {
+        const result = await write(temp);
+        await chmod(temp, 384);
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename4(temp, target);
+        return result;
+      } finally {
+        await rm6(temp, { force: true });
+        forgetOnStop(temp);
+      }
+    } catch (err) {
+      await this.pruneEmpty(dirname4(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putFile(key, file, sha2563, size) {
+    await this.place(key, async (temp) => {
+      await copyFile(file, temp);
+      const copied = await sha256File2(temp);
+      if (copied.sha256 !== sha2563 || copied.size !== size)
+        throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
+    });
+  }
+  async putProduced(key, produce) {
+    return this.place(key, async (temp) => {
+      await produce(temp);
+      return sha256File2(temp);
+    });
+  }
+  async putBytes(key, data) {
+    await this.place(key, (temp) => writeFile3(temp, data, { flag: "wx", mode: 384 }));
+  }
+  async getFile(key, file) {
+    const source = this.path(key);
+    if (!await stat8(source).catch(() => void 0))
+      throw new DeckhandError(`${key} is missing from ${this.description}`);
+    try {
+      return await writeHashed(createReadStream4(source), file);
+    } catch (err) {
+      throw fileSystemError(err, file);
+    }
+  }
+  async getBytes(key, maxBytes) {
+    const path5 = this.path(key);
+    const info2 = await stat8(path5).catch(() => void 0);
+    if (!info2) return void 0;
+    if (!info2.isFile() || info2.size > maxBytes)
+      throw new DeckhandError(`${key} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open4(path5, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key) {
+    const path5 = this.path(key);
+    await rm6(path5, { force: true });
+    await this.pruneEmpty(dirname4(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname4(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+};
+async function writeHashed(source, file) {
+  const hash = createHash6("sha256");
+  let size = 0;
+  await pipeline(
+    source,
+    new Transform({
+      transform(chunk, _encoding, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      }
+    }),
+    createWriteStream2(file, { flags: "wx", mode: 384 })
+  );
+  return { sha256: hash.digest("hex"), size };
+}
+
+// actions/engine/store/s3.ts
+init_errors();
+import { createHash as createHash7 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
+import { join as join9 } from "node:path";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger2) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
+    this.logger = logger2;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
+  }
+  s3;
+  client;
+  location;
+  logger;
+  description;
+  settings;
+  static async open(location, options) {
+    const s3 = await import("../s3/index.js");
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options.logger);
+  }
+  key(key) {
+    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
+  }
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
+    try {
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
+        );
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
+    }
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    if (settings.description.length > 0)
+      this.logger.info(`${this.description}: ${settings.description.join("; ")}`);
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream5(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream5(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join9(temp.path, "object");
+      await produce(path5);
+      const digest = await sha256File2(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async putBytes(key, data) {
+    const settings = await this.writeSettings();
+    try {
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          Body: data,
+          ChecksumSHA256: createHash7("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
+      );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  /** GetObject, asking S3 for the checksum it stored (the SDK checks a single-part object's on arrival). */
+  async get(key) {
+    return this.client.send(
+      new this.s3.GetObjectCommand({
+        Bucket: this.location.bucket,
+        Key: this.key(key),
+        ChecksumMode: "ENABLED"
+      })
+    );
+  }
+  async getFile(key, file) {
+    let body;
+    try {
+      body = (await this.get(key)).Body;
+    } catch (err) {
+      throw this.failure(err, "GetObject", key);
+    }
+    try {
+      return await writeHashed(body, file);
+    } catch (err) {
+      throw new DeckhandError(
+        `${key} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
+      );
+    }
+  }
+  async getBytes(key, maxBytes) {
+    try {
+      const out = await this.get(key);
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key);
+    }
+  }
+  async remove(key) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where3 = `${this.description}${key ? ` (${key})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where3}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
+  }
+};
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
+}
+function parseS3Url(url) {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
+    throw new DeckhandError(
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p) => p === "." || p === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
+}
+
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes9 } from "node:crypto";
+import { mkdir as mkdir4, rename as rename5, rm as rm7 } from "node:fs/promises";
+import { basename as basename3, join as join10, relative as relative2, sep as sep3 } from "node:path";
+init_errors();
+init_json_file();
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/store/store.ts
+var KINDS = ["db", "files", "state"];
+var MANIFEST2 = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED2 = /* @__PURE__ */ new Set([MANIFEST2, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
+function isBackupRef(value) {
+  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+function nameTime(name) {
+  const m = TIME_NAME.exec(name);
+  const t = m[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger2) {
+    this.backend = backend;
+    this.logger = logger2;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes9(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await sha256File2(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST2}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f) => sum + f.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST2) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b) => compareBackups(a, b));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key = `${backup.folder}/${MANIFEST2}`;
+    const bytes = await this.backend.getBytes(key, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson2(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b) => b.complete && !b.pruning);
+    const sources = [...new Set(all.map((b) => b.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else {
+      const at2 = Date.parse(ref);
+      if (Number.isNaN(at2))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b) => nameTime(b.name).getTime() <= at2).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set ${inputName("age-identity")} to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join10(temp.path, "backup");
+      await mkdir4(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download2 = join10(temp.path, `object-${randomBytes9(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join10(out, file.name);
+        await mkdir4(join10(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download2,
+            target,
+            identities,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm7(download2, { force: true });
+        } else await rename5(download2, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson2(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f) => f.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST2}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+function compareBackups(a, b) {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative2(root, file).split(sep3).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED2.has(basename3(rel)))
+    throw new DeckhandError(`${file}: ${basename3(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where3) {
+  const m = data;
+  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
+  if (typeof m !== "object" || m === null || m.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS.includes(m.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m.files)) throw bad("no file list");
+  for (const f of m.files) {
+    if (typeof f?.name !== "string" || typeof f.object !== "string" || !SAFE_PATH.test(f.name) || !SAFE_PATH.test(f.object) || RESERVED2.has(f.object) || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m.encryption !== null && (m.encryption?.format !== "age" || !Array.isArray(m.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m;
+}
+function checkPruningNote(data, where3) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED2.has(o)))
+    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve3(text) };
+}
+async function openStore(target, options) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options.logger);
+  }
+  if (options.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options.endpoint,
+    region: options.region,
+    logger: options.logger
+  });
+  return new BackupStore(backend, options.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+function hasPolicy(policy) {
+  return Object.values(policy).some((n) => n !== void 0 && n > 0);
+}
+function planRetention(backups, policy) {
+  if (!hasPolicy(policy))
+    throw new DeckhandError(
+      "retention needs at least one of keep-last, keep-daily, keep-weekly, keep-monthly"
+    );
+  const newestFirst = [...backups].sort((a, b) => a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+  const rules = [
+    { label: "last", count: policy.last ?? 0, bucket: () => "" },
+    { label: "daily", count: policy.daily ?? 0, bucket: (d) => d.toISOString().slice(0, 10) },
+    { label: "weekly", count: policy.weekly ?? 0, bucket: isoWeek },
+    { label: "monthly", count: policy.monthly ?? 0, bucket: (d) => d.toISOString().slice(0, 7) }
+  ];
+  const last = /* @__PURE__ */ new Map();
+  const newestVerified = newestFirst.find((b) => b.verified);
+  const plan = { keep: [], remove: [] };
+  newestFirst.forEach((backup, index) => {
+    const reasons = [];
+    const time = nameTime(backup.name);
+    for (const rule of rules) {
+      if (rule.count <= 0) continue;
+      const bucket = rule.label === "last" ? backup.name : rule.bucket(time);
+      if (last.get(rule.label) !== bucket) {
+        last.set(rule.label, bucket);
+        rule.count--;
+        reasons.push(rule.label === "last" ? "last" : `${rule.label} ${bucket}`);
+      }
+    }
+    if (index === 0) reasons.push("newest");
+    if (backup === newestVerified) reasons.push("newest verified");
+    if (reasons.length > 0) plan.keep.push({ backup, reasons });
+    else plan.remove.push(backup);
+  });
+  return plan;
+}
+function isoWeek(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 864e5 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// actions/engine/jobs/artifacts.ts
+import { resolve as resolve4 } from "node:path";
+
+// actions/engine/artifacts.ts
+function artifactServiceUnavailable(env) {
+  const server = env.GITHUB_SERVER_URL;
+  if (server) {
+    const host = new URL(server).hostname.toLowerCase();
+    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
+      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
+    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
+  return void 0;
+}
+
+// actions/engine/jobs/artifacts.ts
+init_errors();
+async function uploadBackup(inputs, ctx, backup) {
+  if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
+  const retentionDays = inputs.integer("retention-days");
+  if (retentionDays !== void 0 && retentionDays > 90)
+    throw new DeckhandError(`retention-days must be between 1 and 90, got ${retentionDays}`);
+  const name = inputs.string("artifact-name") ?? backup.defaultName;
+  if (/["<>|*?:\\/\r\n]/.test(name)) {
+    throw new DeckhandError(
+      `artifact-name "${name}" holds a character artifact names cannot have (" : < > | * ? \\ / or a line break).`
+    );
+  }
+  const unavailable = artifactServiceUnavailable(ctx.env);
+  if (unavailable) {
+    ctx.logger.warn(
+      `Not uploaded as an artifact: ${unavailable}. The backup stays at ${backup.location ?? backup.rootDir}.`
+    );
+    return void 0;
+  }
+  const uploaded = await ctx.artifacts.upload(name, backup.files, backup.rootDir, retentionDays);
+  ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
+  return uploaded.id;
+}
+async function resolveBackupInput(inputs, ctx, input, name = "input") {
+  const path5 = resolve4(input);
+  if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
+  if (!ctx.artifacts || /[\\/]/.test(input))
+    throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
+  const runId = inputs.string("artifact-run-id");
+  let from;
+  if (runId !== void 0) {
+    if (!/^[0-9]+$/.test(runId))
+      throw new DeckhandError(`artifact-run-id must be a workflow run id (digits), got "${runId}"`);
+    const token = inputs.string("github-token");
+    if (!token)
+      throw new DeckhandError(
+        "artifact-run-id needs github-token (with actions: read) to download from another run."
+      );
+    ctx.secret(token);
+    from = { runId, token };
+  }
+  const temp = await privateTempDir("deckhand-artifact-");
+  try {
+    await ctx.artifacts.download(input, temp.path, from);
+  } catch (err) {
+    await temp.cleanup();
+    throw new DeckhandError(
+      `${name} ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
+      [],
+      { cause: err }
+    );
+  }
+  ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
+  return { path: temp.path, cleanup: temp.cleanup };
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open5(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+function retentionPolicy(inputs) {
+  return {
+    last: inputs.count("keep-last"),
+    daily: inputs.count("keep-daily"),
+    weekly: inputs.count("keep-weekly"),
+    monthly: inputs.count("keep-monthly")
+  };
+}
+async function storeBackup(inputs, ctx, backup, report, fallback = "artifact") {
+  const target = storeTarget(inputs, fallback);
+  const recipients = inputs.has("age-recipients") && recipientsInput(inputs) || [];
+  const policy = retentionPolicy(inputs);
+  if (!target) return { encrypted: false, pruned: [] };
+  if (target.type === "artifact") {
+    if (recipients.length > 0)
+      throw new DeckhandError(
+        `${inputName("age-recipients")} encrypts backups kept in a folder or S3 store: set ${inputName("store")} to one (artifacts hold the files as they are).`
+      );
+    if (hasPolicy(policy))
+      throw new DeckhandError(
+        "keep-last, keep-daily, keep-weekly and keep-monthly apply to a folder or S3 store, not artifacts"
+      );
+    const artifactId = await uploadBackup(inputs, ctx, {
+      files: backup.files,
+      rootDir: backup.root,
+      defaultName: backup.artifactName,
+      location: backup.location
+    });
+    if (artifactId) report.lines.push(`Uploaded as artifact ${artifactId}.`);
+    return { artifactId, encrypted: false, pruned: [] };
+  }
+  const store = await open5(inputs, ctx, target);
+  if (recipients.length === 0 && backup.sensitive) {
+    ctx.logger.warn(
+      `The backup holds credentials and goes to ${store.description} unencrypted: set ${inputName("age-recipients")} to encrypt it before it leaves this machine.`
+    );
+  }
+  const source = inputs.string("backup-source") ?? backup.source;
+  const saved = await store.save({
+    kind: backup.kind,
+    source,
+    time: backup.time,
+    root: backup.root,
+    files: backup.files,
+    recipients,
+    summary: backup.summary
+  });
+  const location = `${store.description}/${saved.backup.folder}`;
+  report.lines.push(
+    `Stored in ${location} (${formatBytes(saved.backup.bytes)}, ${saved.manifest.files.length} object(s)` + (recipients.length > 0 ? `, encrypted with age to ${recipients.map((r) => r.fingerprint).join(", ")})` : ", not encrypted by deckhand)") + "; its manifest was written last."
+  );
+  const pruned = [];
+  if (hasPolicy(policy)) {
+    const all = await store.list({ kind: backup.kind, source: saved.manifest.source });
+    const plan = planRetention(
+      all.filter((b) => b.complete && !b.pruning),
+      policy
+    );
+    for (const old of plan.remove) {
+      await store.remove(old);
+      pruned.push(old.name);
+    }
+    for (const leftover of all.filter((b) => b.pruning)) {
+      await store.remove(leftover);
+      pruned.push(leftover.name);
+    }
+    report.lines.push(
+      pruned.length > 0 ? `Retention removed ${pruned.length} older backup(s) of ${saved.manifest.source}: ${pruned.join(", ")}; kept ${plan.keep.length}.` : `Retention kept all ${plan.keep.length} backup(s) of ${saved.manifest.source}.`
+    );
+  }
+  return { location, name: saved.backup.name, encrypted: recipients.length > 0, pruned };
+}
+async function fetchFromStore(inputs, ctx, kind, ref) {
+  const target = storeTarget(inputs, "");
+  if (!target || target.type === "artifact")
+    throw new DeckhandError(
+      `"${ref}" names a backup in a store: set ${inputName("store")} to the folder or s3:// address db-dump wrote to.`
+    );
+  const store = await open5(inputs, ctx, target);
+  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
+  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
+  const identities = await identitiesInput(inputs, ctx);
+  const fetched = await store.fetch(backup, identities);
+  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
+}
+function namesStoredBackup(inputs, value) {
+  const store = inputs.string("store");
+  if (!store || store === "artifact") return false;
+  return isBackupRef(value);
+}
+function storeOutputs2(stored) {
+  return {
+    "artifact-id": stored.artifactId ?? "",
+    stored: stored.location ?? "",
+    "backup-name": stored.name ?? "",
+    encrypted: String(stored.encrypted),
+    pruned: stored.pruned.join("\n")
+  };
+}
+
+// actions/engine/jobs/deck-dump.ts
+async function deckDumpJob(kind, inputs, ctx) {
+  const outputDir = inputs.string("output-dir") ?? DEFAULT_OUTPUT_DIR[kind];
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const planes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
+  const controlPlanes = planes?.map((p) => p.name);
+  const options = {
+    outputDir,
+    workspace: inputs.string("workspace"),
+    allWorkspaces: inputs.boolean("all-workspaces"),
+    controlPlanes,
+    // What a restore needs to create a lost control plane again, beside its state.
+    sidecars: planes && /* @__PURE__ */ new Map([[KONNECT_METADATA, konnectMetadata(planes)]]),
+    selectTags: inputs.list("select-tags"),
+    skipConsumers: inputs.boolean("skip-consumers"),
+    withId: inputs.boolean("with-id"),
+    redactSecrets: inputs.boolean("redact-secrets"),
+    allowEmpty: inputs.boolean("allow-empty"),
+    // Checked before deck runs: a bad key fails the step with nothing written.
+    recipients: recipientsInput(inputs)
+  };
+  checkBundleOptions(options);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
+  if (!options.redactSecrets) {
+    ctx.logger.warn(
+      `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
+    );
+  }
+  const schemas = gatewaySchemas(gateway);
+  const started = /* @__PURE__ */ new Date();
+  const result = await dump({
+    ...options,
+    deck,
+    logger: ctx.logger,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
+  });
+  const report = emptyReport("deckhand dump");
+  const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
+  const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
+  report.lines.push(
+    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where3} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort();
+  const total = (counts2) => Object.values(counts2).reduce((a, b) => a + b, 0);
+  report.tables.push({
+    caption: `Entities per ${scope}`,
+    header: ["kind", ...result.workspaces.map((w) => w.workspace)],
+    rows: [
+      ...kinds.map((kind2) => [kind2, ...result.workspaces.map((w) => String(w.counts[kind2] ?? 0))]),
+      ["total", ...result.workspaces.map((w) => String(total(w.counts)))]
+    ]
+  });
+  const bundle = result.bundle;
+  if (bundle) {
+    report.lines.push(
+      `Secret bundle ${bundle.file}: ${bundle.count} value(s) encrypted to ${bundle.recipients.length} recipient(s) (${bundle.recipients.join(", ")}); ${bundle.unchanged ? "unchanged, kept byte for byte" : "rewritten"}.`
+    );
+  } else if (result.requiredEnv.length > 0) {
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`,
+      "Hint: set age-recipients (age public keys) to keep these values encrypted in secrets.age beside the files, so that a restore needs one CI secret (the age identity) instead of one per variable."
+    );
+  }
+  for (const removed of result.removed)
+    report.lines.push(
+      basename4(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
+    );
+  const redactions = result.workspaces.flatMap((w) => w.redactions);
+  addRedactionReport(report, redactions, schemas.problems());
+  if (gateway.kind === "konnect") {
+    const waits = gateway.api.waits;
+    if (waits.length > 0) {
+      const seconds = waits.reduce((sum, w) => sum + w.ms, 0) / 1e3;
+      report.lines.push(
+        `Konnect's rate limit held ${waits.length} request(s) of deckhand's for ${seconds} s in all (429, waited as Retry-After asked).`
+      );
+    }
+  }
+  const owned = await previousFiles(options.outputDir) ?? [];
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "state",
+      source: basename4(resolve5(options.outputDir)),
+      time: started,
+      root: options.outputDir,
+      files: [...owned, MANIFEST].map((name) => join11(options.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options.redactSecrets,
+      artifactName: basename4(resolve5(options.outputDir))
+    },
+    report,
+    ""
+  );
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: controlPlanes ? "" : result.workspaces.map((w) => w.workspace).join("\n"),
+      "control-planes": controlPlanes ? controlPlanes.join("\n") : "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "secrets-by-rule": JSON.stringify(countByRule(redactions)),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed),
+      ...storeOutputs2(stored),
+      "secrets-bundle": bundle?.file ?? ""
+    }
+  };
+}
+async function konnectControlPlanes(inputs, api) {
+  const names = [...new Set(inputs.list("konnect-control-plane"))];
+  if (names.length === 0) {
+    throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
+  }
+  const found = [];
+  const missing = [];
+  for (const name of names) {
+    const plane = await api.findControlPlane(name);
+    if (plane) found.push(plane);
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
+    throw new InputError(
+      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
+    );
+  }
+  return found;
+}
+function shortList(items, max = 10) {
+  const shown = items.slice(0, max).map((n) => `"${n}"`).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+function konnectMetadata(planes) {
+  const files = controlPlaneFiles(planes.map((p) => p.name));
+  return metadataText(planes.map((plane) => ({ plane, file: `${files.get(plane.name)}.yaml` })));
+}
+
+// actions/engine/konnect/compatibility.ts
+var SUPPORTED_VERSION = 3;
+var INCOMPATIBLE = {
+  "jwt-signer": "[jwt-signer] plugin is not compatible with Konnect",
+  "vault-auth": "[vault-auth] plugin is not compatible with Konnect",
+  oauth2: "[oauth2] plugin is not compatible with Konnect",
+  "application-registration": "[application-registration] available in Konnect, but doesn't require this plugin",
+  "key-auth-enc": "[key-auth-enc] keys are automatically encrypted in Konnect, use the key auth plugin instead",
+  openwhisk: "[openwhisk] plugin not bundled with Kong Gateway - installed as a LuaRocks package"
+};
+var CLUSTER_STRATEGY = /* @__PURE__ */ new Set([
+  "rate-limiting",
+  "rate-limiting-advanced",
+  "response-ratelimiting",
+  "graphql-rate-limiting-advanced"
+]);
+var CLUSTER_POLICY = /* @__PURE__ */ new Set(["rate-limiting", "response-ratelimiting"]);
+function konnectProblems(file, state) {
+  const content = state.data;
+  if (!isObject(content)) return [];
+  const found = [];
+  const version = Number.parseFloat(String(content._format_version ?? ""));
+  if (!Number.isFinite(version))
+    found.push({ path: [], message: "[version] unable to determine decK file version" });
+  else if (version < SUPPORTED_VERSION)
+    found.push({
+      path: ["_format_version"],
+      message: `[version] decK file version must be '${SUPPORTED_VERSION.toFixed(1)}' or greater`
+    });
+  for (const { plugin: plugin2, path: path5 } of plugins(content)) {
+    if (plugin2.enabled === false || typeof plugin2.name !== "string") continue;
+    const message = pluginProblem(plugin2.name, isObject(plugin2.config) ? plugin2.config : {});
+    if (message) found.push({ path: path5, message });
+  }
+  const lines = state.lines(found.map((f) => f.path));
+  return found.map((f, i) => ({
+    check: "konnect",
+    file,
+    line: lines[i],
+    message: `Konnect refuses this: ${f.message}`
+  }));
+}
+function pluginProblem(name, config) {
+  if (INCOMPATIBLE[name]) return INCOMPATIBLE[name];
+  if (CLUSTER_STRATEGY.has(name) && config.strategy === "cluster")
+    return `[${name}] plugin can't be used with cluster strategy`;
+  if (CLUSTER_POLICY.has(name) && config.policy === "cluster")
+    return `[${name}] plugin can't use the cluster policy on a control plane (local or redis)`;
+  return void 0;
+}
+function* plugins(content) {
+  yield* each(content.plugins, ["plugins"]);
+  for (const [key, nested] of [
+    ["consumers", ["plugins"]],
+    ["consumer_groups", ["plugins"]],
+    ["routes", ["plugins"]]
+  ]) {
+    for (const [i, owner] of entries2(content[key])) yield* each(owner[nested[0]], [key, i, nested[0]]);
+  }
+  for (const [i, service] of entries2(content.services)) {
+    yield* each(service.plugins, ["services", i, "plugins"]);
+    for (const [j, route2] of entries2(service.routes))
+      yield* each(route2.plugins, ["services", i, "routes", j, "plugins"]);
+  }
+}
+function* each(list, path5) {
+  for (const [i, plugin2] of entries2(list)) yield { plugin: plugin2, path: [...path5, i] };
+}
+function entries2(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  list.forEach((item, i) => {
+    if (isObject(item)) out.push([i, item]);
+  });
+  return out;
+}
+
+// actions/engine/state/env-refs.ts
+var TEMPLATE = /\$\{\{(.*?)\}\}/g;
+var ENV_CALL = /\benv\s+(?:"([^"]*)"|`([^`]*)`)/g;
+function findEnvReferences(text) {
+  const refs = [];
+  let line = 1;
+  let counted = 0;
+  for (let at2 = text.indexOf("${{"); at2 !== -1; ) {
+    const start = text.lastIndexOf("\n", at2) + 1;
+    const newline = text.indexOf("\n", at2);
+    const end = newline === -1 ? text.length : newline;
+    for (let i = text.indexOf("\n", counted); i !== -1 && i < start; i = text.indexOf("\n", i + 1)) line++;
+    counted = start;
+    const content = text.slice(start, end);
+    if (!content.trimStart().startsWith("#")) {
+      for (const template of content.matchAll(TEMPLATE)) {
+        for (const call of (template[1] ?? "").matchAll(ENV_CALL)) {
+          refs.push({ name: call[1] ?? call[2] ?? "", line });
+        }
+      }
+    }
+    at2 = newline === -1 ? -1 : text.indexOf("${{", newline);
+  }
+  return refs;
+}
+function missingEnv(refs, env = process.env) {
+  return [...new Set(refs.map((r) => r.name))].filter((name) => env[name] === void 0);
+}
+
+// actions/engine/state/files.ts
+init_errors();
+import { readdir as readdir4, stat as stat9 } from "node:fs/promises";
+import { extname, join as join12 } from "node:path";
+var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
+function envProblem(refs, missing, purpose, hint) {
+  if (missing.length === 0) return void 0;
+  const first = refs.find((r) => r.name === missing[0]);
+  const where3 = missing.map((name) => {
+    const ref = refs.find((r) => r.name === name);
+    return `${name} (${ref.file}:${ref.line})`;
+  });
+  return {
+    check: "env",
+    file: first.file,
+    line: first.line,
+    message: `${missing.length} environment variable(s) referenced by the state files are not set: ${where3.join(", ")}. deck expands them even to ${purpose}; set them (for example from secrets) before this step.` + (hint ? ` ${hint}` : "")
+  };
+}
+async function expandState(paths2) {
+  if (paths2.length === 0) throw requiredInput("state", "name the state files or directories to check");
+  const found = [];
+  for (const path5 of paths2) {
+    const info2 = await stat9(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
+    if (info2.isDirectory()) {
+      const before = found.length;
+      await walk(path5, found);
+      if (found.length === before)
+        throw new DeckhandError(`state: ${path5} holds no .yaml, .yml or .json files`);
+    } else found.push(path5);
+  }
+  return [...new Set(found)];
+}
+async function walk(dir, out) {
+  for (const entry of (await readdir4(dir, { withFileTypes: true })).sort(
+    (a, b) => a.name.localeCompare(b.name)
+  )) {
+    const path5 = join12(dir, entry.name);
+    if (entry.name.startsWith(".")) continue;
+    if (entry.isDirectory()) await walk(path5, out);
+    else if (STATE_EXTENSIONS.has(extname(entry.name))) out.push(path5);
+  }
+}
+function checkFile(file, text) {
+  let state;
+  try {
+    state = parseState(text, file);
+  } catch (err) {
+    if (!(err instanceof StateReadError)) throw err;
+    return { problems: [{ check: "yaml", file, line: err.line, column: err.column, message: err.reason }] };
+  }
+  const content = state.data;
+  if (!isObject(content)) {
+    const problem = {
+      check: "format",
+      file,
+      line: 1,
+      message: "not a deck state file: the top level must be a mapping"
+    };
+    return { problems: [problem] };
+  }
+  const problems = [];
+  if (content._format_version === void 0) {
+    problems.push({
+      check: "format",
+      file,
+      line: 1,
+      message: '_format_version is missing (deck needs it, e.g. _format_version: "3.0")'
+    });
+  }
+  const duplicates = [];
+  findDuplicates(content, COLLECTIONS, [], duplicates, "");
+  if (duplicates.length > 0) {
+    const paths2 = [];
+    for (const d of duplicates) paths2.push(d.path, d.first);
+    const lines = state.lines(paths2);
+    duplicates.forEach((d, i) => {
+      problems.push({
+        check: "duplicate",
+        file,
+        line: lines[2 * i],
+        message: `duplicate ${d.label} "${d.name}"${d.where} (first defined on line ${lines[2 * i + 1] ?? 0})`
+      });
+    });
+  }
+  const workspace = typeof content._workspace === "string" ? content._workspace : void 0;
+  const konnect = content._konnect;
+  const named = konnect?.control_plane_name ?? konnect?.runtime_group_name;
+  const controlPlane = typeof named === "string" && named !== "" ? named : void 0;
+  const info2 = content._info;
+  const selectTags = Array.isArray(info2?.select_tags) ? info2.select_tags.filter((t) => typeof t === "string") : void 0;
+  return { problems, workspace, controlPlane, selectTags, state };
+}
+function findDuplicates(holder, specs, at2, found, where3) {
+  for (const collection in specs) {
+    const list = holder[collection];
+    if (!Array.isArray(list)) continue;
+    const spec = specs[collection];
+    const named = !spec.secretIdentity && !spec.identity.includes("cert");
+    const seen = list.length > 1 ? /* @__PURE__ */ new Map() : void 0;
+    for (let index = 0; index < list.length; index++) {
+      const entity = list[index];
+      if (!isObject(entity)) continue;
+      const name = named && (seen || spec.nested) ? entityName(entity, spec) : "";
+      if (name !== "" && seen) {
+        const first = seen.get(name);
+        if (first === void 0) seen.set(name, index);
+        else {
+          const path5 = [...at2, collection, index];
+          found.push({ label: spec.label, name, where: where3, path: path5, first: [...at2, collection, first] });
+        }
+      }
+      if (spec.nested) {
+        at2.push(collection, index);
+        findDuplicates(entity, spec.nested, at2, found, ` in ${spec.label} "${name}"`);
+        at2.length -= 2;
+      }
+    }
+  }
+}
+
+// actions/engine/plan/targets.ts
+async function readTargets(options) {
+  const files = await expandState(options.state);
+  const problems = [];
+  const refs = [];
+  const groups = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    let text;
+    try {
+      text = await readStateFile(file);
+    } catch (err) {
+      if (!(err instanceof StateReadError)) throw err;
+      problems.push({ check: "yaml", file, message: err.reason });
+      continue;
+    }
+    const checked = checkFile(file, text);
+    append(problems, checked.problems);
+    if (options.konnect && checked.state) append(problems, konnectProblems(file, checked.state));
+    for (const ref of findEnvReferences(text)) refs.push({ ...ref, file });
+    options.inspect?.(file, text, checked.state);
+    const workspace = options.workspace ?? checked.workspace ?? "";
+    const selectTags = [
+      ...options.selectTags?.length ? options.selectTags : checked.selectTags ?? []
+    ].sort();
+    const controlPlane = options.konnect ? options.konnect.controlPlane ?? checked.controlPlane : void 0;
+    if (options.konnect && !controlPlane) {
+      problems.push({
+        check: "konnect",
+        file,
+        message: "names no Konnect control plane: add _konnect: {control_plane_name: <name>} to it (as deck dump writes it), or set konnect-control-plane"
+      });
+      continue;
+    }
+    const key = JSON.stringify([controlPlane ?? "", workspace === "default" ? "" : workspace, selectTags]);
+    const group = groups.get(key);
+    if (group) group.files.push(file);
+    else groups.set(key, { workspace, ...controlPlane ? { controlPlane } : {}, selectTags, files: [file] });
+  }
+  const missing = envProblem(
+    refs,
+    missingEnv(refs, options.env),
+    options.purpose ?? "diff or sync",
+    options.hint
+  );
+  if (missing) problems.push(missing);
+  const targets = [...groups.values()].sort(
+    (a, b) => (a.controlPlane ?? "").localeCompare(b.controlPlane ?? "") || a.workspace.localeCompare(b.workspace) || a.selectTags.join(",").localeCompare(b.selectTags.join(","))
+  );
+  return { targets, files, problems, envNames: [...new Set(refs.map((r) => r.name))] };
+}
+function targetLabel(target) {
+  if (target.label) return target.label;
+  const scope = target.controlPlane ?? (target.workspace || "default");
+  return target.selectTags.length ? `${scope} [${target.selectTags.join(", ")}]` : scope;
+}
+
+// actions/engine/reconcile.ts
+init_errors();
+
+// actions/engine/plan/deck-output.ts
+init_errors();
+function parseDeckJson(stdout, command) {
+  const start = stdout.search(/^\{/m);
+  if (start < 0) {
+    throw new DeckhandError(
+      `deck ${command} printed no JSON result${stdout.trim() ? "" : " (its output was empty)"}: is the deck binary a real deck 1.24.0 or later?`
+    );
+  }
+  let value;
+  try {
+    value = JSON.parse(stdout.slice(start));
+  } catch (err) {
+    throw new DeckhandError(
+      `deck ${command} printed a result that is not valid JSON (${err.message}). deck before 1.62.1 could break its JSON when masking DECK_ values (Kong/deck#2047): set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+  return checkShape(value, command);
+}
+function checkShape(value, command) {
+  const bad = (what) => new DeckhandError(`deck ${command} printed JSON deckhand does not understand: ${what}`);
+  if (!isRecord3(value) || !isRecord3(value.changes) || !isRecord3(value.summary)) {
+    throw bad('expected "changes" and "summary" objects');
+  }
+  const changes = value.changes;
+  for (const key of [
+    "creating",
+    "updating",
+    "deleting",
+    "dropped_creations",
+    "dropped_updates",
+    "dropped_deletions"
+  ]) {
+    const list = changes[key];
+    if (list === void 0 && key.startsWith("dropped_")) continue;
+    if (!Array.isArray(list)) throw bad(`changes.${key} is not a list`);
+    for (const change of list) {
+      if (!isRecord3(change) || typeof change.name !== "string" || typeof change.kind !== "string") {
+        throw bad(`an entry of changes.${key} lacks a name or kind`);
+      }
+    }
+  }
+  const summary2 = value.summary;
+  for (const key of ["creating", "updating", "deleting", "total"]) {
+    if (typeof summary2[key] !== "number") throw bad(`summary.${key} is not a number`);
+  }
+  for (const key of ["warnings", "errors"]) {
+    const list = value[key];
+    if (list !== void 0 && list !== null && !(Array.isArray(list) && list.every((e) => typeof e === "string")))
+      throw bad(`${key} is not a list of strings`);
+  }
+  return {
+    changes,
+    summary: summary2,
+    warnings: value.warnings ?? [],
+    errors: value.errors ?? []
+  };
+}
+function isRecord3(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// actions/engine/plan/fields.ts
+var STAMPS = /* @__PURE__ */ new Set(["created_at", "updated_at"]);
+var VALUE_WIDTH = 80;
+var MAX_FIELDS = 50;
+function changedPaths(old, now) {
+  const paths2 = [];
+  collect(old, now, [], paths2);
+  return paths2;
+}
+function fieldChanges(paths2, old, now) {
+  return paths2.slice(0, MAX_FIELDS).map((path5) => {
+    const before = at(old, path5);
+    const after = at(now, path5);
+    const change = { path: path5.join(".") };
+    if (holdsMask(before) || holdsMask(after)) change.sensitive = true;
+    else {
+      if (before !== void 0) change.old = show(before);
+      if (after !== void 0) change.new = show(after);
+    }
+    return change;
+  });
+}
+function collect(a, b, path5, out) {
+  if (isObject(a) && isObject(b)) {
+    const keys = [.../* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const key of keys) {
+      if (path5.length === 0 && STAMPS.has(key)) continue;
+      collect(a[key], b[key], [...path5, key], out);
+    }
+    return;
+  }
+  if (!same(a, b)) out.push(path5);
+}
+function same(a, b) {
+  if (a === void 0 || a === null) return b === void 0 || b === null;
+  if (b === void 0 || b === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]));
+  }
+  if (isObject(a)) {
+    if (!isObject(b)) return false;
+    const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) if (!same(a[key], b[key])) return false;
+    return true;
+  }
+  return a === b;
+}
+function at(value, path5) {
+  let current = value;
+  for (const key of path5) {
+    if (!isObject(current)) return void 0;
+    current = current[key];
+  }
+  return current === null ? void 0 : current;
+}
+function holdsMask(value) {
+  if (typeof value === "string") return value.includes(MASK);
+  if (Array.isArray(value)) return value.some(holdsMask);
+  if (isObject(value)) return Object.values(value).some(holdsMask);
+  return false;
+}
+function show(value) {
+  const text = JSON.stringify(value);
+  return text.length <= VALUE_WIDTH ? text : `${text.slice(0, VALUE_WIDTH - 1)}\u2026`;
+}
+
+// actions/engine/plan/model.ts
+function changeKey(change) {
+  return `${change.action}\0${change.kind}\0${change.name}`;
+}
+var PlanMasker = class {
+  constructor(known = [], rules) {
+    this.rules = rules;
+    for (const value of known) this.add(value);
+  }
+  rules;
+  /** Secret values found in bodies, plus those the caller knows (tokens, DECK_ values). */
+  secrets = /* @__PURE__ */ new Set();
+  /** The secrets longest first (a secret may contain another), kept until one is added. */
+  sorted;
+  add(value) {
+    if (value.trim().length < 6 || this.secrets.has(value.trim())) return;
+    this.secrets.add(value.trim());
+    this.sorted = void 0;
+  }
+  /**
+   * A change of deck's output, masked: bodies structurally, names by kind. The bodies are masked in
+   * place (they come fresh from parsing deck's output), after the changed fields were found on them.
+   */
+  change(action, change) {
+    const old = isObject(change.body?.old) ? change.body.old : void 0;
+    const now = isObject(change.body?.new) ? change.body.new : void 0;
+    const paths2 = action === "update" ? changedPaths(old, now) : void 0;
+    const found = /* @__PURE__ */ new Set();
+    if (old) maskEntity(old, COLLECTION_OF_KIND[change.kind], found, this.rules);
+    if (now) maskEntity(now, COLLECTION_OF_KIND[change.kind], found, this.rules);
+    for (const value of found) this.add(value);
+    const planned = { action, kind: change.kind, name: maskName(change.kind, change.name) };
+    if (paths2) {
+      planned.fields = fieldChanges(paths2, old, now);
+      planned.fieldCount = paths2.length;
+    }
+    if (old) planned.old = old;
+    if (now) planned.new = now;
+    return planned;
+  }
+  /**
+   * Free text (deck's warnings and errors, Kong's messages) with every known secret replaced. Call after
+   * the changes went through {@link change}: Kong's errors can echo a value from a body. Names need no
+   * scrubbing: deck builds them from identities, and the one secret identity (a key-auth key) is masked
+   * by kind.
+   */
+  text(value) {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    return scrub(value, this.sorted);
+  }
+};
+var COLLECTION_OF_KIND = {
+  service: "services",
+  route: "routes",
+  plugin: "plugins",
+  "consumer-group-plugin": "plugins",
+  consumer: "consumers",
+  "consumer-group": "consumer_groups",
+  "key-auth": "keyauth_credentials",
+  "basic-auth": "basicauth_credentials",
+  "hmac-auth": "hmacauth_credentials",
+  "jwt-auth": "jwt_secrets",
+  "oauth2-cred": "oauth2_credentials",
+  "acl-group": "acls",
+  "mtls-auth": "mtls_auth_credentials",
+  upstream: "upstreams",
+  target: "targets",
+  certificate: "certificates",
+  sni: "snis",
+  "ca-certificate": "ca_certificates",
+  vault: "vaults",
+  partial: "partials",
+  key: "keys",
+  "key-set": "key_sets",
+  "filter-chain": "filter_chains",
+  "rbac-role": "rbac_roles",
+  license: "licenses"
+};
+function maskName(kind, name) {
+  if (kind !== "key-auth") return name;
+  const at2 = name.indexOf(" for consumer ");
+  return at2 < 0 ? MASK : MASK + name.slice(at2);
+}
+function targetPlan(output, target, masker) {
+  const changes = [
+    ...output.changes.creating.map((c) => masker.change("create", c)),
+    ...output.changes.updating.map((c) => masker.change("update", c)),
+    ...output.changes.deleting.map((c) => masker.change("delete", c))
+  ];
+  return {
+    ...target,
+    counts: { ...output.summary },
+    changes,
+    warnings: output.warnings.map((w) => masker.text(w)),
+    errors: output.errors.map((e) => masker.text(e))
+  };
+}
+function syncOutcome(output, masker, planned = []) {
+  const attempted = /* @__PURE__ */ new Map();
+  const add2 = (action, op, list) => {
+    for (const raw of list) {
+      const key = entityKey(action, raw);
+      if (!attempted.has(key)) attempted.set(key, { change: masker.change(action, raw), raw, op });
+    }
+  };
+  add2("create", "Create", output.changes.creating);
+  add2("update", "Update", output.changes.updating);
+  add2("delete", "Delete", output.changes.deleting);
+  const dropped = /* @__PURE__ */ new Map();
+  const addDropped = (action, list) => {
+    for (const raw of list ?? []) {
+      const key = entityKey(action, raw);
+      if (!attempted.has(key) && !dropped.has(key)) dropped.set(key, masker.change(action, raw));
+    }
+  };
+  addDropped("create", output.changes.dropped_creations);
+  addDropped("update", output.changes.dropped_updates);
+  addDropped("delete", output.changes.dropped_deletions);
+  const failed = [];
+  const otherErrors = [];
+  const failedKeys = /* @__PURE__ */ new Set();
+  for (const error2 of output.errors) {
+    let hit;
+    for (const [key, a] of attempted) {
+      if (!failedKeys.has(key) && error2.includes(`${a.op} ${a.raw.kind} ${a.raw.name} failed`)) {
+        hit = key;
+        break;
+      }
+    }
+    if (hit === void 0) {
+      otherErrors.push(error2);
+      continue;
+    }
+    failedKeys.add(hit);
+    const { change, raw } = attempted.get(hit);
+    failed.push({
+      change,
+      error: masker.text(
+        error2.replace(`${raw.kind} ${raw.name} failed`, `${raw.kind} ${change.name} failed`)
+      )
+    });
+  }
+  const applied = [];
+  for (const [key, a] of attempted) if (!failedKeys.has(key)) applied.push(a.change);
+  const reported = /* @__PURE__ */ new Set();
+  for (const c of applied) reported.add(changeKey(c));
+  for (const f of failed) reported.add(changeKey(f.change));
+  for (const c of dropped.values()) reported.add(changeKey(c));
+  return {
+    applied,
+    failed,
+    dropped: [...dropped.values()],
+    notAttempted: planned.filter((c) => !reported.has(changeKey(c))),
+    otherErrors: otherErrors.map((e) => masker.text(e)),
+    warnings: output.warnings.map((w) => masker.text(w)),
+    counts: { ...output.summary }
+  };
+}
+function entityKey(action, change) {
+  const body = change.body;
+  const id = [body?.new, body?.old].map((b) => isObject(b) && typeof b.id === "string" ? b.id : void 0);
+  return `${action}\0${change.kind}\0${id[0] ?? id[1] ?? `name:${change.name}`}`;
+}
+function* changeBodies(output) {
+  const c = output.changes;
+  for (const list of [
+    c.creating,
+    c.updating,
+    c.deleting,
+    c.dropped_creations,
+    c.dropped_updates,
+    c.dropped_deletions
+  ]) {
+    for (const change of list ?? []) {
+      const collection = COLLECTION_OF_KIND[change.kind];
+      if (!collection) continue;
+      for (const body of [change.body?.new, change.body?.old])
+        if (isObject(body)) yield { collection, entity: body };
+    }
+  }
+}
+
+// actions/engine/reconcile.ts
+async function maskerFor(output, options, target) {
+  const live = target.controlPlane && options.liveRulesFor ? await options.liveRulesFor(target.controlPlane) : options.liveRules;
+  const rules = live ? await live.forEntities(changeBodies(output)) : void 0;
+  return new PlanMasker(options.secrets, rules);
+}
+async function planTargets(targets, options) {
+  const plans = [];
+  for (const target of targets) {
+    const output = await runDeck("diff", target, options);
+    const plan = targetPlan(output, target, await maskerFor(output, options, target));
+    options.logger.info(`${targetLabel(target)}: ${describeCounts(plan.counts)}`);
+    plans.push(plan);
+  }
+  return plans;
+}
+function totalCounts(plans) {
+  const sum = { creating: 0, updating: 0, deleting: 0, total: 0 };
+  for (const { counts: counts2 } of plans) {
+    sum.creating += counts2.creating;
+    sum.updating += counts2.updating;
+    sum.deleting += counts2.deleting;
+    sum.total += counts2.total;
+  }
+  return sum;
+}
+function describeCounts(c) {
+  if (c.total === 0) return "no changes";
+  return `${c.creating} to create, ${c.updating} to update, ${c.deleting} to delete`;
+}
+async function syncTargets(plans, options) {
+  const results = /* @__PURE__ */ new Map();
+  let failed = false;
+  const work = plans.filter((p) => {
+    if (p.counts.total > 0) return true;
+    results.set(p, { status: "unchanged" });
+    return false;
+  });
+  await runBounded(work, options.concurrency, workspaceKey, async (plan) => {
+    if (failed) {
+      results.set(plan, { status: "not-started" });
+      return;
+    }
+    let result;
+    try {
+      const output = await runDeck("sync", plan, options);
+      const masker = await maskerFor(output, options, plan);
+      const outcome = syncOutcome(output, masker, plan.changes);
+      result = { status: "synced", outcome, unplanned: unplannedChanges(plan, outcome) };
+      if (outcome.failed.length > 0 || outcome.otherErrors.length > 0) failed = true;
+      options.logger.info(
+        `${targetLabel(plan)}: applied ${outcome.applied.length}, failed ${outcome.failed.length}, dropped ${outcome.dropped.length}, not attempted ${outcome.notAttempted.length}`
+      );
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      failed = true;
+      result = { status: "error", message: errorMessage(err) };
+    }
+    results.set(plan, result);
+  });
+  return new Map(plans.map((p) => [p, results.get(p) ?? { status: "not-started" }]));
+}
+function unplannedChanges(plan, outcome) {
+  const planned = new Set(plan.changes.map(changeKey));
+  return [...outcome.applied, ...outcome.failed.map((f) => f.change)].filter(
+    (c) => !planned.has(changeKey(c))
+  );
+}
+var workspaceKey = (p) => p.controlPlane !== void 0 ? `konnect:${p.controlPlane}` : p.workspace === "default" ? "" : p.workspace;
+async function runDeck(mode, target, options) {
+  const deck = target.controlPlane ? options.deck.forControlPlane(target.controlPlane) : options.deck;
+  const args = reconcileArgs(deck.deck.features, {
+    mode,
+    files: target.files,
+    workspace: target.workspace || void 0,
+    selectTags: target.selectTags,
+    skipConsumers: options.skipConsumers,
+    parallelism: options.parallelism
+  });
+  const result = await deck.run(args, { online: true, timeoutMs: options.timeoutMs });
+  return parseDeckJson(result.stdout, `gateway ${mode}`);
+}
+async function runBounded(items, limit, keyOf, work) {
+  const pending = [...items];
+  const busy = /* @__PURE__ */ new Set();
+  const running = /* @__PURE__ */ new Set();
+  while (pending.length > 0 || running.size > 0) {
+    let index;
+    while (running.size < limit && (index = pending.findIndex((item) => !busy.has(keyOf(item)))) >= 0) {
+      const [item] = pending.splice(index, 1);
+      const key = keyOf(item);
+      busy.add(key);
+      const task = work(item).finally(() => {
+        busy.delete(key);
+        running.delete(task);
+      });
+      running.add(task);
+    }
+    await Promise.race(running);
+  }
+}
+
+// actions/engine/jobs/problems.ts
+function addProblems(report, problems, command) {
+  report.tables.push({
+    caption: "Problems",
+    header: ["file", "line", "check", "problem"],
+    rows: problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
+  });
+  append(
+    report.annotations,
+    problems.map((p) => ({
+      level: "error",
+      title: `deckhand ${command}: ${p.check}`,
+      message: p.message,
+      file: p.file,
+      line: p.line,
+      column: p.column
+    }))
+  );
+}
+
+// actions/engine/jobs/deck-plan.ts
+var KONNECT_PARALLELISM = 4;
+function controlPlaneScope(plans) {
+  const count = new Set(plans.map((p) => p.controlPlane)).size;
+  return `${count} Konnect control plane${count === 1 ? "" : "s"}`;
+}
+async function planDeckJob(kind, mode, inputs, ctx) {
+  const report = emptyReport(`deckhand ${mode}`);
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const konnect = gateway.kind === "konnect";
+  const parallelism = inputs.integer("parallelism") ?? (konnect ? KONNECT_PARALLELISM : void 0);
+  const files = await expandState(
+    inputs.list("state").length > 0 ? inputs.list("state") : [konnect ? "konnect" : "kong"]
+  );
+  const variables = await deckVariables(inputs, ctx, files);
+  const bundleLine = variables.describe();
+  const read2 = await readTargets({
+    state: files,
+    workspace: konnect ? void 0 : inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
+    selectTags: inputs.list("select-tags"),
+    env: variables.view(),
+    hint: variables.missingHint()
+  });
+  if (read2.problems.length > 0) {
+    report.lines.push(
+      `${read2.problems.length} problem(s) in ${read2.files.length} state file(s); nothing was planned or sent.`
+    );
+    if (bundleLine) report.lines.push(bundleLine);
+    addProblems(report, read2.problems, mode);
+    return { failed: true, report };
+  }
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (konnect) checkKonnectDeck(deck.deck.features);
+  deck.useVariables(variables.forDeck(read2.envNames));
+  const envValues = variables.values(read2.envNames);
+  for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+  const schemas = gatewaySchemas(gateway);
+  const options = {
+    deck,
+    logger: ctx.logger,
+    secrets: [...connectionSecrets(gateway.connection), ...envValues],
+    skipConsumers: inputs.boolean("skip-consumers"),
+    parallelism,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
+  };
+  const plans = await planTargets(read2.targets, options);
+  addSchemaProblems(report, schemas.problems());
+  return {
+    failed: false,
+    report,
+    plans,
+    gateway: gateway.address,
+    scope: konnect ? controlPlaneScope(plans) : void 0,
+    bundleLine,
+    tool: { deck: deck.deck.features.version },
+    // Only sync has workspace-concurrency.
+    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
+  };
+}
+
+// actions/engine/jobs/kong-restore.ts
+import { readFile as readFile8 } from "node:fs/promises";
+init_errors();
+init_http();
+
+// actions/engine/postgres/connection.ts
+init_errors();
+import { writeFile as writeFile4 } from "node:fs/promises";
+import { join as join13 } from "node:path";
+var URL_SETTINGS = {
+  sslmode: "PGSSLMODE",
+  sslrootcert: "PGSSLROOTCERT",
+  sslcert: "PGSSLCERT",
+  sslkey: "PGSSLKEY",
+  sslcrl: "PGSSLCRL",
+  connect_timeout: "PGCONNECT_TIMEOUT",
+  application_name: "PGAPPNAME",
+  options: "PGOPTIONS",
+  target_session_attrs: "PGTARGETSESSIONATTRS",
+  gssencmode: "PGGSSENCMODE",
+  channel_binding: "PGCHANNELBINDING"
+};
+function parsePgTarget(url, env) {
+  const raw = (url ?? "").trim();
+  if (raw === "") {
+    const target = {
+      host: env.PGHOST || void 0,
+      port: env.PGPORT || void 0,
+      user: env.PGUSER || void 0,
+      database: env.PGDATABASE || void 0,
+      password: env.PGPASSWORD || void 0,
+      settings: {}
+    };
+    for (const variable of Object.values(URL_SETTINGS))
+      if (env[variable]) target.settings[variable] = env[variable];
+    if (!target.host && !target.database && !target.user) {
+      throw new DeckhandError(
+        "No database given: set database-url (postgres://user:password@host:5432/kong) or the PGHOST, PGUSER, PGPASSWORD and PGDATABASE variables."
+      );
+    }
+    return target;
+  }
+  let parsed;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      "database-url is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the password)."
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new DeckhandError(
+      `database-url must start with postgres:// or postgresql://, not ${parsed.protocol}//`
+    );
+  }
+  const decode2 = (value, what) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new DeckhandError(`database-url: the ${what} is not valid percent-encoding`);
+    }
+  };
+  const settings = {};
+  let host = parsed.hostname ? decode2(parsed.hostname, "host").replace(/^\[(.*)\]$/, "$1") : void 0;
+  for (const [key, value] of parsed.searchParams) {
+    if (key === "host") host = value;
+    else if (key === "port" || key === "user" || key === "dbname") continue;
+    else if (URL_SETTINGS[key]) settings[URL_SETTINGS[key]] = value;
+    else throw new DeckhandError(`database-url: unsupported parameter "${key}"`);
+  }
+  const database = decode2(parsed.pathname.replace(/^\//, ""), "database name");
+  return {
+    host,
+    port: parsed.port || parsed.searchParams.get("port") || void 0,
+    user: parsed.username ? decode2(parsed.username, "user name") : parsed.searchParams.get("user") || void 0,
+    database: database || parsed.searchParams.get("dbname") || void 0,
+    password: parsed.password ? decode2(parsed.password, "password") : void 0,
+    settings
+  };
+}
+function withDatabase(target, database) {
+  return { ...target, database };
+}
+function describeTarget(target) {
+  const host = target.host ?? "localhost";
+  return `${target.user ? `${target.user}@` : ""}${host}${target.port ? `:${target.port}` : ""}/${target.database ?? ""}`;
+}
+function pgpassField(value) {
+  return value.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+async function libpqEnv(target, dir) {
+  const env = {
+    PGHOST: target.host,
+    PGPORT: target.port,
+    PGUSER: target.user,
+    PGDATABASE: target.database,
+    PGPASSWORD: void 0,
+    PGPASSFILE: void 0,
+    PGSERVICE: void 0,
+    // Messages in English, whatever the runner's locale: errors are recognised by their text.
+    LC_MESSAGES: "C",
+    ...target.settings
+  };
+  if (target.password !== void 0) {
+    const file = join13(dir, "pgpass");
+    await writeFile4(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
+`, {
+      mode: 384
+    });
+    env.PGPASSFILE = file;
+  }
+  return env;
+}
+function explainPgError(tool, stderr, target) {
+  const text = scrubPassword(stderr, target).trim();
+  const where3 = describeTarget(target);
+  const rules = [
+    [
+      /password authentication failed|no password supplied|SASL authentication failed/i,
+      `PostgreSQL at ${where3} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+    ],
+    [
+      /could not translate host name|Name or service not known|nodename nor servname/i,
+      `cannot resolve the database host of ${where3}: check the host in database-url (or PGHOST).`
+    ],
+    [
+      /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
+      `cannot reach PostgreSQL at ${where3}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+    ],
+    [
+      /database "[^"]*" does not exist/i,
+      `the database of ${where3} does not exist: check the database name in database-url, or use create to let the restore create it.`
+    ],
+    [
+      /no pg_hba\.conf entry/i,
+      `PostgreSQL at ${where3} does not accept connections from this runner (pg_hba.conf).`
+    ],
+    [
+      /server version mismatch|unsupported version .* in file header/i,
+      `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
+    ],
+    [/permission denied/i, `the database user of ${where3} lacks a permission ${tool} needs.`]
+  ];
+  return explainOutput(tool, text, rules);
+}
+function scrubPassword(text, target) {
+  const { password } = target;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
+}
+
+// actions/engine/backup/kong-profile.ts
+var KONG_OSS_SKIPPED_TABLES = [
+  "cluster_events",
+  "ratelimiting_metrics",
+  "response_ratelimiting_metrics",
+  "clustering_data_planes",
+  "clustering_rpc_requests",
+  "locks",
+  "oauth2_authorization_codes"
+];
+var KONG_ENTERPRISE_SKIPPED_TABLES = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  "rl_counters",
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  "vitals_stats_seconds",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_stats_minutes",
+  // [ee] 000_base.lua.
+  "vitals_stats_hours",
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  "vitals_stats_days",
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  "vitals_node_meta",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_code_classes_by_cluster",
+  "vitals_code_classes_by_workspace",
+  "vitals_codes_by_route",
+  // [ee] 000_base.lua.
+  "vitals_codes_by_consumer_route"
+];
+var KONG_SKIPPED_TABLES = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES
+];
+var KONG_RUNTIME_TABLES = [
+  ...KONG_SKIPPED_TABLES,
+  "oauth2_tokens",
+  "sessions",
+  "session_metadatas",
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  "vitals_locks"
+];
+var KONG_ENTITY_TABLES = [
+  "services",
+  "routes",
+  "consumers",
+  "plugins",
+  "upstreams",
+  "targets",
+  "certificates",
+  "snis",
+  "ca_certificates",
+  "keys",
+  "key_sets",
+  "sm_vaults",
+  "filter_chains",
+  "acls",
+  "basicauth_credentials",
+  "hmacauth_credentials",
+  "jwt_secrets",
+  "keyauth_credentials",
+  "oauth2_credentials",
+  "consumer_groups",
+  "consumer_group_consumers",
+  "consumer_group_plugins"
+];
+var KONG_UNMANAGED_ENTERPRISE_TABLES = [
+  "admins",
+  "rbac_",
+  "keyring_",
+  "licenses",
+  "developers",
+  "portal_",
+  "event_hooks",
+  "groups",
+  "group_rbac_roles",
+  "login_attempts",
+  "audit_",
+  "applications",
+  "application_instances"
+];
+function isUnmanagedEnterpriseTable(table) {
+  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p) => p.endsWith("_") ? table.startsWith(p) : table === p);
+}
+
+// actions/engine/backup/manifest.ts
+init_errors();
+import { readdir as readdir5, stat as stat10 } from "node:fs/promises";
+import { dirname as dirname5, isAbsolute, join as join14, resolve as resolve6 } from "node:path";
+init_json_file();
+var MANIFEST_FILE = "manifest.json";
+var DB_MANIFEST_FORMAT = "deckhand-db/1";
+async function readManifest(input) {
+  const candidates = input.endsWith(".json") ? [resolve6(input)] : [join14(resolve6(input), MANIFEST_FILE), join14(dirname5(resolve6(input)), MANIFEST_FILE)];
+  for (const path5 of candidates) {
+    try {
+      await stat10(path5);
+    } catch {
+      continue;
+    }
+    const manifest = await readJsonFile(path5, "deckhand database manifest");
+    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
+      throw new DeckhandError(
+        `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
+      );
+    }
+    checkDumpPath(manifest, path5);
+    return { manifest, folder: dirname5(path5), path: path5 };
+  }
+  const newest = await newestBackupIn(resolve6(input));
+  if (newest) return { ...await readManifest(newest), picked: true };
+  throw new DeckhandError(
+    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
+  );
+}
+async function newestBackupIn(dir) {
+  const entries3 = await readdir5(dir, { withFileTypes: true }).catch(() => []);
+  const found = [];
+  for (const entry of entries3) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const path5 = join14(dir, entry.name, MANIFEST_FILE);
+    const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
+    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
+    found.push({
+      folder: join14(dir, entry.name),
+      database: String(manifest.database),
+      startedAt: manifest.startedAt
+    });
+  }
+  if (found.length === 0) return void 0;
+  const databases = [...new Set(found.map((f) => f.database))].sort();
+  if (databases.length > 1)
+    throw new DeckhandError(
+      `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
+    );
+  found.sort(
+    (a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.folder < b.folder ? -1 : 1
+  );
+  return found[found.length - 1].folder;
+}
+function checkDumpPath(manifest, path5) {
+  const dump2 = manifest.dump.path;
+  const parts = typeof dump2 === "string" ? dump2.split(/[\\/]/) : [];
+  if (typeof dump2 !== "string" || isAbsolute(dump2) || parts.includes("..") || parts.includes("") || dump2.includes("\0")) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${JSON.stringify(String(dump2)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`
+    );
+  }
+  const listed = manifest.files.some(
+    (f) => typeof f?.path === "string" && (f.path === dump2 || f.path.startsWith(`${dump2}/`))
+  );
+  if (!listed) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${dump2}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`
+    );
+  }
+}
+async function verifyFiles(folder, files) {
+  const problems = [];
+  const expected = new Map(files.map((f) => [f.path, f]));
+  const onDisk = (await listFiles(folder)).filter((f) => resolve6(f) !== join14(resolve6(folder), MANIFEST_FILE));
+  const actual = await digestFiles2(folder, onDisk);
+  for (const file of actual) {
+    const want = expected.get(file.path);
+    if (!want) problems.push(`${file.path}: not in the manifest`);
+    else if (want.size !== file.size)
+      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`);
+    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`);
+    expected.delete(file.path);
+  }
+  for (const missing of expected.keys()) problems.push(`${missing}: missing`);
+  return problems;
+}
+
+// actions/engine/database/pg-restore.ts
+import { createReadStream as createReadStream6 } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join as join16 } from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+import { createGunzip } from "node:zlib";
+init_errors();
+
+// actions/engine/postgres/commands.ts
+function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quotedName({ schema, table }) {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+function dbnameConninfo(database) {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+function pgRestoreArgs(options) {
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
+  if (options.create) args.push("--create");
+  if (options.clean) args.push("--clean", "--if-exists");
+  if (options.jobs !== void 0 && options.jobs > 1) {
+    if (options.singleTransaction) throw new Error("pg_restore --single-transaction cannot run in parallel");
+    args.push(`--jobs=${options.jobs}`);
+  }
+  if (options.singleTransaction) {
+    if (options.create) throw new Error("pg_restore --single-transaction cannot create the database");
+    args.push("--single-transaction");
+  }
+  if (options.noOwner) args.push("--no-owner", "--no-privileges");
+  args.push(options.input);
+  return args;
+}
+function psqlArgs(options = {}) {
+  const args = [
+    "--no-psqlrc",
+    "--no-password",
+    "--quiet",
+    "--no-align",
+    "--tuples-only",
+    "--set=ON_ERROR_STOP=1"
+  ];
+  if (options.singleTransaction) args.push("--single-transaction");
+  if (options.file) args.push(`--file=${options.file}`);
+  return args;
+}
+
+// actions/engine/postgres/catalog.ts
+async function serverInfo(session) {
+  const info2 = await session.json(
+    `SELECT json_build_object(
+       'version', current_setting('server_version'),
+       'versionNum', current_setting('server_version_num')::int,
+       'database', current_database(),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'sizeBytes', pg_database_size(d.oid),
+       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
+     FROM pg_database d WHERE d.datname = current_database()`
+  );
+  return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
+}
+async function listTables(session) {
+  const tables = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'estimate', c.reltuples::bigint)
+       ORDER BY n.nspname, c.relname), '[]')
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`
+  );
+  return tables;
+}
+async function countTables(session, tables) {
+  const out = [];
+  for (const { table, checksum } of tables) {
+    const name = quotedName(table);
+    if (checksum) {
+      const [line] = await session.query(
+        `SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM ${name} AS t`
+      );
+      const [rows, sum] = (line ?? "0 0").split(" ");
+      out.push({ ...table, rows: Number(rows), checksum: sum });
+    } else {
+      const [line] = await session.query(`SELECT count(*) FROM ${name}`);
+      out.push({ ...table, rows: Number(line ?? 0) });
+    }
+  }
+  return out;
+}
+async function kongSchemas(session) {
+  return session.json(
+    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
+     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
+  );
+}
+async function userTableCount(session) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`
+  );
+  return Number(line ?? 0);
+}
+async function databaseExists(session, name) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
+  );
+  return Number(line) > 0;
+}
+async function kongRowsIn(session, tables) {
+  const schemas = await kongSchemas(session);
+  if (schemas.length === 0) return [];
+  const list = (names) => names.map((n) => `'${n.replace(/'/g, "''")}'`).join(", ");
+  const present = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', table_schema, 'table', table_name)
+       ORDER BY table_schema, table_name), '[]')
+     FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`
+  );
+  const counts2 = await countTables(
+    session,
+    present.map((table) => ({ table, checksum: false }))
+  );
+  return counts2.filter((c) => c.rows > 0);
+}
+
+// actions/engine/postgres/databases.ts
+import { randomBytes as randomBytes11 } from "node:crypto";
+
+// actions/engine/postgres/session.ts
+init_errors();
+import { randomBytes as randomBytes10 } from "node:crypto";
+var PsqlSession = class _PsqlSession {
+  constructor(psql, env, target) {
+    this.target = target;
+    const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
+    this.child = spawnTracked(psql, psqlArgs(), {
+      env: sessionEnv,
+      stdio: ["pipe", "pipe", "pipe"]
+    });
+    this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      this.stdout += chunk;
+      this.waiter?.();
+    });
+    this.child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      this.stderr += chunk;
+    });
+    this.child.stdin.on("error", () => void 0);
+    this.child.on("close", (code, signal) => {
+      this.exited = { code, signal };
+      this.waiter?.();
+    });
+    this.child.on("error", (err) => {
+      this.stderr += String(err);
+      this.exited = { code: 1, signal: null };
+      this.waiter?.();
+    });
+  }
+  target;
+  child;
+  marker = `__deckhand_${randomBytes10(8).toString("hex")}__`;
+  stdout = "";
+  stderr = "";
+  exited;
+  waiter;
+  queue = Promise.resolve();
+  /**
+   * Starts psql and checks the connection with a first query, so that a wrong password or an
+   * unreachable host is reported here, with an actionable message.
+   */
+  static async open(psql, env, target) {
+    const session = new _PsqlSession(psql, env, target);
+    await session.query(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+    );
+    return session;
+  }
+  /** Runs SQL and returns its output lines (unaligned, tuples only). Statements run one after another. */
+  query(sql) {
+    const next = this.queue.then(() => this.exchange(sql));
+    this.queue = next.catch(() => void 0);
+    return next;
+  }
+  /** Runs a query that returns one JSON value (json_agg, json_build_object) and parses it. */
+  async json(sql) {
+    const lines = await this.query(sql);
+    const text = lines.join("\n").trim();
+    return text === "" ? null : JSON.parse(text);
+  }
+  async exchange(sql) {
+    if (this.exited) throw this.failure();
+    this.stdout = "";
+    this.child.stdin.write(`${sql.trim().replace(/;?$/, ";")}
+\\echo ${this.marker}
+`);
+    for (; ; ) {
+      const end = this.stdout.indexOf(`${this.marker}
+`);
+      if (end >= 0) {
+        const out = this.stdout.slice(0, end);
+        this.stdout = this.stdout.slice(end + this.marker.length + 1);
+        return out.split("\n").filter((line) => line !== "");
+      }
+      if (this.exited) throw this.failure();
+      await new Promise((resolve9) => this.waiter = resolve9);
+      this.waiter = void 0;
+    }
+  }
+  failure() {
+    return new DeckhandError(explainPgError("psql", this.stderr, this.target));
+  }
+  /** Ends the session (and with it any open transaction and exported snapshot). */
+  async close() {
+    if (this.exited) return;
+    this.child.stdin.end("\\q\n");
+    await new Promise((resolve9) => {
+      if (this.exited) return resolve9();
+      const timer = setTimeout(() => killTree(this.child), 5e3);
+      this.child.once("close", () => {
+        clearTimeout(timer);
+        resolve9();
+      });
+    });
+  }
+};
+function literal(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// actions/engine/postgres/databases.ts
+var MAX_NAME_BYTES = 63;
+async function readDatabase(session, name) {
+  const row = await session.json(
+    `SELECT json_build_object(
+       'row', to_jsonb(d) - 'datacl',
+       'owner', pg_get_userbyid(d.datdba),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
+       'aclSet', d.datacl IS NOT NULL,
+       'grants', (SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                  FROM aclexplode(d.datacl) a),
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'settings', (SELECT coalesce(json_agg(json_build_object(
+                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+                      'config', s.setconfig)), '[]')
+                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
+       'user', current_user,
+       'superuser', r.rolsuper,
+       'createdb', r.rolcreatedb,
+       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
+     FROM pg_database d, pg_roles r
+     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
+  );
+  if (!row) return void 0;
+  const text = (key) => typeof row.row[key] === "string" ? row.row[key] : void 0;
+  return {
+    properties: {
+      name,
+      owner: row.owner,
+      encoding: row.encoding,
+      collate: text("datcollate") ?? "",
+      ctype: text("datctype") ?? "",
+      localeProvider: text("datlocprovider"),
+      locale: text("datlocale") ?? text("daticulocale"),
+      icuRules: text("daticurules"),
+      connectionLimit: Number(row.row.datconnlimit ?? -1),
+      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
+      grants: row.aclSet ? row.grants : void 0,
+      comment: row.comment,
+      settings: row.settings
+    },
+    rights: {
+      user: row.user,
+      superuser: row.superuser,
+      createdb: row.createdb || row.superuser,
+      ownsDatabase: row.ownsDatabase || row.superuser
+    }
+  };
+}
+function clipBytes(name, bytes) {
+  let out = "";
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
+var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
+var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
+var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
+function freshName(target) {
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes11(4).toString("hex")}`;
+}
+function previousName(target, stamp, n = 1) {
+  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
+}
+function restoreMarker(target) {
+  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
+}
+async function findLeftovers(session, target) {
+  const stem = clipBytes(target, PREVIOUS_STEM);
+  const rows = await session.json(
+    `SELECT coalesce(json_agg(json_build_object(
+       'name', d.datname,
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
+       ORDER BY d.datname), '[]')
+     FROM pg_database d
+     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
+  );
+  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
+  const marker = restoreMarker(target);
+  for (const row of rows) {
+    if (row.name === target) continue;
+    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
+      if (row.comment !== marker) out.unmarked.push(row.name);
+      else if (row.sessions > 0) out.inUse.push(row.name);
+      else out.abandoned.push(row.name);
+    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
+      out.previous.push(row.name);
+    }
+  }
+  return out;
+}
+async function databaseNames(session, names) {
+  if (names.length === 0) return /* @__PURE__ */ new Set();
+  const found = await session.json(
+    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
+  );
+  return new Set(found);
+}
+var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
+  "local_preload_libraries",
+  "search_path",
+  "session_preload_libraries",
+  "shared_preload_libraries",
+  "temp_tablespaces",
+  "unix_socket_directories"
+]);
+function splitSettingList(value) {
+  const out = [];
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === " ") i++;
+    let element = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length; i++) {
+        if (value[i] === '"') {
+          if (value[i + 1] !== '"') break;
+          i++;
+        }
+        element += value[i];
+      }
+      i++;
+      while (i < value.length && value[i] !== ",") i++;
+    } else {
+      while (i < value.length && value[i] !== ",") element += value[i++];
+      element = element.trim();
+    }
+    out.push(element);
+    i++;
+  }
+  return out;
+}
+function setClause(setting) {
+  const eq = setting.indexOf("=");
+  const name = setting.slice(0, eq);
+  const value = setting.slice(eq + 1);
+  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
+  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
+}
+function createLikeSql(name, like) {
+  const options = [
+    `OWNER = ${quoteIdent(like.owner)}`,
+    "TEMPLATE = template0",
+    `ENCODING = ${literal(like.encoding)}`,
+    `LC_COLLATE = ${literal(like.collate)}`,
+    `LC_CTYPE = ${literal(like.ctype)}`
+  ];
+  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
+  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
+  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
+  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
+  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
+  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
+  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
+  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
+}
+function copyPropertiesSql(name, like) {
+  const db = quoteIdent(name);
+  const out = [];
+  if (like.grants) {
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const g of like.grants) {
+      const grantee = g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee);
+      out.push(
+        `GRANT ${g.privilege} ON DATABASE ${db} TO ${grantee}${g.grantable ? " WITH GRANT OPTION" : ""}`
+      );
+    }
+  }
+  for (const { role, config } of like.settings) {
+    for (const setting of config) {
+      out.push(
+        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
+      );
+    }
+  }
+  return out;
+}
+function swapSql(database, fresh, previous, comment) {
+  return [
+    "BEGIN",
+    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            OR pg_has_role(a.usesysid, 'USAGE')
+            OR (pg_has_role('pg_signal_backend', 'USAGE')
+                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
+    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
+    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
+    // The replacement's marker goes; the replaced database's comment comes with its name.
+    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
+    "COMMIT"
+  ].join(";\n");
+}
+async function sessionsOn(session, database) {
+  return session.json(
+    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
+     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
+           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
+  );
+}
+
+// actions/engine/postgres/time-zone.ts
+var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
+function sessionTimeZone(recorded, inherited) {
+  if (inherited.PGTZ) return { zone: inherited.PGTZ, source: "PGTZ", env: {} };
+  const option = OPTIONS_TIME_ZONE.exec(inherited.PGOPTIONS ?? "")?.[1];
+  if (option) return { zone: option, source: "PGOPTIONS", env: {} };
+  if (recorded) return { zone: recorded, source: "backup", env: { PGTZ: recorded } };
+  return { source: "server", env: {} };
+}
+function describeTimeZone(tz, recorded, targetDefault) {
+  if (tz.source === "server") return `${targetDefault}, the target's default: the backup records no time zone`;
+  if (tz.source === "backup") {
+    const other = targetDefault !== tz.zone ? `; the target's default is ${targetDefault}` : "";
+    return `${tz.zone}, the source's, recorded at dump time${other}`;
+  }
+  const dumped = !recorded ? "the backup records none" : recorded === tz.zone ? "as at dump time" : `the backup was dumped in ${recorded}`;
+  return `${tz.zone}, from ${tz.source} (${dumped})`;
+}
+function timeZoneHint(tz, recorded) {
+  if (tz.source === "backup") return void 0;
+  if (!recorded) {
+    const ran = tz.source === "server" ? "the target's default" : `${tz.zone} (${tz.source})`;
+    return `The backup records no time zone (an older db-dump) and the restore ran in ${ran}: if columns computed through the session's time zone differ, set PGTZ to the source's zone and restore again.`;
+  }
+  if (recorded === tz.zone) return void 0;
+  return `The restore ran in time zone ${tz.zone} (${tz.source}), the dump in ${recorded}: columns computed through the session's time zone (a TIMESTAMP generated from text, say) come out shifted. Without ${tz.source === "PGTZ" ? "PGTZ" : "the TimeZone option"}, the restore runs in ${recorded}.`;
+}
+
+// actions/engine/postgres/tools.ts
+init_errors();
+import { readdir as readdir6 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join15 } from "node:path";
+var INSTALL_ROOTS = [
+  { dir: "/usr/lib/postgresql", bin: (v) => join15("/usr/lib/postgresql", v, "bin") },
+  { dir: "/usr", bin: (v) => join15("/usr", v, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v) => join15("/opt/homebrew/opt", v, "bin") },
+  { dir: "/usr/local/opt", bin: (v) => join15("/usr/local/opt", v, "bin") }
+];
+function parseClientVersion(output) {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return void 0;
+  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
+}
+async function clientsIn(binDir) {
+  const pgDump = join15(binDir, "pg_dump");
+  if (!await isExecutable(pgDump)) return void 0;
+  const result = await run(pgDump, ["--version"]).catch(() => void 0);
+  const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
+  if (!parsed) return void 0;
+  const pgRestore = join15(binDir, "pg_restore");
+  const psql = join15(binDir, "psql");
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
+  return { binDir, ...parsed, pgDump, pgRestore, psql };
+}
+async function candidateDirs(pathEnv) {
+  const dirs = (pathEnv ?? "").split(delimiter2).filter(Boolean);
+  for (const root of INSTALL_ROOTS) {
+    const entries3 = await readdir6(root.dir).catch(() => []);
+    for (const entry of entries3) {
+      if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
+    }
+  }
+  return [...new Set(dirs)];
+}
+async function locatePgClients(options) {
+  let clients;
+  if (options.binDir) {
+    clients = await clientsIn(options.binDir);
+    if (!clients) {
+      throw new DeckhandError(
+        `${inputSubject("postgres-bin")}: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`
+      );
+    }
+  } else {
+    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
+      (c) => c !== void 0
+    );
+    clients = found.sort((a, b) => b.major - a.major)[0];
+    if (!clients) {
+      throw new DeckhandError(
+        `No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set ${inputName("postgres-bin")}.`
+      );
+    }
+  }
+  if (options.minMajor !== void 0 && clients.major < options.minMajor) {
+    throw new DeckhandError(
+      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set ${inputName("postgres-bin")} to its bin folder.`
+    );
+  }
+  return clients;
+}
+
+// actions/engine/database/folder.ts
+init_errors();
+function timestamp(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+// actions/engine/database/manifest-compare.ts
+async function compareWithManifest(session, tables, options) {
+  const result = { tables: 0, rows: 0, differences: [] };
+  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+  const found = tables.filter((t) => {
+    if (present.has(`${t.schema}.${t.table}`)) return true;
+    result.differences.push({
+      table: `${t.schema}.${t.table}`,
+      expected: `${t.rows} rows`,
+      actual: "table missing"
+    });
+    return false;
+  });
+  const withChecksum = (t) => options.checksums && t.checksum !== void 0;
+  const counts2 = await countTables(
+    session,
+    found.map((table) => ({ table, checksum: withChecksum(table) }))
+  );
+  await session.query("ROLLBACK");
+  for (const [i, count] of counts2.entries()) {
+    const want = found[i];
+    const name = `${want.schema}.${want.table}`;
+    result.tables++;
+    result.rows += count.rows;
+    if (count.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
+    } else if (withChecksum(want) && count.checksum !== want.checksum) {
+      result.differences.push({
+        table: name,
+        expected: "the dumped rows",
+        actual: "same count, different content"
+      });
+    }
+  }
+  return result;
+}
+
+// actions/engine/database/pg-restore.ts
+var ConfiguredGatewayError = class extends DeckhandError {
+  constructor(where3, tables) {
+    super(
+      `${where3} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName("overwrite")} to true.`
+    );
+    this.name = "ConfiguredGatewayError";
+  }
+};
+async function restorePostgres(options) {
+  const { logger: logger2 } = options;
+  const t0 = performance.now();
+  const notes = [];
+  const { manifest, folder, picked } = await readManifest(options.input);
+  if (picked) {
+    const note = `${options.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`;
+    logger2.info(note);
+    notes.push(note);
+  }
+  if (manifest.engine !== "postgres") {
+    throw new DeckhandError(
+      `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
+    );
+  }
+  const problems = await verifyFiles(folder, manifest.files);
+  if (problems.length) {
+    throw new DeckhandError(
+      `The backup in ${folder} does not match its manifest: refusing to restore it (the database was not touched).`,
+      problems
+    );
+  }
+  logger2.info(
+    `Backup of ${manifest.database} from ${manifest.startedAt} verified: ${manifest.files.length} file(s).`
+  );
+  const format = manifest.dump.format;
+  const dumpMajor = Number(manifest.clients.pg_dump?.split(".")[0] ?? 0);
+  const clients = await locatePgClients({
+    binDir: options.binDir,
+    pathEnv: options.pathEnv,
+    minMajor: dumpMajor
+  });
+  if (format === "plain" && (options.create || options.clean || options.noOwner)) {
+    throw new DeckhandError(
+      "create, clean and no-owner cannot apply to a plain dump (its SQL is fixed when it is written): restore it into an empty database, or dump with the directory or custom format."
+    );
+  }
+  const database = options.create ? manifest.database : options.target.database;
+  if (!database) throw new DeckhandError("database-url names no database to restore into.");
+  if (options.create && options.target.database === manifest.database) {
+    throw new DeckhandError(
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
+    );
+  }
+  const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
+  const recordedZone = manifest.dump.timeZone;
+  const timeZone = sessionTimeZone(recordedZone, {
+    PGTZ: process.env.PGTZ,
+    PGOPTIONS: connectTo.settings.PGOPTIONS ?? process.env.PGOPTIONS
+  });
+  const temp = await privateTempDir("deckhand-pg-");
+  try {
+    const env = await libpqEnv(connectTo, temp.path);
+    const pre = await PsqlSession.open(clients.psql, env, connectTo);
+    let nonEmpty;
+    let targetZone;
+    let serverMajor;
+    try {
+      const server = await serverInfo(pre);
+      targetZone = server.timeZone;
+      serverMajor = server.major;
+      if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
+        notes.push(
+          `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
+        );
+      }
+      nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
+      if (options.refuseConfigured && !options.create && nonEmpty) {
+        const configured2 = await kongRowsIn(pre, KONG_ENTITY_TABLES);
+        if (configured2.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured2);
+      }
+    } finally {
+      await pre.close();
+    }
+    if (nonEmpty && !options.clean) {
+      throw new DeckhandError(
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set ${inputName("clean")} to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set ${inputName("clean")} to replace them, or restore into an empty database. Nothing was changed.`
+      );
+    }
+    const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
+    logger2.info(`Session time zone: ${zone.description}.`);
+    const restore = {
+      options,
+      manifest,
+      clients,
+      dumpPath: join16(folder, manifest.dump.path),
+      database,
+      connectTo,
+      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
+      env: { ...env, ...timeZone.env },
+      zone,
+      recordedZone,
+      serverMajor,
+      notes,
+      folder,
+      t0
+    };
+    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
+  } finally {
+    await temp.cleanup();
+  }
+}
+function restoreJobs(r) {
+  const format = r.manifest.dump.format;
+  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
+}
+function restoreFailure(r, restored, where3) {
+  const plain = r.manifest.dump.format === "plain";
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where3);
+  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? ` The backup names roles this server lacks: set ${inputName("no-owner")} to restore everything as the connecting user.` : "";
+  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  return `${why}${role}${unknownZone}`;
+}
+function runRestore(r, database, how) {
+  const { clients, dumpPath } = r;
+  if (r.manifest.dump.format === "plain") {
+    return run(
+      clients.psql,
+      psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
+      {
+        env: { ...r.env, PGDATABASE: database },
+        stdin: dumpPath.endsWith(".gz") ? createReadStream6(dumpPath).pipe(createGunzip()) : void 0
+      }
+    );
+  }
+  return run(
+    clients.pgRestore,
+    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
+    { env: r.env }
+  );
+}
+async function check(r, restored) {
+  const result = {
+    database: r.database,
+    manifest: r.manifest,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    differences: [],
+    verified: false,
+    replaced: false,
+    timeZone: r.zone,
+    durationMs: 0,
+    notes: r.notes,
+    folder: r.folder
+  };
+  if (r.options.verify) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
+    try {
+      await compare(session, r.manifest, result);
+    } finally {
+      await session.close();
+    }
+    result.verified = result.differences.length === 0;
+    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
+    if (hint) r.notes.push(hint);
+  }
+  return result;
+}
+async function restoreInPlace(r) {
+  const { options, database, connectTo } = r;
+  const format = r.manifest.dump.format;
+  let jobs = restoreJobs(r);
+  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
+  if (singleTransaction) jobs = 1;
+  options.checked?.();
+  r.options.logger.info(
+    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
+  );
+  const restored = await runRestore(r, connectTo.database ?? database, {
+    create: options.create,
+    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
+    clean: options.clean && !options.create,
+    jobs,
+    singleTransaction
+  });
+  if (restored.signal || restored.exitCode !== 0) {
+    const why = restoreFailure(r, restored, connectTo);
+    let state;
+    if (singleTransaction) {
+      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
+    } else if (options.create) {
+      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
+      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      await session?.close();
+      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+    } else {
+      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
+    }
+    throw new DeckhandError(`${why}${state}`);
+  }
+  const result = await check(r, database);
+  result.durationMs = Math.round(performance.now() - r.t0);
+  return result;
+}
+async function restoreBeside(r) {
+  const { options, database, notes } = r;
+  const { logger: logger2 } = options;
+  const admin = await openMaintenance(r);
+  const maintenance = admin.target;
+  const session = admin.session;
+  let fresh;
+  let keeper;
+  try {
+    const found = await readDatabase(session, database);
+    if (!found) {
+      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
+    }
+    const { properties, rights } = found;
+    if (!rights.createdb) {
+      throw new DeckhandError(
+        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
+      );
+    }
+    if (!rights.ownsDatabase) {
+      throw new DeckhandError(
+        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
+      );
+    }
+    const leftovers = await findLeftovers(session, database);
+    for (const name2 of leftovers.inUse)
+      notes.push(
+        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
+      );
+    for (const name2 of leftovers.unmarked)
+      notes.push(
+        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
+      );
+    if (leftovers.previous.length)
+      notes.push(
+        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
+      );
+    options.checked?.();
+    for (const name2 of leftovers.abandoned) {
+      const dropped = await dropDatabase(r, maintenance, name2);
+      notes.push(
+        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
+      );
+    }
+    const name = freshName(database);
+    await session.query(createLikeSql(name, properties)).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DeckhandError(
+        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
+      );
+    });
+    fresh = name;
+    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
+    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
+    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
+    const jobs = restoreJobs(r);
+    logger2.info(
+      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
+    );
+    const restored = await runRestore(r, fresh, {
+      create: false,
+      clean: false,
+      jobs,
+      singleTransaction: false
+    });
+    if (restored.signal || restored.exitCode !== 0) {
+      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
+    }
+    const result = await check(r, fresh);
+    if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone);
+      throw new DeckhandError(
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+    await keeper.close();
+    keeper = void 0;
+    const swapped = await swap(r, maintenance, fresh, properties);
+    fresh = void 0;
+    logger2.info(
+      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
+    );
+    result.replaced = true;
+    if (options.keepPrevious) result.previous = swapped.previous;
+    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
+      result.previous = swapped.previous;
+      notes.push(
+        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
+      );
+    }
+    result.durationMs = Math.round(performance.now() - r.t0);
+    return result;
+  } catch (err) {
+    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
+    await keeper?.close();
+    const dropped = await dropDatabase(r, maintenance, fresh);
+    if (!isDeckhandError(err)) throw err;
+    throw new DeckhandError(
+      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
+      err.details
+    );
+  } finally {
+    await keeper?.close();
+    await session.close();
+  }
+}
+async function openMaintenance(r) {
+  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
+  let last;
+  for (const name of names) {
+    const target = withDatabase(r.connectTo, name);
+    try {
+      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+    } catch (err) {
+      last = err;
+    }
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  throw new DeckhandError(
+    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
+  );
+}
+async function dropDatabase(r, maintenance, name) {
+  let session;
+  try {
+    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    await session.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
+    );
+    return true;
+  } catch (err) {
+    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  } finally {
+    await session?.close();
+  }
+}
+var SWAP_ATTEMPTS = 3;
+var UncertainSwapError = class extends DeckhandError {
+};
+async function swap(r, maintenance, fresh, properties) {
+  const { database } = r;
+  for (let attempt = 1; ; attempt++) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    let previous = "";
+    try {
+      const stamp = timestamp(/* @__PURE__ */ new Date());
+      const candidates = Array.from({ length: 99 }, (_, i) => previousName(database, stamp, i + 1));
+      const taken = await databaseNames(session, candidates);
+      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
+      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
+      return { previous, ended: Number(ended ?? 0) };
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
+        throw new UncertainSwapError(
+          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
+        );
+      });
+      try {
+        const present = await databaseNames(check2, [database, fresh, previous]);
+        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
+          return { previous, ended: 0 };
+        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
+          r.options.logger.info(`${database} is still in use; trying the swap again.`);
+          await sleep2(1e3 * attempt);
+          continue;
+        }
+        const sessions = await sessionsOn(check2, database);
+        throw new DeckhandError(
+          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
+          sessions
+        );
+      } finally {
+        await check2.close();
+      }
+    } finally {
+      await session.close();
+    }
+  }
+}
+async function compare(session, manifest, result) {
+  const comparison = await compareWithManifest(session, manifest.tables, { checksums: true });
+  result.tablesChecked += comparison.tables;
+  result.rowsChecked += comparison.rows;
+  append(result.differences, comparison.differences);
+}
+
+// actions/engine/restore/restore.ts
+init_errors();
 
 // actions/engine/restore/command.ts
 async function runUserCommand(command, options) {
@@ -50590,21 +54613,7 @@ function countCollections(content) {
 
 // actions/engine/restore/dbless.ts
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
-
-// actions/engine/retry-after.ts
-function retryAfterMs(value, options) {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
-  let ms = options.fallbackMs;
-  if (/^\d+$/.test(text)) ms = Number(text) * 1e3;
-  else if (/^[A-Za-z]{3}/.test(text)) {
-    const date = Date.parse(text);
-    if (Number.isFinite(date)) ms = Math.max(0, date - (options.now ?? Date.now()));
-  }
-  return Math.min(Math.max(ms, options.minMs), options.maxMs);
-}
-
-// actions/engine/restore/dbless.ts
+import { setTimeout as sleep3 } from "node:timers/promises";
 async function nodeEntityCounts(admin) {
   const answer = parseJson(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
   const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
@@ -50633,7 +54642,7 @@ async function loadNode(admin, config, options) {
       options.logger.info(
         `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
       );
-      await sleep2(wait);
+      await sleep3(wait);
       continue;
     }
     if (res.status === 413) {
@@ -50687,7 +54696,7 @@ async function checkNodes(admins, config) {
 // actions/engine/restore/smoke.ts
 init_errors();
 init_http();
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep4 } from "node:timers/promises";
 function parseSmokeRequests(lines) {
   return lines.map((line, i) => {
     const parts = line.trim().split(/\s+/);
@@ -50746,7 +54755,7 @@ async function runSmokeRequests(requests, options) {
         result.error = err.message;
       }
       if (result.ok || performance.now() + delay > until) break;
-      await sleep3(delay);
+      await sleep4(delay);
     }
     options.logger.info(
       `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
@@ -50839,7 +54848,7 @@ function timelineTables(caption, phases, checks) {
 
 // actions/engine/restore/wait.ts
 init_errors();
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { setTimeout as sleep5 } from "node:timers/promises";
 init_http();
 async function waitForGateway(admins, options) {
   return Promise.all(admins.map((admin) => waitForNode(admin, options)));
@@ -50871,7 +54880,7 @@ async function waitForNode(admin, options) {
     options.logger.info(
       `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${last}`
     );
-    await sleep4(Math.min(delay, Math.max(0, options.deadline - now)));
+    await sleep5(Math.min(delay, Math.max(0, options.deadline - now)));
     delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
   }
   throw new DeckhandError(
@@ -51291,12 +55300,361 @@ function describeKinds(changes) {
   return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? "" : "s"}`).join(", ");
 }
 
+// actions/engine/jobs/restore-result.ts
+import { join as join17 } from "node:path";
+async function restoreResult(inputs, outcome) {
+  const reportFile = await writeReport(inputs.string("report-file"), outcome);
+  return {
+    ok: outcome.verified,
+    report: describe2(outcome, reportFile),
+    outputs: {
+      "strategy-used": outcome.strategyUsed ?? "",
+      "rto-seconds": String(outcome.rtoSeconds),
+      "entities-restored": String(outcome.entitiesRestored),
+      verified: String(outcome.verified),
+      report: reportFile
+    }
+  };
+}
+function maskSmokeQueries(smoke, ctx) {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+}
+async function writeReport(path5, outcome) {
+  const file = path5 ?? join17((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
+  return file;
+}
+function describe2(outcome, reportFile) {
+  const report = emptyReport("deckhand restore");
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  if (outcome.error) {
+    report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
+    report.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
+    for (const detail of outcome.error.details.slice(0, 10))
+      report.annotations.push({ level: "error", title: "deckhand restore", message: detail });
+  } else if (outcome.verified) {
+    report.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`
+    );
+  } else {
+    const failed = outcome.checks.filter((c) => !c.ok);
+    report.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
+    );
+    for (const check2 of failed)
+      report.annotations.push({
+        level: "error",
+        title: `deckhand restore: ${check2.name}`,
+        message: check2.detail
+      });
+  }
+  if (outcome.secretBundle) report.lines.push(outcome.secretBundle);
+  if (outcome.fallback)
+    report.lines.push(
+      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
+    );
+  append(
+    report.lines,
+    outcome.restored.map((r) => `Restored: ${r}`)
+  );
+  for (const item of outcome.notRestored) {
+    report.lines.push(`Not restored: ${item}`);
+    report.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
+  }
+  for (const warning2 of outcome.warnings)
+    report.annotations.push({ level: "warning", title: "deckhand restore", message: warning2 });
+  append(
+    report.tables,
+    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
+  );
+  report.lines.push(`Report: ${reportFile}`);
+  return report;
+}
+
+// actions/engine/jobs/kong-restore.ts
+async function kongRestoreJob(inputs, ctx) {
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  const addresses = inputs.list("kong-addr");
+  if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
+  const connections = addresses.map((address) => readConnection(inputs.with({ "kong-addr": address }), ctx));
+  const connection = connections[0];
+  const liveRules = new LiveRules(connection);
+  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const keyringExport = await readKeyring(inputs.string("keyring-export"));
+  if (keyringExport) ctx.secret(keyringExport);
+  const dumpInput = inputs.string("db-dump");
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  const usesDatabase = dumpInput !== void 0 && strategy !== "declarative" && strategy !== "dbless";
+  if (strategy === "database" && dumpInput === void 0)
+    throw new InputError(
+      `${inputName("strategy")} database needs ${inputName("db-dump")}: the folder, manifest or artifact name of a db-dump backup.`
+    );
+  const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
+  if (target?.password) ctx.secret(target.password);
+  const dump2 = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
+  const stateList = inputs.list("state");
+  let storedState;
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
+      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
+  } catch (err) {
+    await dump2?.cleanup();
+    throw err;
+  }
+  try {
+    const outcome = await restoreGateway({
+      strategy,
+      admins,
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
+      dbDump: dump2?.path,
+      database: target && {
+        target,
+        jobs: inputs.integer("jobs"),
+        noOwner: inputs.boolean("no-owner"),
+        binDir: inputs.string("postgres-bin")
+      },
+      restartCommand: inputs.string("restart-command"),
+      keyringExport,
+      overwrite: inputs.boolean("overwrite"),
+      waitTimeoutSeconds: inputs.integer("wait-timeout"),
+      smoke,
+      smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
+      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
+      deck: () => openDeck(inputs, ctx, connection),
+      reconcile: {
+        logger: ctx.logger,
+        secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
+        parallelism: inputs.integer("parallelism"),
+        liveRules
+      },
+      env: ctx.env,
+      variables: (files) => deckVariables(inputs, ctx, files),
+      secret: ctx.secret,
+      logger: ctx.logger
+    });
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, liveRules.problems);
+    return result;
+  } finally {
+    await dump2?.cleanup();
+    await storedState?.cleanup();
+  }
+}
+async function readKeyring(value) {
+  if (!value) return void 0;
+  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
+  if (text === void 0) {
+    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
+    throw new DeckhandError(
+      "keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file."
+    );
+  }
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    const data = JSON.parse(trimmed).data;
+    if (typeof data === "string") return data;
+  }
+  return trimmed;
+}
+
+// actions/engine/jobs/konnect-restore.ts
+init_errors();
+
+// actions/engine/konnect/restore.ts
+init_errors();
+import { lstat as lstat5 } from "node:fs/promises";
+import { dirname as dirname6, join as join18 } from "node:path";
+async function restoreKonnect(options) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
+  try {
+    const targets = await timeline.phase(
+      "read the backup",
+      () => readBackup(options),
+      (t) => `${t.targets.length} control plane(s)`
+    );
+    const reconcile = options.reconcile(targets.envNames);
+    outcome.gateway = {
+      version: "",
+      edition: "konnect",
+      database: "konnect",
+      nodes: targets.targets.map((t) => t.controlPlane)
+    };
+    const created = await timeline.phase(
+      "find or create the control planes",
+      () => ensureControlPlanes(targets.targets, targets.records, options),
+      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
+    );
+    const plans = await timeline.phase(
+      "plan",
+      () => planTargets(targets.targets, reconcile),
+      (p) => describeCounts(totalCounts(p))
+    );
+    if (!options.overwrite) refuseOverwrite(plans, created);
+    await timeline.phase("sync", async () => {
+      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+      const failures = [];
+      for (const plan of plans) {
+        const result = synced.get(plan);
+        if (result.status === "error") failures.push(`${plan.controlPlane}: ${result.message}`);
+        else if (result.status === "synced") {
+          const o = result.outcome;
+          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
+          for (const f of o.failed)
+            failures.push(
+              `${plan.controlPlane}: ${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`
+            );
+          for (const e of o.otherErrors) failures.push(`${plan.controlPlane}: ${e}`);
+        }
+      }
+      if (failures.length > 0)
+        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
+    });
+    const again = await timeline.phase(
+      "verify",
+      () => planTargets(targets.targets, reconcile),
+      (p) => describeCounts(totalCounts(p))
+    );
+    for (const plan of again) {
+      const ok3 = plan.counts.total === 0 && plan.errors.length === 0;
+      timeline.check(
+        `control plane ${plan.controlPlane} matches the backup`,
+        ok3,
+        ok3 ? "a second plan is empty" : `still ${describeCounts(plan.counts)}${plan.errors.length ? `; ${plan.errors.join("; ")}` : ""}`
+      );
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+    outcome.restored = targets.targets.map(
+      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
+    );
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: errorMessage(err), details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function readBackup(options) {
+  const read2 = await readTargets({
+    state: options.state,
+    konnect: {},
+    env: options.env,
+    purpose: "restore",
+    hint: options.hint
+  });
+  if (read2.problems.length > 0) {
+    throw new DeckhandError(
+      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
+      read2.problems.map((p) => `${p.file ?? ""}${p.line ? `:${p.line}` : ""}: ${p.message}`)
+    );
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const dir of new Set(read2.files.map((f) => dirname6(f)))) {
+    const path5 = join18(dir, KONNECT_METADATA);
+    const info2 = await lstat5(path5).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile())
+      throw new DeckhandError(`${path5} is not a file: it cannot be the backup's Konnect record`);
+    for (const record of await readMetadata(path5)) records.set(record.name, record);
+  }
+  return { targets: read2.targets, envNames: read2.envNames, records };
+}
+async function ensureControlPlanes(targets, records, options) {
+  const created = [];
+  for (const name of new Set(targets.map((t) => t.controlPlane))) {
+    const found = await options.api.findControlPlane(name);
+    if (found) continue;
+    const record = records.get(name);
+    if (!record) {
+      throw new DeckhandError(
+        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
+      );
+    }
+    options.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
+    await options.api.createControlPlane(createRequest(record));
+    created.push(name);
+  }
+  return created;
+}
+function refuseOverwrite(plans, created) {
+  const busy = plans.filter(
+    (p) => !created.includes(p.controlPlane) && (p.counts.updating > 0 || p.counts.deleting > 0)
+  );
+  if (busy.length > 0) {
+    throw new DeckhandError(
+      `Not restored: ${busy.map((p) => `control plane ${p.controlPlane} (${describeCounts(p.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
+    );
+  }
+}
+
+// actions/engine/jobs/konnect-restore.ts
+async function konnectRestoreJob(inputs, ctx) {
+  refuseInputs(
+    inputs,
+    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
+    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
+  );
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative")
+    throw new InputError(
+      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
+    );
+  const gateway = await readDeckGateway("konnect", inputs, ctx);
+  const stateList = inputs.list("state");
+  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
+    const files = await expandState(state);
+    const variables = await deckVariables(inputs, ctx, files);
+    const deck = await openDeck(inputs, ctx, gateway.connection);
+    checkKonnectDeck(deck.deck.features);
+    const schemas = gatewaySchemas(gateway);
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean("overwrite"),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames));
+        const envValues = variables.values(envNames);
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
+          liveRulesFor: schemas.liveRulesFor
+        };
+      },
+      logger: ctx.logger
+    });
+    outcome.secretBundle = variables.describe();
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, schemas.problems());
+    return result;
+  } finally {
+    await storedState?.cleanup();
+  }
+}
+
+// actions/engine/jobs/tyk.ts
+init_errors();
+
 // actions/engine/tyk/restore.ts
 init_errors();
-import { setTimeout as sleep6 } from "node:timers/promises";
+import { setTimeout as sleep7 } from "node:timers/promises";
 
 // actions/engine/tyk/objects.ts
 init_errors();
+var TYK_SCOPE = "Tyk";
 var TYK_KIND = {
   classic: "api",
   oas: "api",
@@ -51501,6 +55859,7 @@ function sortObjects(objects) {
 
 // actions/engine/tyk/redact.ts
 init_errors();
+var TYK_ENV_PREFIX = "DECKHAND_TYK_";
 var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
@@ -51551,12 +55910,30 @@ function walkSecrets(body, replace) {
     );
   }
 }
+function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
+  const redactions = [];
+  const kind = TYK_KIND[object.format];
+  walkSecrets(object.body, (holder, key, path5, rule) => {
+    const value = holder[key];
+    const name = namer.name([kind, object.id, ...path5]);
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}`, rule });
+    holder[key] = new EnvRef(name, value);
+  });
+  return redactions;
+}
 function maskTykBody(body, found) {
   walkSecrets(body, (holder, key) => {
     const value = holder[key];
     found.add(value.trim());
     holder[key] = MASK;
   });
+}
+function renderRedacted(body) {
+  return JSON.stringify(
+    body,
+    (_key, value) => value instanceof EnvRef ? `\${{ env "${value.name}" }}` : value,
+    2
+  ) + "\n";
 }
 var TEMPLATE3 = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g;
 function referencedEnv(body) {
@@ -51684,7 +56061,7 @@ function scrubPlan(text, plan, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep5 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -51934,7 +56311,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     const plan = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan.plan.counts.total === 0 || Date.now() + delay > deadline) return plan;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan.plan.counts)} left`);
-    await sleep5(delay);
+    await sleep6(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -52083,459 +56460,171 @@ async function waitForTyk(options) {
         );
       }
       options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
-      await sleep6(delay);
+      await sleep7(delay);
       delay = Math.min(delay * 2, 15e3);
     }
   }
 }
 
-// actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile6, stat as stat8 } from "node:fs/promises";
-import { join as join11 } from "node:path";
-
-// actions/engine/deck/install.ts
-var import_semver2 = __toESM(require_semver2(), 1);
-init_http();
+// actions/engine/tyk/folder.ts
+import { readdir as readdir7, stat as stat11 } from "node:fs/promises";
+import { basename as basename5, join as join19 } from "node:path";
 init_errors();
-import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
-import { readFile as readFile5, rm as rm4, stat as stat7 } from "node:fs/promises";
-import { delimiter as delimiter2, join as join10, resolve as resolve3 } from "node:path";
-
-// actions/engine/deck/version.ts
-var import_semver = __toESM(require_semver2(), 1);
-init_errors();
-var DEFAULT_DECK_VERSION = "1.65.1";
-var MIN_DECK_VERSION = "1.20.0";
-var CONVERT_PAIRS = [
-  { from: "2.8", to: "3.4", since: "1.47.0" },
-  { from: "3.4", to: "3.10", since: "1.51.0" },
-  { from: "3.10", to: "3.14", since: "1.56.0" }
-];
-var CONVERT_DEFECTS = [
-  {
-    from: "2.8",
-    to: "3.4",
-    since: "1.47.0",
-    fixedIn: "1.51.0",
-    // convert/convert.go and lint/lint.go at v1.47.0: lint.Lint(input, "convert/rulesets/280-to-340/entrypoint.yaml").
-    defect: "deck 1.47.0\u20131.50.x read their 2.8 \u2192 3.4 lint rules from convert/rulesets/ relative to the working directory, so outside deck's source tree the conversion fails with 'error reading ruleset file' and writes nothing"
-  },
-  {
-    from: "2.8",
-    to: "3.4",
-    since: "1.47.0",
-    fixedIn: "1.58.0",
-    // convert/plugin_updates.go updateLegacyFieldToNewField before v1.58.0; Kong 2.8 pre-function/_schema.lua
-    // gives the deprecated `functions` field a default of {}, so every 2.8 pre/post-function carries it.
-    defect: "deck before 1.58.0 replaces a plugin field with its legacy one even when the legacy one is empty, so the `access` code of every pre-function and post-function (stored by Kong 2.8 next to an empty `functions` list) is silently dropped"
-  },
-  {
-    from: "3.10",
-    to: "3.14",
-    since: "1.56.0",
-    fixedIn: "1.57.3",
-    // convert/plugin_updates_314.go sslVerifyPlugins at v1.56.0–v1.57.2, replaced by per-field setters in v1.57.3.
-    defect: "deck 1.56.0\u20131.57.2 write `ssl_verify: false` at the top of the config of 42 plugins, including plugins that have no such field (their TLS settings are nested, e.g. redis.ssl_verify, or named https_verify or verify_ldap_host), which leaves those connections verifying certificates under 3.14 and adds a field the plugin schema does not know"
-  }
-];
-function parseDeckVersion(output) {
-  const match = /\bv?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b/.exec(output);
-  const version = match?.[1];
-  if (!version || !import_semver.default.valid(version)) {
-    throw new DeckhandError(
-      `Could not read a version from 'deck version' output: ${JSON.stringify(output.trim())}`
-    );
-  }
-  return version;
-}
-function deckFeatures(version) {
-  const v = import_semver.default.coerce(version)?.version ?? version;
-  if (import_semver.default.lt(v, MIN_DECK_VERSION)) {
-    throw new DeckhandError(
-      `deck ${version} is too old: deckhand needs deck ${MIN_DECK_VERSION} or newer. Set deck-version to a newer release (default ${DEFAULT_DECK_VERSION}) or put a newer deck on PATH.`
-    );
-  }
-  return {
-    version,
-    gatewayCommands: import_semver.default.gte(v, "1.28.0"),
-    adminTokenEnv: import_semver.default.gte(v, "1.64.0"),
-    jsonOutput: import_semver.default.gte(v, "1.24.0"),
-    konnect: import_semver.default.gte(v, "1.40.0"),
-    convertPairs: CONVERT_PAIRS.filter((p) => import_semver.default.gte(v, p.since)).map(({ from, to }) => ({ from, to })),
-    convertDefects: CONVERT_DEFECTS.filter((d) => import_semver.default.gte(v, d.since) && import_semver.default.lt(v, d.fixedIn)).map(
-      ({ from, to, fixedIn, defect }) => ({ from, to, fixedIn, defect })
-    )
-  };
-}
-
-// actions/engine/deck/install.ts
-var DEFAULT_RELEASE_BASE_URL = "https://github.com/Kong/deck/releases";
-var CHECKSUMS_ASSET = "checksums.txt";
-var RELEASES_URL_VARIABLE = "DECKHAND_DECK_RELEASES_URL";
-function deckDownloadError(what, cause) {
-  return new DeckhandError(
-    `${what} To do without the download: set ${inputSetting("deck-path")} to a deck binary, put deck on PATH, or set ${RELEASES_URL_VARIABLE} to a reachable mirror of deck's releases (laid out as ${DEFAULT_RELEASE_BASE_URL}).`,
-    [],
-    { cause }
-  );
-}
-var DownloadStatusError = class extends Error {
-  constructor(status, statusText = "") {
-    super(`HTTP ${status} ${statusText}`.trim());
-    this.status = status;
-    this.name = "DownloadStatusError";
-  }
-  status;
-};
-var MISSING_BUILDS = /* @__PURE__ */ new Set(["windows/arm64", "freebsd/arm64"]);
-var NODE_OS = {
-  linux: "linux",
-  darwin: "darwin",
-  win32: "windows",
-  freebsd: "freebsd"
-};
-var NODE_ARCH = { x64: "amd64", arm64: "arm64" };
-function currentPlatform(nodePlatform = process.platform, nodeArch = process.arch) {
-  const os7 = NODE_OS[nodePlatform];
-  const arch3 = NODE_ARCH[nodeArch];
-  if (!os7 || !arch3) throw unsupported(`${nodePlatform}/${nodeArch}`);
-  const platform2 = { os: os7, arch: arch3 };
-  checkPlatform(platform2);
-  return platform2;
-}
-function checkPlatform(platform2) {
-  const key = `${platform2.os}/${platform2.arch}`;
-  if (MISSING_BUILDS.has(key) || !Object.values(NODE_OS).includes(platform2.os)) throw unsupported(key);
-  if (!Object.values(NODE_ARCH).includes(platform2.arch)) throw unsupported(key);
-}
-function unsupported(key) {
-  return new DeckhandError(
-    `deck publishes no release build for ${key} (there are builds for linux and darwin on amd64 and arm64, windows/amd64 and freebsd/amd64). Install deck yourself and set ${inputName("deck-path")} to the binary.`
-  );
-}
-function deckBinaryName(platform2) {
-  return platform2.os === "windows" ? "deck.exe" : "deck";
-}
-function normalizeVersion(input) {
-  const version = input.trim().replace(/^v/, "");
-  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version) || import_semver2.default.valid(version) !== version) {
-    throw new DeckhandError(
-      `Invalid deck version ${JSON.stringify(input)}: expected 'latest' or a release version such as ${DEFAULT_DECK_VERSION} or v${DEFAULT_DECK_VERSION}.`
-    );
-  }
-  return version;
-}
-function releaseAsset(version, platform2) {
-  checkPlatform(platform2);
-  const arch3 = platform2.os === "darwin" ? "all" : platform2.arch;
-  return `deck_${normalizeVersion(version)}_${platform2.os}_${arch3}.tar.gz`;
-}
-function parseChecksums(text) {
-  const sums = /* @__PURE__ */ new Map();
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^([0-9a-fA-F]{64}) [ *]?(\S.*)$/.exec(line.trim());
-    if (match?.[1] && match[2]) sums.set(match[2], match[1].toLowerCase());
-  }
-  return sums;
-}
-async function fetchWithRetry(url, init = {}, options = {}) {
-  const { timeoutMs = 3e4, ...retry } = options;
-  const attempts = retry.attempts ?? 3;
-  let attempt = 0;
-  return retryDownload(async () => {
-    attempt++;
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    if (response.status < 500 || attempt >= attempts) return response;
-    await response.body?.cancel();
-    throw new DownloadStatusError(response.status, response.statusText);
-  }, retry);
-}
-async function retryDownload(attempt, options = {}) {
-  const { attempts = 3, retryDelayMs = 1e3 } = options;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt();
-    } catch (err) {
-      const status = statusOf(err);
-      const allowed = status === void 0 ? attemptsFor(err) : status >= 500 ? Infinity : 1;
-      if (n >= Math.min(attempts, allowed)) throw err;
-    }
-    await new Promise((done) => setTimeout(done, retryDelayMs * 2 ** (n - 1)));
-  }
-}
-var TIMEOUT_CODES = /* @__PURE__ */ new Set([
-  "ETIMEDOUT",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "ESOCKETTIMEDOUT"
-]);
-var UNREACHABLE_CODES = /* @__PURE__ */ new Set(["ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN"]);
-var RESET_CODES = /* @__PURE__ */ new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "ECONNABORTED"]);
-function isTlsCode(code) {
-  return /CERT|SELF_SIGNED|ISSUER|^ERR_TLS_|^ERR_SSL_|^EPROTO$/.test(code);
-}
-function networkCause(err) {
-  const seen = /* @__PURE__ */ new Set();
-  let found;
-  const visit2 = (e) => {
-    if (typeof e !== "object" || e === null || seen.has(e)) return;
-    seen.add(e);
-    const candidate = e;
-    if (typeof candidate.code === "string" && found?.code === void 0) found = candidate;
-    if (candidate.name === "TimeoutError" && !found) found = candidate;
-    visit2(candidate.cause);
-    if (Array.isArray(candidate.errors)) for (const inner of candidate.errors) visit2(inner);
-  };
-  visit2(err);
-  return found;
-}
-function attemptsFor(err) {
-  const code = networkCause(err)?.code ?? "";
-  if (isTlsCode(code)) return 1;
-  if (DNS_FAILURE_CODES.has(code)) return 2;
-  return Infinity;
-}
-function statusOf(err) {
-  if (err instanceof DownloadStatusError) return err.status;
-  const status = err?.httpStatusCode;
-  return typeof status === "number" ? status : void 0;
-}
-function describeDownloadFailure(err, url, notFound) {
-  const status = statusOf(err);
-  if (status !== void 0) return describeStatus(status, notFound);
-  const cause = networkCause(err);
-  const host = cause?.hostname ?? new URL(url).hostname;
-  const code = cause?.code ?? "";
-  if (DNS_FAILURE_CODES.has(code)) {
-    const temporary = code === "EAI_AGAIN" ? ", a temporary DNS failure" : "";
-    return `cannot resolve ${host} (${code}${temporary}): this machine finds no address for it`;
-  }
-  if (code === "ECONNREFUSED") {
-    const where3 = cause?.address ? `${cause.address}:${cause.port ?? ""}`.replace(/:$/, "") : host;
-    return `the connection to ${host} was refused (ECONNREFUSED at ${where3}): nothing listens there, or a firewall refuses it`;
-  }
-  if (TIMEOUT_CODES.has(code) || cause?.name === "TimeoutError") {
-    return `${host} did not answer in time (${code || "timeout"}): a firewall may be dropping the connection`;
-  }
-  if (UNREACHABLE_CODES.has(code)) return `${host} is unreachable from this machine (${code})`;
-  if (RESET_CODES.has(code)) return `the connection to ${host} broke off (${code})`;
-  if (isTlsCode(code)) {
-    return `TLS with ${host} failed: ${code} (${cause?.message ?? ""}); a proxy that re-signs TLS needs its CA given to node through NODE_EXTRA_CA_CERTS`;
-  }
-  const text = (e) => e.message ?? String(e);
-  const detail = cause && cause !== err ? `${text(err)}: ${cause.message}` : String(text(err));
-  return detail + (code && !detail.includes(code) ? ` (${code})` : "");
-}
-function describeStatus(status, notFound) {
-  if (status === 404) return `HTTP 404: ${notFound}`;
-  if (status === 403 || status === 429) {
-    return `HTTP ${status}: the release host refuses this machine, most likely a rate limit; retry later or use a mirror`;
-  }
-  if (status >= 500) return `HTTP ${status}: the release host failed (retried)`;
-  return `HTTP ${status}`;
-}
-async function resolveLatestVersion(releaseBaseUrl) {
-  const url = `${trimSlashes(releaseBaseUrl)}/latest`;
-  const fail = (why, cause) => deckDownloadError(
-    `Could not resolve the latest deck release from ${url}: ${why}. Naming a version in deck-version (such as ${DEFAULT_DECK_VERSION}) skips this look-up.`,
-    cause
-  );
-  let response;
-  try {
-    response = await fetchWithRetry(url, { redirect: "manual" });
-  } catch (err) {
-    throw fail(describeDownloadFailure(err, url, "no latest release"), err);
-  }
-  await response.body?.cancel();
-  const location = response.headers.get("location");
-  if (response.status < 300 || response.status >= 400 || !location) {
-    const why = response.status < 300 ? `expected a redirect to the release tag, got HTTP ${response.status}` : describeStatus(response.status, "no latest release");
-    throw fail(why);
-  }
-  const tag2 = /\/tag\/([^/?#]+)\/?(?:[?#].*)?$/.exec(new URL(location, url).href)?.[1];
-  if (!tag2) throw fail(`unexpected redirect to ${location}`);
-  try {
-    return normalizeVersion(decodeURIComponent(tag2));
-  } catch {
-    throw fail(`the release tag ${JSON.stringify(tag2)} is not a version`);
-  }
-}
-async function locateDeck(options) {
-  const { store, logger: logger2 } = options;
-  const platform2 = options.platform ?? currentPlatform();
-  checkPlatform(platform2);
-  const binary = deckBinaryName(platform2);
-  if (options.deckPath) {
-    const path5 = resolve3(options.deckPath);
-    await checkExplicitDeck(path5);
-    return finish(path5, "deck-path", logger2);
-  }
-  let asked = options.version?.trim() || void 0;
-  if (asked?.toLowerCase() === "latest") asked = "latest";
-  const normalized = asked === void 0 || asked === "latest" ? void 0 : normalizeVersion(asked);
-  const releaseBaseUrl = trimSlashes(options.releaseBaseUrl ?? DEFAULT_RELEASE_BASE_URL);
-  const offline = options.download === false;
-  const wanted = asked === "latest" && !offline ? await resolveLatestVersion(releaseBaseUrl) : normalized;
-  if (asked === "latest") logger2.info(`Latest deck release: ${wanted}`);
-  const onPath = await findOnPath(binary, options.pathEnv ?? process.env.PATH ?? "");
-  if (onPath) {
-    if (wanted === void 0) return finish(onPath, "PATH", logger2);
-    let pathVersion;
-    try {
-      pathVersion = await readDeckVersion(onPath);
-    } catch (err) {
-      logger2.warn(`Ignoring the deck on PATH: ${errorMessage(err)}`);
-    }
-    if (pathVersion !== void 0 && import_semver2.default.eq(pathVersion, wanted)) {
-      return finish(onPath, "PATH", logger2, pathVersion);
-    }
-    if (pathVersion !== void 0) {
-      logger2.info(`deck on PATH (${onPath}) is ${pathVersion}, not the requested ${wanted}`);
-    }
-  }
-  const version = wanted ?? DEFAULT_DECK_VERSION;
-  deckFeatures(version);
-  const cached = await store.find(version, platform2);
-  if (cached) return finish(join10(cached, binary), "cache", logger2);
-  if (offline)
-    throw new DeckhandError(
-      `deck ${version} is neither on PATH nor in the tool cache: a command that needs it downloads it, or set ${inputName("deck-path")} to a deck binary.`
-    );
-  const installed2 = await install2(version, platform2, releaseBaseUrl, store, logger2);
-  const located = await finish(join10(installed2, binary), "download", logger2);
-  if (!import_semver2.default.eq(located.version, version)) {
-    logger2.warn(`The deck ${version} release archive contains deck ${located.version}`);
-  }
-  return located;
-}
-async function install2(version, platform2, releaseBaseUrl, store, logger2) {
-  const asset = releaseAsset(version, platform2);
-  const releaseUrl = `${releaseBaseUrl}/download/v${version}`;
-  const assetUrl = `${releaseUrl}/${asset}`;
-  const checksumsUrl = `${releaseUrl}/${CHECKSUMS_ASSET}`;
-  logger2.info(`Downloading deck ${version} from ${assetUrl}`);
-  const archive = await download(
-    store,
-    assetUrl,
-    version,
-    `no deck release v${version}, or no ${asset} in it for ${platform2.os}/${platform2.arch}`
-  );
-  try {
-    const checksumsFile = await download(
-      store,
-      checksumsUrl,
-      version,
-      `the deck release v${version} has no ${CHECKSUMS_ASSET} to verify the download with`
-    );
-    let checksums;
-    try {
-      checksums = parseChecksums(await readFile5(checksumsFile, "utf8"));
-    } finally {
-      await rm4(checksumsFile, { force: true });
-    }
-    const expected = checksums.get(asset);
-    const actual = await sha256File2(archive);
-    if (expected !== actual) {
-      throw deckDownloadError(
-        `deck ${version} failed checksum verification: ${assetUrl} has sha256 ${actual}, but ${checksumsUrl} ` + (expected ? `expects ${expected}` : `has no line for ${asset}`) + ". The download was discarded and nothing was installed."
+async function writeTykDump(options) {
+  await ensureDirectory(options.outputDir);
+  const objects = sortObjects(options.objects.map(normalize));
+  if (objects.length === 0 && !options.allowEmpty) {
+    const previous2 = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
+    if (previous2.length > 0) {
+      throw new DeckhandError(
+        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous2.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
       );
     }
-    logger2.debug(`sha256 ${actual} of ${asset} matches ${CHECKSUMS_ASSET}`);
-    let extracted;
+  }
+  const files = /* @__PURE__ */ new Map();
+  const redactions = [];
+  const counts2 = { api: 0, policy: 0 };
+  const previous = await previousObjects(options.outputDir);
+  let referencesKept = 0;
+  for (const object of objects) {
+    const name = fileNameOf(object);
+    if (files.has(name))
+      throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    const before = previous.get(objectKey(object));
+    if (before) referencesKept += keepReferences(object.body, before);
+    if (options.redactSecrets) append(redactions, redactTykObject(object));
+    files.set(name, renderRedacted(object.body));
+    counts2[TYK_KIND[object.format]]++;
+  }
+  files.set(TYK_SPEC_FILE, tykSpec(objects));
+  const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
+  const outcome = await install3(
+    options.outputDir,
+    files,
+    requiredEnv,
+    options.logger,
+    "deckhand diff/sync/restore (gateway: tyk)"
+  );
+  return {
+    files: [...files.keys()].filter(isObjectFile).map((name) => join19(options.outputDir, name)),
+    counts: counts2,
+    entityCount: objects.length,
+    digest: digestFiles(files),
+    secretsRedacted: redactions.length,
+    referencesKept,
+    redactions,
+    requiredEnv,
+    ...outcome
+  };
+}
+var OBJECT_FILE = /^(api|oas|mcp|policy)-.+\.json$/;
+function isObjectFile(name) {
+  return OBJECT_FILE.test(name);
+}
+async function previousObjects(dir) {
+  const found = /* @__PURE__ */ new Map();
+  const names = await readdir7(dir).catch(() => []);
+  for (const name of names.filter(isObjectFile)) {
     try {
-      extracted = await store.extract(archive);
-    } catch (err) {
-      throw deckDownloadError(`Could not extract ${asset}: ${errorMessage(err)}.`, err);
+      const path5 = join19(dir, name);
+      const body = readStateText(await readStateFile(path5), path5, { json: true });
+      if (!isObject(body)) continue;
+      const format = formatOf(body, name);
+      if (format) found.set(objectKey(tykObject(body, name, format)), body);
+    } catch {
     }
-    let saved;
-    try {
-      const binary = deckBinaryName(platform2);
-      if (!await isFile(join10(extracted, binary))) {
-        throw deckDownloadError(`${assetUrl} does not contain ${binary}; nothing was installed.`);
-      }
-      saved = await store.save(extracted, version, platform2);
-      return saved;
-    } finally {
-      if (saved === void 0 || resolve3(saved) !== resolve3(extracted)) {
-        await rm4(extracted, { recursive: true, force: true });
-      }
+  }
+  return found;
+}
+async function readTykState(paths2) {
+  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+  const files = [];
+  for (const path5 of paths2) {
+    const info2 = await stat11(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
+    if (info2.isDirectory()) {
+      const names = (await readdir7(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      for (const n of names) files.push(join19(path5, n));
+    } else files.push(path5);
+  }
+  const bodies = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
+  }
+  const objects = [];
+  const origins = [];
+  const seen = /* @__PURE__ */ new Map();
+  const add2 = (object, file) => {
+    const key = objectKey(object);
+    const earlier = seen.get(key);
+    if (earlier)
+      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
+    seen.set(key, file);
+    objects.push(object);
+    origins.push(file);
+  };
+  const companions = /* @__PURE__ */ new Set();
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
+    const mcp = body.application_protocol === "mcp";
+    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
+    const doc = bodies.get(companion) ?? await readJson(companion);
+    if (!isObject(doc) || !formatOf(doc)) {
+      throw new DeckhandError(
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename5(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+      );
     }
-  } finally {
-    await rm4(archive, { force: true });
+    companions.add(companion);
+    add2(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
   }
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
+      continue;
+    const policies = isObject(body) ? policyMap(body, file) : void 0;
+    if (policies) {
+      for (const object of policies) add2(object, file);
+      continue;
+    }
+    const format = formatOf(body, basename5(file));
+    if (!isObject(body) || !format) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
+      );
+    }
+    add2(tykObject(body, file, format), file);
+  }
+  return { objects, files, origins };
 }
-async function download(store, url, version, notFound) {
+async function readJson(file) {
   try {
-    return await store.download(url);
-  } catch (err) {
-    throw deckDownloadError(
-      `Could not download deck ${version} from ${url}: ${describeDownloadFailure(err, url, notFound)}.`,
-      err
-    );
+    return readStateText(await readStateFile(file), file, { json: true });
+  } catch {
+    return void 0;
   }
 }
-async function sha256File2(path5) {
-  const hash = createHash4("sha256");
-  for await (const chunk of createReadStream4(path5)) hash.update(chunk);
-  return hash.digest("hex");
-}
-async function checkExplicitDeck(path5) {
-  const info2 = await stat7(path5).catch(() => void 0);
-  if (!info2) throw new DeckhandError(`deck-path ${path5} does not exist.`);
-  if (!info2.isFile()) throw new DeckhandError(`deck-path ${path5} is not a file; point it at the deck binary.`);
-  if (!await isExecutable(path5)) {
-    throw new DeckhandError(`deck-path ${path5} is not executable (chmod +x it).`);
-  }
-}
-async function findOnPath(binary, pathEnv) {
-  for (const dir of pathEnv.split(delimiter2)) {
-    if (!dir) continue;
-    const candidate = resolve3(dir, binary);
-    if (await isFile(candidate) && await isExecutable(candidate)) return candidate;
-  }
-  return void 0;
-}
-async function readDeckVersion(path5) {
-  let result;
-  try {
-    result = await run(path5, ["version"], {
-      timeoutMs: 3e4,
-      killGroup: true,
-      env: { DECK_ANALYTICS: "off" }
-    });
-  } catch (err) {
-    throw new DeckhandError(`Could not run ${path5}: ${errorMessage(err)}`, [], { cause: err });
-  }
-  if (result.timedOut) throw new DeckhandError(`'${path5} version' did not answer within 30 s and was stopped`);
-  if (result.signal || result.exitCode !== 0) {
-    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-    const stderr = result.stderr.trim();
-    throw new DeckhandError(`'${path5} version' ${how}${stderr ? `: ${stderr}` : ""}`);
-  }
-  try {
-    return parseDeckVersion(result.stdout);
-  } catch (err) {
-    throw new DeckhandError(`${path5} does not look like deck: ${errorMessage(err)}`, [], { cause: err });
-  }
-}
-var SOURCE_LABEL = {
-  "deck-path": "deck-path",
-  PATH: "PATH",
-  cache: "the tool cache",
-  download: "a verified download"
-};
-async function finish(path5, source, logger2, knownVersion) {
-  const version = knownVersion ?? await readDeckVersion(path5);
-  deckFeatures(version);
-  logger2.info(`Using deck ${version} from ${SOURCE_LABEL[source]}: ${path5}`);
-  return { path: path5, version, source };
-}
-function trimSlashes(url) {
-  return url.replace(/\/+$/, "");
+function policyMap(body, file) {
+  if (formatOf(body)) return void 0;
+  const entries3 = Object.entries(body);
+  if (entries3.length === 0) return basename5(file) === "policies.json" ? [] : void 0;
+  if (!entries3.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
+    return void 0;
+  return entries3.map(([key, value]) => {
+    const policy = structuredClone(value);
+    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key) {
+      throw new DeckhandError(
+        `${file}: policy "${key}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
+      );
+    }
+    policy.id = key;
+    return tykObject(policy, `${file} (policy ${key})`, "policy");
+  });
 }
 
 // actions/engine/tyk/tyk-sync.ts
+import { readFile as readFile9, stat as stat12 } from "node:fs/promises";
+import { join as join20 } from "node:path";
 init_errors();
 init_json_file();
 function tykSyncArgs(command, dashboard, folder) {
@@ -52628,10 +56717,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join11(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join11(work.path, asset.file), asset.text);
+        await writeFileAtomic(join20(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join20(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join11(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join20(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan.steps.map((s) => s.change);
     } catch (err) {
@@ -52644,18 +56733,18 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join11(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join20(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile6(join11(dir, asset.file), "utf8");
+    const text = await readFile9(join20(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join11(dir, TYK_SPEC_FILE);
-  if (!await stat8(specPath).catch(() => void 0))
+  const specPath = join20(dir, TYK_SPEC_FILE);
+  if (!await stat12(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
@@ -52663,7 +56752,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join11(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join20(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -52693,2503 +56782,6 @@ async function openTykTarget(endpoint2, logger2, probe2 = true) {
       apply: (plan) => applySteps(plan, gateway, logger2, secrets)
     }
   };
-}
-
-// actions/engine/commit/defaults.ts
-var DEFAULT_MESSAGE = "Gateway drift in {path}: {added} added, {changed} changed, {removed} removed";
-var PLACEHOLDERS = ["added", "changed", "removed", "total", "workspaces", "path", "branch"];
-var DEFAULT_DRIFT_BRANCH = "deckhand/drift";
-var ACTIONS_BOT = {
-  name: "github-actions[bot]",
-  email: "41898282+github-actions[bot]@users.noreply.github.com"
-};
-
-// actions/engine/files/limits.ts
-var KiB = 1024;
-var MiB = 1024 * KiB;
-var GiB = 1024 * MiB;
-var DEFAULT_LIMITS = {
-  maxBytes: 10 * GiB,
-  maxFileBytes: 4 * GiB,
-  maxEntries: 1e5
-};
-var NO_LIMITS = {
-  maxBytes: Number.POSITIVE_INFINITY,
-  maxFileBytes: Number.POSITIVE_INFINITY,
-  maxEntries: Number.POSITIVE_INFINITY
-};
-function mebibytes(bytes) {
-  return Math.ceil(bytes / MiB);
-}
-
-// actions/spec.ts
-var deckInputs = {
-  "deck-version": {
-    type: "string",
-    description: `deck release to use when deck is not on PATH (or to insist on one): a version like ${DEFAULT_DECK_VERSION}, or latest. Downloads are verified against the release's checksums.`
-  },
-  "deck-path": { type: "string", description: "Path to a deck binary to use as it is (no download)." },
-  "deck-timeout": {
-    type: "integer",
-    default: "1800",
-    max: 86400,
-    unit: "seconds",
-    description: "Seconds one deck run (a dump, or the diff or sync of one workspace) may take in all; past it deck and every process it started are stopped and the step fails."
-  }
-};
-var transportInputs = {
-  "tls-skip-verify": {
-    type: "boolean",
-    default: "false",
-    description: "Skip verification of the gateway's Admin API certificate (and the smoke requests of restore and upgrade)."
-  },
-  "ca-cert": {
-    type: "string",
-    description: "CA certificate for the gateway's Admin API (and the smoke requests of restore and upgrade): PEM content or a path to a PEM file."
-  },
-  "tls-server-name": {
-    type: "string",
-    description: "Server name to verify the Admin API certificate against."
-  },
-  timeout: {
-    type: "integer",
-    default: "30",
-    max: 3600,
-    unit: "seconds",
-    description: "Seconds deck waits for each Admin API request."
-  }
-};
-var secretFieldsInput = {
-  "secret-fields": {
-    type: "list",
-    description: "More fields that hold secrets, one per line as KIND/NAME PATH (KIND: plugins, entities, partials or vaults; PATH dotted, [] for list elements, * for map values), e.g. plugins/acme-signer config.signing_material. Kong's schemas (bundled, and read from the gateway where there is one) already cover Kong's own plugins and any custom plugin whose schema marks its fields encrypted or referenceable."
-  }
-};
-var bundleInputs = {
-  "age-identity": {
-    type: "string",
-    secret: true,
-    description: "age identity that opens the encrypted secret bundle: the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes), or the path of one. Its values fill the DECK_ variables the state files reference; a variable set in the environment wins. They reach deck through its environment only. Store the key file as one CI secret."
-  },
-  "secrets-bundle": {
-    type: "list",
-    description: "Encrypted secret bundles to open with age-identity, one per line. Default: secrets.age in each folder holding the state files, where there is one."
-  }
-};
-var connectionInputs = {
-  "kong-addr": {
-    type: "string",
-    description: "Kong Admin API address, e.g. http://kong-admin.internal:8001."
-  },
-  "kong-admin-token": {
-    type: "string",
-    secret: true,
-    description: "Admin token (Kong Enterprise RBAC), sent as the Kong-Admin-Token header. Never put on a command line."
-  },
-  headers: {
-    type: "list",
-    secret: true,
-    description: 'Extra request headers, one "Name: value" per line. Values are treated as secrets.'
-  },
-  ...transportInputs
-};
-var tykInputs = {
-  gateway: {
-    type: "string",
-    default: "kong",
-    description: "The gateway: kong (a self-managed Kong at kong-addr), konnect (Kong Konnect control planes, with konnect-token), or tyk (the Tyk Gateway API at tyk-addr, or a Tyk Dashboard through tyk-sync at tyk-dashboard)."
-  },
-  "tyk-addr": {
-    type: "string",
-    description: "Tyk Gateway address for gateway: tyk, e.g. http://tyk-gateway:8080 (its control API port when one is configured)."
-  },
-  "tyk-secret": {
-    type: "string",
-    secret: true,
-    description: "The Tyk Gateway API secret (secret in tyk.conf), sent as the x-tyk-authorization header; with tyk-dashboard, the Dashboard API key, given to tyk-sync in its environment. Never put on a command line."
-  },
-  "tyk-dashboard": {
-    type: "string",
-    description: "Tyk Dashboard URL, instead of tyk-addr: dump, diff and sync go through tyk-sync (dump, sync), planned first like a Kong sync."
-  },
-  "tyk-sync-path": {
-    type: "string",
-    description: "Path to the tyk-sync binary for tyk-dashboard. Default: tyk-sync on PATH."
-  }
-};
-var konnectInputs = {
-  "konnect-token": {
-    type: "string",
-    secret: true,
-    description: "gateway: konnect: a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026), given to deck in its environment, never on a command line. Its account needs Konnect's Viewer role on the control planes for dump and diff, and Admin for sync."
-  },
-  "konnect-region": {
-    type: "string",
-    description: "gateway: konnect: the Konnect region (geo) of the control planes: us (default), eu, au, me, in or sg."
-  },
-  "konnect-addr": {
-    type: "string",
-    description: "gateway: konnect: the Konnect API address, instead of konnect-region, for an endpoint that is not a region, e.g. https://eu.api.konghq.com."
-  }
-};
-var smokeTimeout = {
-  type: "integer",
-  max: 3600,
-  unit: "seconds",
-  default: "30",
-  description: "Seconds each smoke request is retried (with backoff) until it answers as expected: Kong applies new configuration to its router a few seconds after it is written."
-};
-var convergeTimeout = {
-  type: "integer",
-  max: 3600,
-  unit: "seconds",
-  default: "60",
-  description: "gateway: tyk: seconds to wait after writing (and the reload) until the gateway serves what the files hold, re-reading with backoff; still different then, the step fails."
-};
-var planInputs = {
-  ...secretFieldsInput,
-  state: {
-    type: "list",
-    description: "State files or directories, one per line. Files of one workspace are planned together; each workspace (and select-tags set) is its own deck run. Tyk: folders of API and policy files, planned as one. Default: kong, or tyk for gateway: tyk."
-  },
-  ...bundleInputs,
-  "kong-addr": connectionInputs["kong-addr"],
-  "kong-admin-token": connectionInputs["kong-admin-token"],
-  headers: connectionInputs.headers,
-  workspace: {
-    type: "string",
-    description: "Workspace to plan against; overrides _workspace in every file."
-  },
-  "select-tags": {
-    type: "list",
-    description: "Only entities carrying all of these tags (one per line); overrides _info.select_tags in the files."
-  },
-  "skip-consumers": {
-    type: "boolean",
-    default: "false",
-    description: "Leave consumers, consumer groups and their credentials out of the plan (and the sync)."
-  },
-  parallelism: {
-    type: "integer",
-    max: 256,
-    description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
-  },
-  "plan-file": {
-    type: "string",
-    description: "Where to write the plan as JSON (secrets masked). Default: a new file in the runner's temporary directory."
-  },
-  "comment-on-pr": {
-    type: "boolean",
-    actionOnly: true,
-    description: "Post the plan on the pull request, one comment per workflow and workspace, updated in place. Default: true on pull_request events."
-  },
-  "github-token": {
-    type: "string",
-    secret: true,
-    actionOnly: true,
-    default: "${{ github.token }}",
-    description: "Token for the pull request comment; needs pull-requests: write."
-  },
-  ...tykInputs,
-  ...konnectInputs,
-  "konnect-control-plane": {
-    type: "string",
-    description: "gateway: konnect: the control plane to plan against; overrides _konnect.control_plane_name in every file (as workspace overrides _workspace for Kong)."
-  },
-  ...deckInputs,
-  ...transportInputs
-};
-var planOutputs = {
-  creating: "Entities the plan creates.",
-  updating: "Entities the plan updates.",
-  deleting: "Entities the plan deletes.",
-  total: "All planned changes.",
-  "has-changes": "true when the gateway differs from the state files.",
-  plan: "Path of the plan as JSON: every change per workspace, secrets masked."
-};
-var COMMANDS = {
-  dump: {
-    name: "dump",
-    summary: "Back up Kong declaratively: normalized, byte-stable deck files per workspace (or Konnect control plane) with secrets redacted.",
-    inputs: {
-      "kong-addr": connectionInputs["kong-addr"],
-      "kong-admin-token": connectionInputs["kong-admin-token"],
-      headers: connectionInputs.headers,
-      workspace: {
-        type: "string",
-        description: "Workspace to dump (Kong Enterprise). Default: the default workspace."
-      },
-      "all-workspaces": {
-        type: "boolean",
-        default: "false",
-        description: "Dump every workspace, one file each."
-      },
-      "select-tags": {
-        type: "list",
-        description: "Only entities carrying all of these tags (one per line)."
-      },
-      "skip-consumers": {
-        type: "boolean",
-        default: "false",
-        description: "Leave consumers, consumer groups and their credentials out."
-      },
-      "with-id": { type: "boolean", default: "false", description: "Keep entity IDs in the files." },
-      "output-dir": {
-        type: "string",
-        description: "Directory that receives <workspace>.yaml (Tyk: one api-, oas- or policy-<id>.json per object and .tyk.json), required-env.txt and SHA256SUMS. Default: kong, or tyk for gateway: tyk."
-      },
-      "redact-secrets": {
-        type: "boolean",
-        default: "true",
-        description: "Replace every credential, private key and secret config value with an environment reference: to a DECK_ variable (deck fills it), or for Tyk a DECKHAND_TYK_ variable (deckhand fills it)."
-      },
-      "allow-empty": {
-        type: "boolean",
-        default: "false",
-        description: "Accept a dump with no entities even when the previous dump had some."
-      },
-      "age-recipients": {
-        type: "list",
-        description: "age public keys (age1\u2026, from age-keygen -y), one per line: every redacted value is also written, encrypted to them, into secrets.age beside the files (kept byte for byte while nothing changed), so that a restore needs one CI secret, the age identity, instead of one per variable. Public keys only: the dump needs no identity. Needs redact-secrets: true."
-      },
-      ...secretFieldsInput,
-      ...tykInputs,
-      ...konnectInputs,
-      "konnect-control-plane": {
-        type: "list",
-        description: "gateway: konnect: the control planes to dump, one name per line: one state file each, named for it and holding it in _konnect.control_plane_name."
-      },
-      ...deckInputs,
-      ...transportInputs
-    },
-    outputs: {
-      files: "Written state files, one path per line.",
-      workspaces: "Dumped workspaces, one per line.",
-      "control-planes": "gateway: konnect: the dumped control planes, one per line.",
-      "entity-count": "Number of entities dumped, nested ones included.",
-      digest: "sha256 over the normalized files: equal digests mean an unchanged configuration.",
-      "secrets-redacted": "Number of secret values replaced by environment references.",
-      "secrets-by-rule": "JSON object: how many values each rule redacted (schema: the gateway's own schemas; catalogue: Kong's schemas bundled with deckhand; name: credential field or header names; detector: the value itself, such as a private key, a JWT or credentials in a URL).",
-      "required-env": "Environment variables the files reference, one per line (names only).",
-      changed: "true when the files differ from what output-dir held before.",
-      "secrets-bundle": "Path of the encrypted secret bundle (secrets.age) with age-recipients; empty without."
-    }
-  },
-  validate: {
-    name: "validate",
-    summary: "Check deck state files: YAML, duplicates, unset DECK_ variables, then deck file/gateway validate.",
-    inputs: {
-      ...secretFieldsInput,
-      state: { type: "list", default: "kong", description: "State files or directories, one per line." },
-      ...bundleInputs,
-      online: {
-        type: "boolean",
-        default: "false",
-        description: "Validate against a live gateway (deck gateway validate); needs kong-addr."
-      },
-      workspace: {
-        type: "string",
-        description: "Workspace to validate against; overrides _workspace in the files."
-      },
-      parallelism: {
-        type: "integer",
-        max: 256,
-        description: "Number of concurrent requests deck makes when online (deck default 10)."
-      },
-      gateway: {
-        type: "string",
-        default: "kong",
-        description: "kong, or konnect: the files are also checked for what a Konnect control plane refuses (plugins Konnect does not run, cluster rate-limiting, a format before 3.0), each with file and line; offline only."
-      },
-      "konnect-control-plane": {
-        type: "string",
-        description: "gateway: konnect: the control plane the files are meant for; overrides _konnect.control_plane_name in every file (a self-managed dump on its way to Konnect has none)."
-      },
-      ...connectionInputs,
-      ...deckInputs
-    },
-    outputs: {
-      valid: "true when every check passed.",
-      problems: "Number of problems found.",
-      "plaintext-secrets": "Number of secret values the files hold in plain text (by the rules a dump redacts with); each is a warning naming file and line, never the value. Not a failure: unredacted files are valid, but must not be committed."
-    }
-  }
-};
-COMMANDS.diff = {
-  name: "diff",
-  summary: "Plan: what syncing the state files would change on Kong, per workspace, in the job summary and on the pull request.",
-  inputs: planInputs,
-  outputs: planOutputs
-};
-COMMANDS.sync = {
-  name: "sync",
-  summary: "Apply the state files to Kong after planning: deletions over the limit are refused before anything is sent, failed entities fail the step.",
-  inputs: {
-    ...planInputs,
-    "max-deletes": {
-      type: "integer",
-      min: 0,
-      max: 1e6,
-      default: "0",
-      description: "Most entities the sync may delete, across all workspaces; a plan that deletes more is refused before anything is sent."
-    },
-    "allow-deletes": {
-      type: "boolean",
-      default: "false",
-      description: "Allow any number of deletions (they are still planned, counted and reported)."
-    },
-    "dry-run": {
-      type: "boolean",
-      default: "false",
-      description: "Plan and check the guard rails, send nothing."
-    },
-    "workspace-concurrency": {
-      type: "integer",
-      max: 64,
-      default: "1",
-      description: "How many workspaces sync at the same time (never two syncs of one workspace)."
-    },
-    "converge-timeout": convergeTimeout
-  },
-  outputs: {
-    ...planOutputs,
-    applied: "true when changes were sent to the gateway and Kong accepted at least one."
-  }
-};
-var artifactInputs = {
-  "upload-artifact": {
-    type: "boolean",
-    default: "true",
-    actionOnly: true,
-    description: "Upload the backup and its manifest as a workflow artifact. On GitHub Enterprise Server, which the artifact service does not support, the step says so and keeps the files."
-  },
-  "artifact-name": {
-    type: "string",
-    actionOnly: true,
-    description: "Artifact name. Default: the backup file or folder name."
-  },
-  "retention-days": {
-    type: "integer",
-    max: 90,
-    unit: "days",
-    actionOnly: true,
-    description: "Days GitHub keeps the artifact (1 to 90). Default: the repository's setting."
-  }
-};
-var artifactDownloadInputs = {
-  "artifact-run-id": {
-    type: "string",
-    actionOnly: true,
-    description: "When input names an artifact of another workflow run: that run id (needs github-token with actions: read). Default: this run."
-  },
-  "github-token": {
-    type: "string",
-    secret: true,
-    actionOnly: true,
-    default: "${{ github.token }}",
-    description: "Token to download an artifact of another workflow run."
-  }
-};
-var storeInputs = (fallback, source) => ({
-  store: {
-    type: "string",
-    ...fallback ? { default: fallback } : {},
-    description: (fallback === "artifact" ? "Where the backup is kept: artifact (a workflow artifact, as before), " : "Also keep the dump in a store: ") + "a local or mounted folder, or s3://bucket/prefix (AWS S3, or any S3-compatible service with store-endpoint). In a folder or bucket each backup is <kind>/<source>/<UTC time>-<id>/, its manifest written last."
-  },
-  "store-endpoint": {
-    type: "string",
-    description: "URL of an S3-compatible service (MinIO, Ceph, R2\u2026), addressed path-style. Default: AWS's endpoint for the region. Credentials always come from the AWS credential chain (in GitHub Actions: aws-actions/configure-aws-credentials with OIDC), never from inputs."
-  },
-  "store-region": {
-    type: "string",
-    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
-  },
-  "backup-source": {
-    type: "string",
-    description: `Name of what is backed up: the <source> part of the store layout. Default: ${source}.`
-  },
-  "age-recipients": {
-    type: "list",
-    description: "age public keys (age1\u2026, one per line; # comments allowed) to encrypt the backup to before it leaves the machine. The step needs no private key; restores take age-identity."
-  },
-  "keep-last": retention("the n newest backups"),
-  "keep-daily": retention("the newest backup of each of the last n days that have one"),
-  "keep-weekly": retention("the newest backup of each of the last n ISO weeks that have one"),
-  "keep-monthly": retention("the newest backup of each of the last n months that have one")
-});
-function retention(what) {
-  return {
-    type: "integer",
-    min: 0,
-    max: 1e5,
-    description: `Retention in the store (of this kind and source), as restic's forget: keep ${what}. Deletes only backups deckhand wrote, never the newest one nor the newest verified one. Default: keep everything.`
-  };
-}
-var storeReadInputs = {
-  store: {
-    type: "string",
-    description: "The folder or s3://bucket/prefix db-dump or files-backup stored to: then name the backup latest, by its name (20261206T071500Z-3f9a1c) or by an ISO time (the newest at or before it). Only complete backups (manifest present) are picked; every object is checked against the manifest before anything is restored."
-  },
-  "store-endpoint": {
-    type: "string",
-    description: "URL of an S3-compatible service (path-style). Default: AWS. Credentials come from the AWS credential chain."
-  },
-  "store-region": {
-    type: "string",
-    description: "AWS region of the bucket. Default: AWS_REGION, or the profile."
-  },
-  "backup-source": {
-    type: "string",
-    description: "Which source to pick from, when the store holds backups of several."
-  }
-};
-var backupIdentityInput = {
-  "age-identity": {
-    type: "string",
-    secret: true,
-    description: "Content of an age key file (AGE-SECRET-KEY-1\u2026 lines), or the path of one, to decrypt backups encrypted with age-recipients."
-  }
-};
-for (const [name, spec] of Object.entries(storeInputs("", "the output folder name")))
-  if (name !== "age-recipients") COMMANDS.dump.inputs[name] = spec;
-var storeOutputs = {
-  stored: "Where the backup went in a folder or S3 store (empty for artifact).",
-  "backup-name": "Its name in the store: <UTC time>-<id>.",
-  encrypted: "true when the stored files are encrypted with age.",
-  pruned: "Backups retention removed, one name per line."
-};
-Object.assign(COMMANDS.dump.outputs, storeOutputs, {
-  "artifact-id": "Id of the uploaded artifact, when store is artifact."
-});
-var postgresInputs = {
-  "database-url": {
-    type: "string",
-    secret: true,
-    description: "postgres://user:password@host:5432/kong?sslmode=require (or redis://:password@host:6379 for engine redis). Empty: the standard PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE variables. The password is handed to the tools in a private file, never on a command line."
-  },
-  "postgres-bin": {
-    type: "string",
-    description: "Directory holding pg_dump, pg_restore and psql. Default: the newest PostgreSQL client found on PATH or in the usual install folders (it must be at least the server version)."
-  }
-};
-COMMANDS["db-dump"] = {
-  name: "db-dump",
-  summary: "Back up the gateway's database natively: pg_dump (or Redis's RDB) with a checksummed manifest written last, verified after the dump.",
-  inputs: {
-    engine: { type: "string", default: "postgres", description: "postgres or redis." },
-    "database-url": postgresInputs["database-url"],
-    format: {
-      type: "string",
-      default: "directory",
-      description: "pg_dump format: directory (parallel), custom, tar or plain. Ignored for redis (always an RDB file)."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_dump jobs, directory format only. Default: the number of CPUs."
-    },
-    compress: {
-      type: "string",
-      description: "pg_dump compression: a level 0-9 or method[:level] such as gzip:6, lz4 or zstd (PostgreSQL 16 clients), none. Default: pg_dump's (gzip for directory and custom)."
-    },
-    profile: {
-      type: "string",
-      default: "kong",
-      description: "kong: keep every table's schema but skip the data of tables that only hold short-lived runtime state (cluster events, rate-limiting counters, locks, data-plane registrations); never configuration or credentials. none: dump everything."
-    },
-    "exclude-table-data": {
-      type: "list",
-      description: "More tables whose data to skip (schema kept), one pg_dump pattern per line, e.g. public.my_audit_log."
-    },
-    "output-dir": {
-      type: "string",
-      default: "db-backup",
-      description: "Directory that receives the backup, in a new folder <database>-<UTC time> holding the dump and manifest.json (-2, -3\u2026 when another dump of the same second has that name). Earlier backups are never touched."
-    },
-    verify: {
-      type: "boolean",
-      default: "true",
-      description: "Read the dump back before the manifest is written: pg_restore --list must list the rows of exactly the tables dumped (redis-check-rdb for Redis)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...storeInputs("artifact", "the database name"),
-    ...artifactInputs
-  },
-  outputs: {
-    path: "The backup folder (dump and manifest.json).",
-    "size-bytes": "Size of the dump in bytes.",
-    manifest: "Path of manifest.json: versions, database, format, profile, per-table row counts, sha256 of every file.",
-    tables: "Tables dumped (Redis: databases holding keys).",
-    rows: "Rows dumped (Redis: keys), as counted in the snapshot the dump was taken from.",
-    "duration-ms": "How long the dump and its verification took.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
-    ...storeOutputs
-  }
-};
-COMMANDS["db-restore"] = {
-  name: "db-restore",
-  summary: "Restore a db-dump backup: checksums verified before the database is touched, row counts and configuration checksums compared afterwards.",
-  inputs: {
-    input: {
-      type: "string",
-      required: true,
-      description: "The backup: its folder, its manifest.json, the output-dir db-dump wrote into (the newest complete backup there is picked), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by db-dump."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "Where to restore: postgres://user:password@host:5432/kong, or with create, a maintenance database such as postgres. Empty: the PG* variables. The password goes in a private file, never on a command line. Without create, clean replaces the database from the same server's postgres database (template1 where there is none)."
-    },
-    create: {
-      type: "boolean",
-      default: "false",
-      description: "Create the database named in the backup (pg_restore --create), connecting to the maintenance database of database-url. One that exists is refused, or with clean replaced as clean describes."
-    },
-    clean: {
-      type: "boolean",
-      default: "false",
-      description: "Replace a database that already holds tables: the backup is restored into a new database beside it (same owner, encoding, locale, privileges and settings), verified, and swapped in by renaming only then, so a failure leaves the database as it was. The swap ends the sessions connected to it (Kong reconnects). Needs the CREATEDB privilege and the database's ownership. Without clean, a database that holds tables is refused."
-    },
-    "keep-previous": {
-      type: "boolean",
-      default: "true",
-      description: "When clean replaced a database, keep the replaced one, renamed <database>_deckhand_previous_<UTC time> (rename it back to roll back; drop it when done). false: drop it once the restored database is in its place."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_restore jobs (directory and custom formats). Default: the number of CPUs."
-    },
-    verify: {
-      type: "boolean",
-      default: "true",
-      description: "After restoring, compare the row count of every table and the checksum of every configuration table with the manifest; any difference fails the step."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles, such as a fresh RDS instance)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...storeReadInputs,
-    ...backupIdentityInput,
-    "mark-verified": {
-      type: "boolean",
-      default: "false",
-      description: "When the backup came from a store and the restore verified it: record that beside it (deckhand-verified.json), as a restore drill does. Retention never deletes the newest verified backup."
-    },
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    database: "The database restored into.",
-    backup: "The backup restored: its folder, or its store and name.",
-    "previous-database": "The database clean replaced, kept under this name (keep-previous); empty when none was replaced or it was dropped.",
-    tables: "Tables checked after the restore.",
-    rows: "Rows checked after the restore.",
-    verified: "true when every row count and checksum matched the manifest.",
-    "duration-ms": "How long the verification of the backup, the restore and the comparison took."
-  }
-};
-COMMANDS["files-backup"] = {
-  name: "files-backup",
-  summary: "Back up the gateway's files (kong.conf, certificates, Tyk and Kestra files) into a tar.gz with a sha256 manifest; private keys only when asked.",
-  inputs: {
-    paths: {
-      type: "list",
-      required: true,
-      description: "Files, directories or globs, one per line (**, *, ?, and !pattern to exclude), e.g. /etc/kong/kong.conf, /opt/tyk-gateway/apps, /app/storage."
-    },
-    root: {
-      type: "string",
-      default: ".",
-      description: "Files are stored relative to this directory, and every match must lie inside it (use / for system paths)."
-    },
-    output: {
-      type: "string",
-      default: "files-backup.tar.gz",
-      description: "The archive to write (tar.gz); its manifest goes beside it as <output>.manifest.json. Replaced only once the new archive is complete."
-    },
-    "include-secrets": {
-      type: "boolean",
-      default: "false",
-      description: "Include private keys and certificates (PEM, DER, PKCS#12, keystores). Off: they are left out and listed in the summary."
-    },
-    ...storeInputs("artifact", "files"),
-    ...artifactInputs
-  },
-  outputs: {
-    path: "The archive.",
-    manifest: "Path of the manifest: sha256, size and mode of every file.",
-    files: "Number of files in the archive.",
-    "size-bytes": "Size of the archive in bytes.",
-    "secrets-excluded": "Private key and certificate files left out (include-secrets false), one path per line.",
-    "artifact-id": "Id of the uploaded artifact, when one was uploaded.",
-    ...storeOutputs
-  }
-};
-COMMANDS["files-restore"] = {
-  name: "files-restore",
-  summary: "Restore a files-backup archive: every checksum is verified before any file is written, and existing files are replaced only when allowed.",
-  inputs: {
-    input: {
-      type: "string",
-      required: true,
-      description: "The archive (its manifest beside it as <archive>.manifest.json), latest or a time with store, or (in GitHub Actions) the name of an artifact uploaded by files-backup."
-    },
-    target: {
-      type: "string",
-      default: ".",
-      description: "Directory to restore into (the backup's root; / for system paths)."
-    },
-    overwrite: {
-      type: "boolean",
-      default: "false",
-      description: "Replace existing files whose content differs. Off: such files are listed and the step fails before writing anything."
-    },
-    "dry-run": {
-      type: "boolean",
-      default: "false",
-      description: "Verify the archive and report what would be written; write nothing."
-    },
-    "max-size-mib": {
-      type: "integer",
-      default: String(mebibytes(DEFAULT_LIMITS.maxBytes)),
-      min: 1,
-      max: 16 * 1024 * 1024,
-      unit: "MiB",
-      description: "Most the archive may unpack to, in MiB, all files together. A larger one is refused as it streams, and nothing is restored; raise it for a backup that large."
-    },
-    "max-file-size-mib": {
-      type: "integer",
-      default: String(mebibytes(DEFAULT_LIMITS.maxFileBytes)),
-      min: 1,
-      max: 16 * 1024 * 1024,
-      unit: "MiB",
-      description: "Largest file the archive may hold, in MiB; an archive with a larger one is refused."
-    },
-    "max-files": {
-      type: "integer",
-      default: String(DEFAULT_LIMITS.maxEntries),
-      min: 1,
-      max: 1e7,
-      description: "Most files and directories the archive may hold; an archive with more is refused."
-    },
-    ...storeReadInputs,
-    ...backupIdentityInput,
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    files: "Number of files written (in a dry run: that would be written).",
-    unchanged: "Number of files already present with the same content.",
-    verified: "true when the archive and every file matched the manifest."
-  }
-};
-COMMANDS.commit = {
-  name: "commit",
-  summary: "Commit the dumped configuration to git when it drifted, with an entity-level report; push race-safe or open a pull request.",
-  inputs: {
-    ...secretFieldsInput,
-    path: {
-      type: "list",
-      default: "kong",
-      description: "What to commit: the folder the dump wrote (its output-dir), or several files or folders of one repository, one per line."
-    },
-    mode: {
-      type: "string",
-      default: "push",
-      description: "push: commit to branch and push, retrying when another run or a person pushed first. pull-request: keep the drift on its own branch with one open pull request."
-    },
-    branch: {
-      type: "string",
-      description: `push: the branch to push to (default the checked-out branch, or the run's branch on a detached checkout). pull-request: deckhand's branch for the drift (default ${DEFAULT_DRIFT_BRANCH}), replaced on every run.`
-    },
-    base: {
-      type: "string",
-      description: "pull-request: the branch the pull request goes into (default the checked-out branch, else the repository's default branch)."
-    },
-    message: {
-      type: "string",
-      default: DEFAULT_MESSAGE,
-      description: `Commit subject (and pull request title). Placeholders: ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}. The drift report and the dump time follow in the body.`
-    },
-    "author-name": {
-      type: "string",
-      description: `Author and committer name. Default: git's user.name, else ${ACTIONS_BOT.name}.`
-    },
-    "author-email": {
-      type: "string",
-      description: `Author and committer email. Default: git's user.email, else ${ACTIONS_BOT.email}.`
-    },
-    "push-retries": {
-      type: "integer",
-      min: 0,
-      max: 10,
-      default: "5",
-      description: "Times to fetch, merge and push again when the branch moved meanwhile, waiting 1, 2, 4\u2026 seconds (with jitter) in between. 0: fail on the first rejection."
-    },
-    "github-token": {
-      type: "string",
-      secret: true,
-      default: "${{ github.token }}",
-      description: "Token for pushing to GitHub and for the pull request (contents: write; pull-requests: write in pull-request mode). Replaces the credentials the checkout persisted; remotes elsewhere keep git's own."
-    },
-    "sign-off": {
-      type: "boolean",
-      default: "false",
-      description: "Add a Signed-off-by trailer for the committer (DCO)."
-    }
-  },
-  outputs: {
-    changed: "true when a commit was pushed (push) or the drift pull request holds changes (pull-request).",
-    "commit-sha": "The commit pushed, or the drift branch's commit; empty when nothing changed.",
-    branch: "The branch pushed to.",
-    "pull-request-number": "Number of the drift pull request (pull-request mode).",
-    "pull-request-url": "Web address of the drift pull request (pull-request mode).",
-    added: "Entities the commit adds.",
-    "changed-entities": "Entities the commit changes.",
-    removed: "Entities the commit removes."
-  }
-};
-COMMANDS.restore = {
-  name: "restore",
-  summary: "Disaster recovery in one step: wait for a fresh gateway, restore its database or its declarative state (or load DB-less nodes), prove it, and report the recovery time.",
-  inputs: {
-    ...secretFieldsInput,
-    strategy: {
-      type: "string",
-      default: "auto",
-      description: "auto: the database backup when db-dump is given and verifies, else (or when that restore fails) the declarative state. database: db-dump only. declarative: deck sync of state. dbless: POST state to every node's /config."
-    },
-    "kong-addr": {
-      type: "list",
-      description: "Kong Admin API address, e.g. http://kong-admin.internal:8001. Several (one per line) for dbless, where each node is loaded, or to wait for every node of a cluster. Required for gateway: kong."
-    },
-    "kong-admin-token": connectionInputs["kong-admin-token"],
-    headers: connectionInputs.headers,
-    state: {
-      type: "list",
-      description: "Declarative state files or directories (what dump wrote, usually checked out from the repository), one per line. Used by declarative and dbless, by auto without a usable db-dump, and to verify. Default: kong, or tyk for gateway: tyk."
-    },
-    ...bundleInputs,
-    "db-dump": {
-      type: "string",
-      description: "A db-dump backup: its folder, its manifest.json, latest or a time with store, or (in GitHub Actions) the name of the artifact db-dump uploaded."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "The gateway's database, to restore db-dump into: postgres://user:password@host:5432/kong. Empty: the PG* variables. The password goes in a private file, never on a command line."
-    },
-    "restart-command": {
-      type: "string",
-      description: "Shell command that restarts the Kong nodes after a database restore, so they drop what they cached, e.g. aws ecs update-service --force-new-deployment \u2026 && aws ecs wait services-stable \u2026. deckhand then waits for the gateway again."
-    },
-    "keyring-export": {
-      type: "string",
-      secret: true,
-      description: "Kong Enterprise keyring export (the data of POST /keyring/export), or a path to a file holding it: imported on every node before encrypted data is restored or verified."
-    },
-    overwrite: {
-      type: "boolean",
-      default: "false",
-      description: "Restore onto a gateway that already holds configuration. Off: restore checks first and refuses a gateway (or database) with services, routes, consumers or plugins, so a wrong address cannot replace a live gateway."
-    },
-    "wait-timeout": {
-      type: "integer",
-      max: 86400,
-      unit: "seconds",
-      default: "600",
-      description: "Seconds to wait for the gateway to answer (Admin API root and /status), at the start and again after a restart, retrying with backoff."
-    },
-    "smoke-requests": {
-      type: "list",
-      description: 'Requests that prove the proxy serves traffic, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.'
-    },
-    "smoke-timeout": smokeTimeout,
-    "report-file": {
-      type: "string",
-      description: "Where to write the recovery report as JSON. Default: a new file in the runner's temporary directory."
-    },
-    parallelism: {
-      type: "integer",
-      max: 256,
-      description: "Concurrent Admin API requests deck makes per workspace (deck default 10)."
-    },
-    jobs: {
-      type: "integer",
-      max: 128,
-      description: "Parallel pg_restore jobs. Default: one transaction, so a failed restore leaves the database as it was."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Do not restore object ownership: everything belongs to the connecting user (for a server without the original roles)."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...tykInputs,
-    ...konnectInputs,
-    "converge-timeout": convergeTimeout,
-    ...deckInputs,
-    ...transportInputs,
-    ...storeReadInputs,
-    "age-identity": {
-      ...bundleInputs["age-identity"],
-      description: `${bundleInputs["age-identity"].description} It also decrypts backups named from store (db-dump or state latest).`
-    },
-    ...artifactDownloadInputs
-  },
-  outputs: {
-    "strategy-used": "What restored the gateway: database, declarative or dbless.",
-    "rto-seconds": "Seconds from the start of the step until the gateway was restored and verified.",
-    "entities-restored": "Entities restored: configuration rows for database, entities created or updated for declarative, entities loaded per node for dbless.",
-    verified: "true only when every check passed: zero diff (or the manifest's row counts) and every smoke request.",
-    report: "Path of the recovery report as JSON: phases and their durations, what was restored, what was not."
-  }
-};
-COMMANDS.upgrade = {
-  name: "upgrade",
-  summary: "An LTS upgrade of Kong after Kong's guide: record and back up cluster X, convert its configuration, then prove the new gateway holds it (dual-cluster, in-place with a rollback, or rolling), and that nobody wrote to X meanwhile.",
-  inputs: {
-    mode: {
-      type: "string",
-      required: true,
-      description: "dual-cluster: Y was built beside X from X's database backup and migrated; deckhand proves it holds X's configuration, converted. in-place: migrate-command migrates X's own database and starts the new version; on failure X is rolled back (its database first). rolling: the new DB-less nodes or hybrid data planes are loaded with X's configuration, converted."
-    },
-    "kong-addr": {
-      type: "list",
-      description: "Cluster X's Admin API, the gateway on the old line (in-place: the one upgraded), one address per line; the first is the one deck talks to. Required."
-    },
-    "kong-admin-token": connectionInputs["kong-admin-token"],
-    headers: {
-      ...connectionInputs.headers,
-      description: 'Extra request headers for both clusters, one "Name: value" per line. Values are treated as secrets.'
-    },
-    "target-kong-addr": {
-      type: "list",
-      description: "Cluster Y's Admin API, one address per line: the new cluster (dual-cluster) or every new node (rolling). Not used in-place."
-    },
-    "target-kong-admin-token": {
-      type: "string",
-      secret: true,
-      description: "Cluster Y's admin token (Kong Enterprise RBAC). Default: kong-admin-token, which a Y built from X's backup accepts."
-    },
-    "from-line": {
-      type: "string",
-      description: "X's LTS line (2.8, 3.4, 3.10, 3.14). Default: read from the version X reports."
-    },
-    "to-line": {
-      type: "string",
-      description: "The LTS line upgraded to. Default: read from the version Y reports. Required in-place, where X reports its old version until migrated."
-    },
-    "output-dir": {
-      type: "string",
-      default: "upgrade",
-      description: "Directory in which the upgrade claims a new folder upgrade-<UTC time> for X's recorded configuration, its backups (keyring, files, database), the conversion and the later dumps. Nothing else in it is touched."
-    },
-    "database-url": {
-      ...postgresInputs["database-url"],
-      description: "X's database, postgres://user:password@host:5432/kong: backed up (and checked) before anything changes; in-place, restored first on a rollback. Empty: no database backup. The password goes in a private file, never on a command line."
-    },
-    "target-database-url": {
-      type: "string",
-      secret: true,
-      description: "dual-cluster: Y's database, whose configuration tables' row counts must match X's backup (was Y built from it?). Needs database-url."
-    },
-    "migrate-command": {
-      type: "string",
-      description: "in-place (required): shell command that migrates the database and starts the new version, e.g. kong migrations up && kong migrations finish and a restart of the nodes on the new image. It runs without deckhand's secrets in its environment."
-    },
-    "restart-command": {
-      type: "string",
-      description: "in-place: shell command that restarts X's nodes after a database rollback, so they drop what they cached."
-    },
-    "age-recipients": {
-      type: "list",
-      description: "age public keys (age1\u2026), one per line: X's configuration is also backed up as dump writes it, redacted, its secrets encrypted to them in secrets.age, into state/ of the upgrade's folder: the copy that may leave the machine (the record beside it keeps its secrets)."
-    },
-    "export-keyring": {
-      type: "boolean",
-      default: "false",
-      description: "Kong Enterprise: export X's keyring (POST /keyring/export, cluster strategy) into the upgrade's folder, private, as keyring-export: what restore's keyring-export takes with X's database backup. Fails when X has no keyring to export."
-    },
-    files: {
-      type: "list",
-      description: "Files X runs with, backed up into the upgrade's folder as files.tar.gz with a checksum manifest (files-backup's format, stored from /): kong.conf, certificates, one path, directory or glob per line. A path that does not exist fails the upgrade before anything changes."
-    },
-    "include-secrets": {
-      ...COMMANDS["files-backup"].inputs["include-secrets"],
-      description: "Include the private keys and certificates that files names in its archive. Off: they are left out and listed in the summary."
-    },
-    "rehearse-rollback": {
-      type: "string",
-      secret: true,
-      description: "URL of a throwaway database (postgres://\u2026) on X's server: X's backup is restored into it and checked against its manifest before anything changes, proving the rollback. Anything in it is replaced. Needs database-url."
-    },
-    state: {
-      type: "list",
-      description: "rolling: the declarative state to convert and load into the new nodes, files or directories one per line. Default: X's configuration as recorded."
-    },
-    "kong-conf": {
-      type: "string",
-      description: "Path of the kong.conf X runs with, the step's KONG_* variables laid over it as Kong does: the report lists the settings it sets that X's line to Y's removes or renames, the defaults that change under it, and names no Kong line knows. Secret values are never shown."
-    },
-    "smoke-requests": {
-      type: "list",
-      description: `Requests through the upgraded gateway's proxy, one "METHOD URL STATUS" per line, e.g. GET https://api.example.com/health 200 (STATUS may be 2xx). Query values (API keys) are masked in logs and reports.`
-    },
-    "smoke-timeout": smokeTimeout,
-    "wait-timeout": {
-      type: "integer",
-      max: 86400,
-      unit: "seconds",
-      default: "600",
-      description: "Seconds to wait for each cluster to answer (Admin API root and /status), and for migrate-command and restart-command to finish."
-    },
-    "report-file": {
-      type: "string",
-      description: "Where to write the upgrade report as JSON (no secrets). Default: a new file in the runner's temporary directory."
-    },
-    "no-owner": {
-      type: "boolean",
-      default: "false",
-      description: "Restore the backup (rehearsal, rollback) without object ownership: everything belongs to the connecting user."
-    },
-    "postgres-bin": postgresInputs["postgres-bin"],
-    ...deckInputs,
-    ...transportInputs
-  },
-  outputs: {
-    upgraded: "true when the new gateway is verified and holds X's configuration, converted (in-place: X was upgraded).",
-    "rolled-back": "in-place: true when the upgrade failed and X was rolled back to, and proved to hold, what it held before.",
-    verified: "true only when every check passed, the freeze included.",
-    folder: "The upgrade's folder: X's recorded configuration, its database backup, the conversion and the later dumps.",
-    report: "Path of the upgrade report as JSON: phases and their durations, checks, conversions, the freeze."
-  }
-};
-var GROUPS = [
-  // gateway chooses between Kong, Konnect and Tyk: a general option.
-  ["tyk", [...Object.keys(tykInputs).filter((name) => name !== "gateway"), "converge-timeout"]],
-  ["konnect", [...Object.keys(konnectInputs), "konnect-control-plane"]],
-  ["kong", ["kong-addr", "kong-admin-token", "headers", "target-kong-addr", "target-kong-admin-token"]],
-  ["connection", Object.keys(transportInputs)],
-  ["deck", Object.keys(deckInputs)],
-  [
-    "store",
-    [
-      ...Object.keys(storeInputs("", "")),
-      ...Object.keys(storeReadInputs),
-      ...Object.keys(artifactInputs),
-      ...Object.keys(artifactDownloadInputs)
-    ].filter((name) => !["github-token", "age-recipients", "age-identity"].includes(name))
-  ],
-  ["database", [...Object.keys(postgresInputs), "target-database-url", "rehearse-rollback"]]
-];
-
-// actions/engine/jobs/artifacts.ts
-import { resolve as resolve4 } from "node:path";
-
-// actions/engine/artifacts.ts
-function artifactServiceUnavailable(env) {
-  const server = env.GITHUB_SERVER_URL;
-  if (server) {
-    const host = new URL(server).hostname.toLowerCase();
-    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
-      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
-  }
-  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
-    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
-  return void 0;
-}
-
-// actions/engine/jobs/artifacts.ts
-init_errors();
-async function resolveBackupInput(inputs, ctx, input, name = "input") {
-  const path5 = resolve4(input);
-  if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
-  if (!ctx.artifacts || /[\\/]/.test(input))
-    throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
-  const runId = inputs.string("artifact-run-id");
-  let from;
-  if (runId !== void 0) {
-    if (!/^[0-9]+$/.test(runId))
-      throw new DeckhandError(`artifact-run-id must be a workflow run id (digits), got "${runId}"`);
-    const token = inputs.string("github-token");
-    if (!token)
-      throw new DeckhandError(
-        "artifact-run-id needs github-token (with actions: read) to download from another run."
-      );
-    ctx.secret(token);
-    from = { runId, token };
-  }
-  const temp = await privateTempDir("deckhand-artifact-");
-  try {
-    await ctx.artifacts.download(input, temp.path, from);
-  } catch (err) {
-    await temp.cleanup();
-    throw new DeckhandError(
-      `${name} ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
-      [],
-      { cause: err }
-    );
-  }
-  ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
-  return { path: temp.path, cleanup: temp.cleanup };
-}
-
-// actions/engine/jobs/store.ts
-init_errors();
-
-// actions/engine/store/open.ts
-init_errors();
-import { resolve as resolve5 } from "node:path";
-
-// actions/engine/store/local.ts
-import { createHash as createHash5 } from "node:crypto";
-import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { chmod, copyFile, mkdir as mkdir2, open as open4, readdir as readdir5, rename as rename3, rm as rm5, rmdir, stat as stat9, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname as dirname5, join as join12, sep as sep2 } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
-init_errors();
-var LocalBackend = class {
-  constructor(root) {
-    this.root = root;
-    this.description = root;
-  }
-  root;
-  description;
-  path(key) {
-    if (key.split("/").some((part) => part === "" || part === "." || part === ".."))
-      throw new DeckhandError(`store key ${key} is not a relative path`);
-    return join12(this.root, key);
-  }
-  async *list(prefix) {
-    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
-    yield* this.walk(folder, prefix);
-  }
-  async *walk(folder, prefix) {
-    const dir = folder === "" ? this.root : join12(this.root, folder);
-    let entries3;
-    try {
-      entries3 = await readdir5(dir, { withFileTypes: true });
-    } catch (err) {
-      if (err.code === "ENOENT") return;
-      throw fileSystemError(err, dir);
-    }
-    entries3.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    for (const entry of entries3) {
-      if (entry.name.startsWith(".")) continue;
-      const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
-          yield* this.walk(key, prefix);
-      } else if (entry.isFile() && key.startsWith(prefix)) {
-        yield { key, size: (await stat9(join12(dir, entry.name))).size };
-      }
-    }
-  }
-  /**
-   * Writes an object: `write` fills a temporary file beside it (0600), which is flushed and renamed in, so the
-   * object is whole or absent. A failure removes the temporary file and any folder it left empty.
-   */
-  async place(key, write) {
-    const target = this.path(key);
-    try {
-      await mkdir2(dirname5(target), { recursive: true, mode: 448 });
-      const temp = tempPathFor(target);
-      try {
-        const result = await write(temp);
-        await chmod(temp, 384);
-        const handle = await open4(temp, "r+");
-        await handle.sync().finally(() => handle.close());
-        await rename3(temp, target);
-        return result;
-      } finally {
-        await rm5(temp, { force: true });
-        forgetOnStop(temp);
-      }
-    } catch (err) {
-      await this.pruneEmpty(dirname5(target));
-      throw fileSystemError(err, this.root);
-    }
-  }
-  async putFile(key, file, sha2563, size) {
-    await this.place(key, async (temp) => {
-      await copyFile(file, temp);
-      const copied = await sha256File(temp);
-      if (copied.sha256 !== sha2563 || copied.size !== size)
-        throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
-    });
-  }
-  async putProduced(key, produce) {
-    return this.place(key, async (temp) => {
-      await produce(temp);
-      return sha256File(temp);
-    });
-  }
-  async putBytes(key, data) {
-    await this.place(key, (temp) => writeFile3(temp, data, { flag: "wx", mode: 384 }));
-  }
-  async getFile(key, file) {
-    const source = this.path(key);
-    if (!await stat9(source).catch(() => void 0))
-      throw new DeckhandError(`${key} is missing from ${this.description}`);
-    try {
-      return await writeHashed(createReadStream5(source), file);
-    } catch (err) {
-      throw fileSystemError(err, file);
-    }
-  }
-  async getBytes(key, maxBytes) {
-    const path5 = this.path(key);
-    const info2 = await stat9(path5).catch(() => void 0);
-    if (!info2) return void 0;
-    if (!info2.isFile() || info2.size > maxBytes)
-      throw new DeckhandError(`${key} in ${this.description} is not a file of at most ${maxBytes} bytes`);
-    const handle = await open4(path5, "r");
-    try {
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
-  }
-  async remove(key) {
-    const path5 = this.path(key);
-    await rm5(path5, { force: true });
-    await this.pruneEmpty(dirname5(path5));
-  }
-  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
-  async pruneEmpty(from) {
-    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname5(dir)) {
-      try {
-        await rmdir(dir);
-      } catch {
-        break;
-      }
-    }
-  }
-};
-async function writeHashed(source, file) {
-  const hash = createHash5("sha256");
-  let size = 0;
-  await pipeline(
-    source,
-    new Transform({
-      transform(chunk, _encoding, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      }
-    }),
-    createWriteStream2(file, { flags: "wx", mode: 384 })
-  );
-  return { sha256: hash.digest("hex"), size };
-}
-
-// actions/engine/store/s3.ts
-init_errors();
-import { createHash as createHash6 } from "node:crypto";
-import { createReadStream as createReadStream6 } from "node:fs";
-import { join as join13 } from "node:path";
-var PART_BYTES = 16 * 1024 * 1024;
-var S3Backend = class _S3Backend {
-  constructor(s3, client, location, logger2) {
-    this.s3 = s3;
-    this.client = client;
-    this.location = location;
-    this.logger = logger2;
-    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
-  }
-  s3;
-  client;
-  location;
-  logger;
-  description;
-  settings;
-  static async open(location, options) {
-    const s3 = await import("../s3/index.js");
-    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
-    const client = new s3.S3Client({
-      region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.endpoint !== void 0,
-      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
-      maxAttempts: 5
-    });
-    return new _S3Backend(s3, client, location, options.logger);
-  }
-  key(key) {
-    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
-  }
-  /**
-   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
-   * that requires the header is met), and its Object Lock default retention is set on each object.
-   */
-  async writeSettings() {
-    if (this.settings) return this.settings;
-    const s3 = this.s3;
-    const Bucket = this.location.bucket;
-    const settings = { encryption: {}, description: [] };
-    try {
-      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
-      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
-      const sse = rule?.ApplyServerSideEncryptionByDefault;
-      if (sse?.SSEAlgorithm) {
-        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
-        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
-        settings.description.push(
-          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
-        );
-      }
-    } catch (err) {
-      const code = errorCode(err);
-      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
-        settings.description.push("no default encryption configured on the bucket");
-      } else if (code === "AccessDenied") {
-        settings.description.push(
-          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
-        );
-      } else throw this.failure(err, "GetBucketEncryption", "");
-    }
-    try {
-      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
-      const config = out.ObjectLockConfiguration;
-      const retention2 = config?.Rule?.DefaultRetention;
-      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
-        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
-        if (days > 0) {
-          settings.lock = { mode: retention2.Mode, days };
-          settings.description.push(
-            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
-          );
-        }
-      }
-    } catch (err) {
-      const code = errorCode(err);
-      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
-        throw this.failure(err, "GetObjectLockConfiguration", "");
-    }
-    if (settings.description.length > 0)
-      this.logger.info(`${this.description}: ${settings.description.join("; ")}`);
-    this.settings = settings;
-    return settings;
-  }
-  objectParams(settings) {
-    const params = { ...settings.encryption };
-    if (settings.lock) {
-      params.ObjectLockMode = settings.lock.mode;
-      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
-    }
-    return params;
-  }
-  async *list(prefix) {
-    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
-    let token;
-    do {
-      let out;
-      try {
-        out = await this.client.send(
-          new this.s3.ListObjectsV2Command({
-            Bucket: this.location.bucket,
-            Prefix: this.key(prefix),
-            ContinuationToken: token
-          })
-        );
-      } catch (err) {
-        throw this.failure(err, "ListBucket", prefix);
-      }
-      for (const object of out.Contents ?? []) {
-        if (object.Key === void 0) continue;
-        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
-      }
-      token = out.IsTruncated ? out.NextContinuationToken : void 0;
-    } while (token);
-  }
-  async putFile(key, file, sha2563, size) {
-    const settings = await this.writeSettings();
-    const Bucket = this.location.bucket;
-    const Key = this.key(key);
-    try {
-      if (size <= PART_BYTES) {
-        await this.client.send(
-          new this.s3.PutObjectCommand({
-            Bucket,
-            Key,
-            Body: createReadStream6(file),
-            ContentLength: size,
-            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
-            ...this.objectParams(settings)
-          })
-        );
-      } else {
-        const upload = new this.s3.Upload({
-          client: this.client,
-          params: {
-            Bucket,
-            Key,
-            Body: createReadStream6(file),
-            ChecksumAlgorithm: "SHA256",
-            ...this.objectParams(settings)
-          },
-          partSize: PART_BYTES,
-          queueSize: 4,
-          leavePartsOnError: false
-        });
-        await upload.done();
-      }
-    } catch (err) {
-      throw this.failure(err, "PutObject", key);
-    }
-  }
-  async putProduced(key, produce) {
-    const temp = await privateTempDir("deckhand-s3-");
-    try {
-      const path5 = join13(temp.path, "object");
-      await produce(path5);
-      const digest = await sha256File(path5);
-      await this.putFile(key, path5, digest.sha256, digest.size);
-      return digest;
-    } finally {
-      await temp.cleanup();
-    }
-  }
-  async putBytes(key, data) {
-    const settings = await this.writeSettings();
-    try {
-      await this.client.send(
-        new this.s3.PutObjectCommand({
-          Bucket: this.location.bucket,
-          Key: this.key(key),
-          Body: data,
-          ChecksumSHA256: createHash6("sha256").update(data).digest("base64"),
-          ...this.objectParams(settings)
-        })
-      );
-    } catch (err) {
-      throw this.failure(err, "PutObject", key);
-    }
-  }
-  /** GetObject, asking S3 for the checksum it stored (the SDK checks a single-part object's on arrival). */
-  async get(key) {
-    return this.client.send(
-      new this.s3.GetObjectCommand({
-        Bucket: this.location.bucket,
-        Key: this.key(key),
-        ChecksumMode: "ENABLED"
-      })
-    );
-  }
-  async getFile(key, file) {
-    let body;
-    try {
-      body = (await this.get(key)).Body;
-    } catch (err) {
-      throw this.failure(err, "GetObject", key);
-    }
-    try {
-      return await writeHashed(body, file);
-    } catch (err) {
-      throw new DeckhandError(
-        `${key} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
-        [],
-        { cause: err }
-      );
-    }
-  }
-  async getBytes(key, maxBytes) {
-    try {
-      const out = await this.get(key);
-      if ((out.ContentLength ?? 0) > maxBytes) {
-        ;
-        out.Body.destroy();
-        throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`);
-      }
-      return await out.Body.transformToByteArray();
-    } catch (err) {
-      if (err instanceof DeckhandError) throw err;
-      if (errorCode(err) === "NoSuchKey") return void 0;
-      throw this.failure(err, "GetObject", key);
-    }
-  }
-  async remove(key) {
-    try {
-      await this.client.send(
-        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })
-      );
-    } catch (err) {
-      throw this.failure(err, "DeleteObject", key);
-    }
-  }
-  /** An SDK failure as an actionable message: what was refused, and what to change. */
-  failure(err, action, key) {
-    if (err instanceof DeckhandError) return err;
-    const code = errorCode(err);
-    const where3 = `${this.description}${key ? ` (${key})` : ""}`;
-    const say = (message2) => new DeckhandError(message2, [], { cause: err });
-    switch (code) {
-      case "AccessDenied":
-      case "AllAccessDisabled":
-        return say(
-          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
-        );
-      case "InvalidAccessKeyId":
-      case "SignatureDoesNotMatch":
-      case "ExpiredToken":
-      case "InvalidToken":
-        return say(
-          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
-        );
-      case "NoSuchBucket":
-        return say(
-          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
-        );
-      case "CredentialsProviderError":
-        return say(
-          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
-        );
-      case "BadDigest":
-      case "InvalidDigest":
-      case "XAmzContentSHA256Mismatch":
-        return say(
-          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
-        );
-      case "NoSuchKey":
-        return say(`${where3}: no such object.`);
-    }
-    const message = errorMessage(err);
-    if (/region is missing/i.test(message))
-      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
-    const net = err.code;
-    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
-      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
-    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
-  }
-};
-function errorCode(err) {
-  const e = err;
-  return e?.Code ?? e?.name;
-}
-function parseS3Url(url) {
-  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
-  if (!m) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
-  const bucket = m[1];
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
-    throw new DeckhandError(
-      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
-    );
-  const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
-  if (prefix.split("/").some((p) => p === "." || p === "..") || /\/\//.test(prefix))
-    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
-  return { bucket, prefix };
-}
-
-// actions/engine/store/store.ts
-import { randomBytes as randomBytes10 } from "node:crypto";
-import { mkdir as mkdir3, rename as rename4, rm as rm6 } from "node:fs/promises";
-import { basename as basename2, join as join14, relative as relative2, sep as sep3 } from "node:path";
-init_errors();
-init_json_file();
-
-// actions/engine/version.ts
-var TOOL_VERSION = "0.1.0";
-
-// actions/engine/store/store.ts
-var KINDS = ["db", "files", "state"];
-var MANIFEST = "deckhand-backup.json";
-var VERIFIED = "deckhand-verified.json";
-var PRUNING = "deckhand-pruning.json";
-var RESERVED = /* @__PURE__ */ new Set([MANIFEST, VERIFIED, PRUNING]);
-var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
-function checkSource(source) {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
-    throw new DeckhandError(
-      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
-    );
-  return source;
-}
-function folderTime(date) {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-}
-var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
-var TIME_ONLY = /^\d{8}T\d{6}Z$/;
-function isBackupRef(value) {
-  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
-}
-function nameTime(name) {
-  const m = TIME_NAME.exec(name);
-  const t = m[1];
-  return /* @__PURE__ */ new Date(
-    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
-  );
-}
-var BackupStore = class {
-  constructor(backend, logger2) {
-    this.backend = backend;
-    this.logger = logger2;
-  }
-  backend;
-  logger;
-  get description() {
-    return this.backend.description;
-  }
-  /**
-   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
-   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
-   */
-  async save(request2) {
-    const source = checkSource(request2.source);
-    const name = `${folderTime(request2.time)}-${randomBytes10(3).toString("hex")}`;
-    const folder = `${request2.kind}/${source}/${name}`;
-    const names = request2.files.map((file) => storedName(request2.root, file));
-    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
-    const stored = [];
-    try {
-      await eachLimited(request2.files.length, 4, async (i) => {
-        const local = request2.files[i];
-        const name2 = names[i];
-        if (encrypted) {
-          const object = `${name2}.age`;
-          const { sha256: sha2563, size } = await this.backend.putProduced(
-            `${folder}/${object}`,
-            (path5) => encryptFile(local, path5, request2.recipients, false)
-          );
-          stored[i] = { name: name2, object, size, sha256: sha2563 };
-        } else {
-          const { sha256: sha2563, size } = await sha256File(local);
-          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
-          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
-        }
-      });
-      const manifest = {
-        format: "deckhand-backup/1",
-        kind: request2.kind,
-        source,
-        time: request2.time.toISOString(),
-        tool: { name: "deckhand", version: TOOL_VERSION },
-        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
-        files: stored,
-        summary: request2.summary ?? {}
-      };
-      await this.backend.putBytes(
-        `${folder}/${MANIFEST}`,
-        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
-      );
-      const bytes = stored.reduce((sum, f) => sum + f.size, 0);
-      return {
-        manifest,
-        backup: {
-          kind: request2.kind,
-          source,
-          name,
-          folder,
-          bytes,
-          complete: true,
-          verified: false,
-          pruning: false
-        }
-      };
-    } catch (err) {
-      for (const file of stored)
-        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
-      throw err;
-    }
-  }
-  /** Every backup below the store's root, of one kind and source when given, oldest first. */
-  async list(filter = {}) {
-    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
-    const found = /* @__PURE__ */ new Map();
-    for await (const object of this.backend.list(prefix)) {
-      const parts = object.key.split("/");
-      if (parts.length < 4) continue;
-      const [kind, source, name] = parts;
-      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
-      const folder = `${kind}/${source}/${name}`;
-      let backup = found.get(folder);
-      if (!backup) {
-        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
-        found.set(folder, backup);
-      }
-      const file = parts.slice(3).join("/");
-      if (file === MANIFEST) backup.complete = true;
-      else if (file === VERIFIED) backup.verified = true;
-      else if (file === PRUNING) backup.pruning = true;
-      backup.bytes += object.size;
-    }
-    return [...found.values()].sort((a, b) => compareBackups(a, b));
-  }
-  /** A backup's manifest, checked: it must name files inside its folder only. */
-  async manifest(backup) {
-    const key = `${backup.folder}/${MANIFEST}`;
-    const bytes = await this.backend.getBytes(key, MAX_MANIFEST_BYTES);
-    if (!bytes)
-      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
-    const data = parseJson2(
-      Buffer.from(bytes).toString("utf8"),
-      `${this.description}/${key}`,
-      "backup manifest"
-    );
-    return checkManifest(data, `${this.description}/${key}`);
-  }
-  /**
-   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
-   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
-   * one source of that kind.
-   */
-  async resolve(kind, ref, source) {
-    const all = (await this.list({ kind, source })).filter((b) => b.complete && !b.pruning);
-    const sources = [...new Set(all.map((b) => b.source))].sort();
-    if (all.length === 0) {
-      throw new DeckhandError(
-        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
-      );
-    }
-    if (!source && sources.length > 1)
-      throw new DeckhandError(
-        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
-      );
-    let pick;
-    if (ref === "latest") pick = all[all.length - 1];
-    else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
-    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
-    else {
-      const at2 = Date.parse(ref);
-      if (Number.isNaN(at2))
-        throw new DeckhandError(
-          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
-        );
-      pick = all.filter((b) => nameTime(b.name).getTime() <= at2).pop();
-    }
-    if (!pick)
-      throw new DeckhandError(
-        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
-      );
-    return pick;
-  }
-  /**
-   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
-   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
-   */
-  async fetch(backup, identities) {
-    const manifest = await this.manifest(backup);
-    if (manifest.encryption && !identities)
-      throw new DeckhandError(
-        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set ${inputName("age-identity")} to restore it.`
-      );
-    const temp = await privateTempDir("deckhand-fetch-");
-    try {
-      const out = join14(temp.path, "backup");
-      await mkdir3(out, { mode: 448 });
-      for (const file of manifest.files) {
-        const download2 = join14(temp.path, `object-${randomBytes10(6).toString("hex")}`);
-        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
-        if (got.size !== file.size || got.sha256 !== file.sha256)
-          throw new DeckhandError(
-            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
-          );
-        const target = join14(out, file.name);
-        await mkdir3(join14(target, ".."), { recursive: true, mode: 448 });
-        if (manifest.encryption) {
-          await decryptFile(
-            download2,
-            target,
-            identities,
-            `${backup.folder}/${file.object}`,
-            manifest.encryption.recipients
-          );
-          await rm6(download2, { force: true });
-        } else await rename4(download2, target);
-      }
-      this.logger.info(
-        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
-      );
-      return { path: out, manifest, cleanup: temp.cleanup };
-    } catch (err) {
-      await temp.cleanup();
-      throw err;
-    }
-  }
-  /** Records beside a backup that a restore of it was verified. */
-  async markVerified(backup, result) {
-    const mark = {
-      format: "deckhand-verified/1",
-      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
-      tool: TOOL_VERSION,
-      ...result
-    };
-    await this.backend.putBytes(
-      `${backup.folder}/${VERIFIED}`,
-      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
-    );
-  }
-  /**
-   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
-   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
-   * verification mark and the note. Objects the manifest does not name are left where they are.
-   */
-  async remove(backup) {
-    let objects;
-    const noteKey = `${backup.folder}/${PRUNING}`;
-    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
-    if (note) {
-      objects = checkPruningNote(
-        parseJson2(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
-        noteKey
-      );
-    } else {
-      const manifest = await this.manifest(backup);
-      objects = manifest.files.map((f) => f.object);
-      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
-    }
-    await this.backend.remove(`${backup.folder}/${MANIFEST}`);
-    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
-    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
-    await this.backend.remove(noteKey);
-  }
-};
-function compareBackups(a, b) {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-function storedName(root, file) {
-  const rel = relative2(root, file).split(sep3).join("/");
-  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
-    throw new DeckhandError(`${file} is not inside ${root}`);
-  if (RESERVED.has(basename2(rel)))
-    throw new DeckhandError(`${file}: ${basename2(rel)} is a name the store reserves`);
-  return rel;
-}
-var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
-function checkManifest(data, where3) {
-  const m = data;
-  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
-  if (typeof m !== "object" || m === null || m.format !== "deckhand-backup/1") throw bad("unknown format");
-  if (!KINDS.includes(m.kind)) throw bad("unknown kind");
-  if (!Array.isArray(m.files)) throw bad("no file list");
-  for (const f of m.files) {
-    if (typeof f?.name !== "string" || typeof f.object !== "string" || !SAFE_PATH.test(f.name) || !SAFE_PATH.test(f.object) || RESERVED.has(f.object) || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256)))
-      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
-  }
-  if (m.encryption !== null && (m.encryption?.format !== "age" || !Array.isArray(m.encryption.recipients)))
-    throw bad("unknown encryption");
-  return m;
-}
-function checkPruningNote(data, where3) {
-  const objects = data?.objects;
-  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED.has(o)))
-    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
-  return objects;
-}
-
-// actions/engine/store/open.ts
-function parseStoreTarget(value) {
-  const text = value.trim();
-  if (text === "artifact") return { type: "artifact" };
-  if (text.startsWith("s3://")) {
-    parseS3Url(text);
-    return { type: "s3", url: text };
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
-    throw new DeckhandError(
-      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
-    );
-  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
-  return { type: "path", path: resolve5(text) };
-}
-async function openStore(target, options) {
-  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
-  if (target.type === "path") {
-    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
-    return new BackupStore(new LocalBackend(target.path), options.logger);
-  }
-  if (options.endpoint !== void 0) {
-    let url;
-    try {
-      url = new URL(options.endpoint);
-    } catch {
-      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:")
-      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
-    if (url.username || url.password)
-      throw new DeckhandError(
-        "store-endpoint must not hold credentials: they come from the AWS credential chain"
-      );
-  }
-  const backend = await S3Backend.open(parseS3Url(target.url), {
-    endpoint: options.endpoint,
-    region: options.region,
-    logger: options.logger
-  });
-  return new BackupStore(backend, options.logger);
-}
-
-// actions/engine/store/retention.ts
-init_errors();
-
-// actions/engine/jobs/secret-bundle.ts
-import { readFile as readFile7, stat as stat10 } from "node:fs/promises";
-init_errors();
-var MAX_IDENTITY_BYTES = 1 << 20;
-async function readIdentityText(value, secret, input = "age-identity") {
-  let text = value;
-  if (!/AGE-SECRET-KEY-/i.test(value)) {
-    const path5 = value.trim();
-    const info2 = path5.includes("\n") ? void 0 : await stat10(path5).catch(() => void 0);
-    if (!info2?.isFile()) {
-      throw new DeckhandError(
-        `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
-      );
-    }
-    if (info2.size > MAX_IDENTITY_BYTES)
-      throw new DeckhandError(
-        `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
-      );
-    text = await readFile7(path5, "utf8").catch(() => {
-      throw new DeckhandError(`${input}: the file cannot be read.`);
-    });
-  }
-  for (const line of text.split(/\r?\n/)) if (/AGE-SECRET-KEY-/i.test(line)) secret(line.trim());
-  return text;
-}
-async function identitiesInput(inputs, ctx) {
-  const value = inputs.string("age-identity");
-  if (value === void 0) return void 0;
-  return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
-}
-async function deckVariables(inputs, ctx, stateFiles) {
-  const explicit = inputs.list("secrets-bundle");
-  const identities = await identitiesInput(inputs, ctx);
-  if (explicit.length > 0 && !identities) {
-    throw new DeckhandError(
-      "secrets-bundle is set, but age-identity is not: give the age identity (the content of its key file, or its path) that opens the bundle."
-    );
-  }
-  const bundles = explicit.length > 0 ? explicit : await defaultBundles(stateFiles);
-  if (!identities) return DeckVariables.fromEnv(ctx.env, bundles);
-  if (bundles.length === 0) {
-    ctx.logger.warn(
-      "age-identity is set, but no folder of the state files holds a secrets.age: the variables come from the environment alone. Name the bundle in secrets-bundle if it lies elsewhere."
-    );
-    return DeckVariables.fromEnv(ctx.env);
-  }
-  const variables = await DeckVariables.load({ bundles, identities, env: ctx.env, secret: ctx.secret });
-  for (const source of variables.sources)
-    ctx.logger.info(
-      `Opened ${source.file}: ${source.count} variable(s)${source.recipients ? `, encrypted to ${source.recipients.join(", ")}` : ""}.`
-    );
-  return variables;
-}
-
-// actions/engine/jobs/store.ts
-function storeTarget(inputs, fallback) {
-  const value = inputs.string("store") ?? fallback;
-  return value === "" ? void 0 : parseStoreTarget(value);
-}
-async function open5(inputs, ctx, target) {
-  return openStore(target, {
-    endpoint: inputs.string("store-endpoint"),
-    region: inputs.string("store-region"),
-    logger: ctx.logger
-  });
-}
-async function fetchFromStore(inputs, ctx, kind, ref) {
-  const target = storeTarget(inputs, "");
-  if (!target || target.type === "artifact")
-    throw new DeckhandError(
-      `"${ref}" names a backup in a store: set ${inputName("store")} to the folder or s3:// address db-dump wrote to.`
-    );
-  const store = await open5(inputs, ctx, target);
-  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
-  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
-  const identities = await identitiesInput(inputs, ctx);
-  const fetched = await store.fetch(backup, identities);
-  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
-}
-function namesStoredBackup(inputs, value) {
-  const store = inputs.string("store");
-  if (!store || store === "artifact") return false;
-  return isBackupRef(value);
-}
-
-// actions/engine/deck/runner.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-init_errors();
-import { access as access2, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join15 } from "node:path";
-var DEFAULT_DECK_TIMEOUT_SECONDS = 1800;
-var DeckTimeoutError = class extends DeckhandError {
-  constructor(running, timeoutSeconds, writes2) {
-    super(
-      `${running} did not finish within ${timeoutSeconds} s and was stopped (deck and every process it started). ` + (writes2 ? "It may have applied part of its changes: run diff to see what is left. " : "Nothing it read was used. ") + `If it needs longer, raise deck-timeout (seconds, now ${timeoutSeconds}); if it should not, check that the Admin API answers.`
-    );
-    this.running = running;
-    this.timeoutSeconds = timeoutSeconds;
-    this.name = "DeckTimeoutError";
-  }
-  running;
-  timeoutSeconds;
-};
-var DeckRunner = class _DeckRunner {
-  constructor(deck, connection, logger2, options = {}) {
-    this.deck = deck;
-    this.connection = connection;
-    this.logger = logger2;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_DECK_TIMEOUT_SECONDS * 1e3;
-  }
-  deck;
-  connection;
-  logger;
-  /** The deadline of each run: deck-timeout, or {@link DEFAULT_DECK_TIMEOUT_SECONDS}. */
-  timeoutMs;
-  /** Values of DECK_ variables the state files reference, from the secret bundle: for deck's environment only. */
-  variables = {};
-  /** The same deck and variables against one Konnect control plane. */
-  forControlPlane(name) {
-    if (!isKonnect(this.connection)) throw new Error("forControlPlane needs a Konnect connection");
-    const runner = new _DeckRunner(this.deck, { ...this.connection, controlPlane: name }, this.logger, {
-      timeoutMs: this.timeoutMs
-    });
-    runner.useVariables(this.variables);
-    return runner;
-  }
-  /** The Konnect control plane this runner targets, if it targets one. */
-  get controlPlane() {
-    return isKonnect(this.connection) ? this.connection.controlPlane : void 0;
-  }
-  /**
-   * Gives every later run these DECK_ variables (the secret bundle's values of the variables the state files
-   * reference, that the environment does not set), in deck's own environment: never on its command line, in a
-   * file, or in deckhand's environment, which other children inherit. They are scrubbed from deck's output.
-   */
-  useVariables(values) {
-    this.variables = { ...values };
-  }
-  async run(command, options) {
-    const secrets = connectionSecrets(this.connection);
-    const quoted = [...secrets, ...scrubbable(Object.values(this.variables))];
-    const temp = await privateTempDir("deckhand-deck-");
-    try {
-      const env = { ...this.variables };
-      const global2 = {};
-      const conn = options.online ? this.connection : void 0;
-      if (isKonnect(conn)) {
-        env.DECK_KONNECT_TOKEN = conn.token;
-        global2.konnectAddr = conn.konnectAddr;
-        global2.konnectControlPlane = conn.controlPlane;
-      } else if (conn) {
-        const headers = [...conn.headers ?? []];
-        if (conn.adminToken) {
-          if (this.deck.features.adminTokenEnv) env.DECK_KONG_ADMIN_TOKEN = conn.adminToken;
-          else headers.push(`Kong-Admin-Token:${conn.adminToken}`);
-        }
-        if (headers.length > 0) {
-          global2.configFile = join15(temp.path, "deck.yaml");
-          await writeFile4(global2.configFile, (0, import_yaml2.stringify)({ headers }), { mode: 384 });
-        }
-        global2.kongAddr = conn.kongAddr;
-      }
-      if (conn) {
-        global2.tlsSkipVerify = conn.tlsSkipVerify;
-        global2.tlsServerName = conn.tlsServerName;
-        global2.timeoutSeconds = conn.timeoutSeconds;
-        if (conn.caCert?.includes("-----BEGIN")) env.DECK_CA_CERT = conn.caCert;
-        else if (conn.caCert) {
-          await access2(conn.caCert).catch(() => {
-            throw new DeckhandError(
-              `ca-cert: "${conn.caCert}" is neither a PEM certificate nor a readable file`
-            );
-          });
-          global2.caCertFile = conn.caCert;
-        }
-      }
-      const argv = [...command, ...globalArgs(global2)];
-      this.logger.debug(`deck ${argv.join(" ")}`);
-      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-      const result = await this.spawn(argv, env, options.cwd, timeoutMs);
-      if (result.timedOut) {
-        throw new DeckTimeoutError(describeRun(command), Math.round(timeoutMs / 1e3), writes(command));
-      }
-      if (result.signal) {
-        throw new DeckhandError(
-          `deck ${commandName(command)} was stopped by ${result.signal}; nothing was written`
-        );
-      }
-      if (result.exitCode !== 0) throw this.failure(command, result, quoted);
-      return { ...result, stdout: scrub(result.stdout, secrets), stderr: scrub(result.stderr, quoted) };
-    } finally {
-      await temp.cleanup();
-    }
-  }
-  async spawn(argv, env, cwd, timeoutMs) {
-    try {
-      return await run(this.deck.path, argv, { env, cwd, timeoutMs, killGroup: true });
-    } catch (err) {
-      const code = err.code;
-      throw new DeckhandError(
-        code === "ENOENT" ? `deck not found at ${this.deck.path}: install it, put it on PATH or set deck-path` : `deck at ${this.deck.path} could not be started (${code ?? err.message})`
-      );
-    }
-  }
-  /** deck prints `Error: …` on stderr and exits 1; keep its words, they name the cause. */
-  failure(command, result, secrets) {
-    const lines = scrub(result.stderr, secrets).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "" && !l.startsWith("Info:"));
-    const start = Math.max(
-      0,
-      lines.findIndex((l) => l.startsWith("Error:"))
-    );
-    let end = start + 1;
-    while (end < lines.length && /^\s/.test(lines[end])) end++;
-    const message = lines.slice(start, end).map((l) => l.trim()).join(" ").replace(/^Error:\s*/, "");
-    return new DeckhandError(
-      `deck ${commandName(command)} failed (exit ${result.exitCode}): ${message || "no error output"}`,
-      [...lines.slice(0, start), ...lines.slice(end)]
-    );
-  }
-};
-function scrubbable(values) {
-  const out = [];
-  for (const value of values) {
-    const trimmed = value.trim();
-    if (trimmed.length >= 6) out.push(trimmed);
-  }
-  return out.sort((a, b) => b.length - a.length);
-}
-function commandName(command) {
-  return (command[0] === "gateway" || command[0] === "file" ? command.slice(0, 2) : command.slice(0, 1)).join(
-    " "
-  );
-}
-function describeRun(command) {
-  const at2 = command.findIndex((a) => a === "--workspace" || a === "-w");
-  const workspace = at2 >= 0 ? command[at2 + 1] : void 0;
-  return `deck ${commandName(command)}${workspace ? ` (workspace ${workspace})` : ""}`;
-}
-function writes(command) {
-  return ["sync", "apply", "reset"].includes(command[0] === "gateway" ? command[1] : command[0]);
-}
-
-// actions/engine/jobs/context.ts
-function readConnection(inputs, ctx) {
-  const connection = connectionFromInputs(inputs);
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  return connection;
-}
-function connectionFromInputs(inputs) {
-  return {
-    kongAddr: parseKongAddr(inputs.string("kong-addr")),
-    adminToken: inputs.string("kong-admin-token"),
-    headers: parseHeaders(inputs.list("headers")),
-    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
-    caCert: inputs.string("ca-cert"),
-    tlsServerName: inputs.string("tls-server-name"),
-    timeoutSeconds: inputs.integer("timeout")
-  };
-}
-async function openDeck(inputs, ctx, connection) {
-  const located = await locateDeck({
-    deckPath: inputs.string("deck-path"),
-    version: inputs.string("deck-version"),
-    releaseBaseUrl: ctx.env.DECKHAND_DECK_RELEASES_URL || void 0,
-    store: ctx.store,
-    logger: ctx.logger,
-    pathEnv: ctx.env.PATH
-  });
-  const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
-    }
-  );
-}
-
-// actions/engine/jobs/gateway.ts
-init_errors();
-
-// actions/engine/konnect/address.ts
-init_errors();
-var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
-var DEFAULT_KONNECT_REGION = "us";
-function konnectAddress(region, addr) {
-  if (region !== void 0 && addr !== void 0) {
-    throw new InputError(
-      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
-    );
-  }
-  if (addr !== void 0) {
-    return parseAddress(
-      addr,
-      "konnect-addr",
-      "the Konnect API",
-      "https://eu.api.konghq.com",
-      inputName("konnect-token")
-    );
-  }
-  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
-  if (!KONNECT_REGIONS.includes(geo)) {
-    throw new InputError(
-      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
-    );
-  }
-  return `https://${geo}.api.konghq.com`;
-}
-
-// actions/engine/konnect/api.ts
-init_errors();
-init_http();
-import { setTimeout as sleep7 } from "node:timers/promises";
-var PAGE_SIZE = 100;
-var MAX_PAGES = 1e3;
-var KonnectApi = class {
-  constructor(options) {
-    this.options = options;
-    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
-  }
-  options;
-  /** Every wait a 429 imposed, in order. */
-  waits = [];
-  maxWaitMs;
-  /** The control plane of this name, or undefined: names are unique in an organization. */
-  async findControlPlane(name) {
-    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
-    const page = await this.json("GET", `/v2/control-planes?${query}`);
-    return (page.data ?? []).find((cp2) => cp2.name === name);
-  }
-  /** Every control plane of the organization the token may see, page by page. */
-  async listControlPlanes() {
-    const all = [];
-    for (let number = 1; number <= MAX_PAGES; number++) {
-      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number) });
-      const page = await this.json(
-        "GET",
-        `/v2/control-planes?${query}`
-      );
-      const data = page.data ?? [];
-      for (const cp2 of data) all.push(cp2);
-      const total = page.meta?.page?.total ?? 0;
-      if (data.length === 0 || all.length >= total) return all;
-    }
-    throw new DeckhandError(
-      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
-    );
-  }
-  async createControlPlane(cp2) {
-    return this.json("POST", "/v2/control-planes", cp2, 201);
-  }
-  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
-  async pluginSchema(controlPlaneId, plugin2) {
-    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
-    const res = await this.send("GET", path5);
-    if (res.status === 404) return void 0;
-    if (res.status !== 200) throw this.failure("GET", path5, res);
-    return parse2(res, "GET", path5);
-  }
-  async json(method, path5, body, expected = 200) {
-    const res = await this.send(method, path5, body);
-    if (res.status !== expected) throw this.failure(method, path5, res);
-    return parse2(res, method, path5);
-  }
-  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
-  async send(method, path5, body) {
-    const url = new URL(path5, this.options.address);
-    const where3 = `${method} ${url.pathname}`;
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
-      let res;
-      try {
-        res = await sendRequest(url, {
-          method,
-          headers: { Authorization: `Bearer ${this.options.token}` },
-          body: body === void 0 ? void 0 : jsonBody(body),
-          timeoutMs: this.options.timeoutMs ?? 3e4,
-          tls: this.options.tls
-        });
-      } catch (err) {
-        if (err instanceof TransportError)
-          throw new DeckhandError(
-            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
-          );
-        throw err;
-      }
-      if (res.status !== 429) return res;
-      const ms = retryAfterMs(res.headers["retry-after"], {
-        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
-        minMs: 100,
-        maxMs: 6e4
-      });
-      if (waited + ms > this.maxWaitMs) {
-        throw new DeckhandError(
-          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
-        );
-      }
-      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms / 1e3} s as it asks.`);
-      this.waits.push({ request: where3, ms });
-      waited += ms;
-      await sleep7(ms);
-    }
-  }
-  failure(method, path5, res) {
-    const where3 = `${method} ${path5.split("?")[0]}`;
-    switch (res.status) {
-      case 401:
-        return new DeckhandError(
-          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
-        );
-      case 403:
-        return new DeckhandError(
-          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
-        );
-      case 409:
-        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
-      default:
-        return new DeckhandError(`${where3}: ${describe(res)}`);
-    }
-  }
-};
-function describe(res) {
-  let text;
-  try {
-    const body = JSON.parse(res.body);
-    text = [body.title, body.detail ?? body.message].filter((v) => typeof v === "string" && v !== "").join(": ");
-  } catch {
-    text = res.body.trim();
-  }
-  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
-  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
-}
-function parse2(res, method, path5) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(
-      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
-    );
-  }
-}
-
-// actions/engine/konnect/schemas.ts
-var KonnectSchemas = class {
-  constructor(connection, api) {
-    this.connection = connection;
-    this.api = api;
-  }
-  connection;
-  api;
-  byName = /* @__PURE__ */ new Map();
-  made = [];
-  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
-  for(controlPlane) {
-    let rules = this.byName.get(controlPlane);
-    if (!rules) {
-      rules = this.open(controlPlane);
-      this.byName.set(controlPlane, rules);
-    }
-    return rules;
-  }
-  /** Why schemas were not read, over every control plane; never a value. */
-  get problems() {
-    return this.made.flatMap((rules) => rules.problems);
-  }
-  async open(controlPlane) {
-    const plane = await this.api.findControlPlane(controlPlane);
-    if (!plane) {
-      this.byName.delete(controlPlane);
-      return void 0;
-    }
-    const c = this.connection;
-    const rules = new LiveRules(
-      {
-        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
-        headers: [`Authorization:Bearer ${c.token}`],
-        caCert: c.caCert,
-        tlsSkipVerify: c.tlsSkipVerify,
-        tlsServerName: c.tlsServerName,
-        timeoutSeconds: c.timeoutSeconds
-      },
-      { version: "konnect", kinds: ["plugins"] }
-    );
-    this.made.push(rules);
-    return rules;
-  }
-};
-
-// actions/engine/jobs/gateway.ts
-init_http();
-var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
-var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
-function gatewayKind(inputs) {
-  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
-  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
-  return kind;
-}
-function refuseInputs(inputs, names, purpose) {
-  const set = names.filter(
-    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
-  );
-  if (set.length > 0) {
-    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
-  }
-}
-async function readDeckGateway(kind, inputs, ctx) {
-  if (kind === "kong") {
-    const connection2 = readConnection(inputs, ctx);
-    return { kind, connection: connection2, address: connection2.kongAddr };
-  }
-  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
-  const token = inputs.string("konnect-token");
-  if (!token) {
-    throw requiredInput(
-      "konnect-token",
-      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
-    );
-  }
-  const connection = {
-    kind: "konnect",
-    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
-    token,
-    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
-    caCert: inputs.string("ca-cert"),
-    tlsServerName: inputs.string("tls-server-name"),
-    timeoutSeconds: inputs.integer("timeout")
-  };
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  const api = new KonnectApi({
-    address: connection.konnectAddr,
-    token,
-    logger: ctx.logger,
-    tls: {
-      ca: await readCaCert(connection.caCert),
-      skipVerify: connection.tlsSkipVerify,
-      serverName: connection.tlsServerName
-    },
-    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
-  });
-  return { kind, connection, address: connection.konnectAddr, api };
-}
-function checkKonnectDeck(features) {
-  if (!features.konnect) {
-    throw new DeckhandError(
-      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
-    );
-  }
-}
-function gatewaySchemas(gateway) {
-  if (gateway.kind === "kong") {
-    const liveRules = new LiveRules(gateway.connection);
-    return { liveRules, problems: () => liveRules.problems };
-  }
-  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
-  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
-}
-
-// actions/engine/jobs/tyk.ts
-init_errors();
-
-// actions/engine/tyk/folder.ts
-import { readdir as readdir6, stat as stat11 } from "node:fs/promises";
-import { basename as basename3, join as join16 } from "node:path";
-
-// actions/engine/dump.ts
-init_errors();
-
-// actions/engine/state/pipeline.ts
-init_errors();
-
-// actions/engine/state/yaml.ts
-var PLAIN_FIRST = 1;
-var PLAIN_REST = 2;
-var PLAIN_CHARS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
-  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
-}
-
-// actions/engine/tyk/folder.ts
-init_errors();
-async function readTykState(paths2) {
-  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
-  const files = [];
-  for (const path5 of paths2) {
-    const info2 = await stat11(path5).catch(() => void 0);
-    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
-    if (info2.isDirectory()) {
-      const names = (await readdir6(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join16(path5, n));
-    } else files.push(path5);
-  }
-  const bodies = /* @__PURE__ */ new Map();
-  for (const file of files) {
-    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
-  }
-  const objects = [];
-  const origins = [];
-  const seen = /* @__PURE__ */ new Map();
-  const add2 = (object, file) => {
-    const key = objectKey(object);
-    const earlier = seen.get(key);
-    if (earlier)
-      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
-    seen.set(key, file);
-    objects.push(object);
-    origins.push(file);
-  };
-  const companions = /* @__PURE__ */ new Set();
-  for (const file of files) {
-    const body = bodies.get(file);
-    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
-    const mcp = body.application_protocol === "mcp";
-    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
-    const doc = bodies.get(companion) ?? await readJson(companion);
-    if (!isObject(doc) || !formatOf(doc)) {
-      throw new DeckhandError(
-        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename3(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
-      );
-    }
-    companions.add(companion);
-    add2(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
-  }
-  for (const file of files) {
-    const body = bodies.get(file);
-    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
-      continue;
-    const policies = isObject(body) ? policyMap(body, file) : void 0;
-    if (policies) {
-      for (const object of policies) add2(object, file);
-      continue;
-    }
-    const format = formatOf(body, basename3(file));
-    if (!isObject(body) || !format) {
-      throw new DeckhandError(
-        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
-      );
-    }
-    add2(tykObject(body, file, format), file);
-  }
-  return { objects, files, origins };
-}
-async function readJson(file) {
-  try {
-    return readStateText(await readStateFile(file), file, { json: true });
-  } catch {
-    return void 0;
-  }
-}
-function policyMap(body, file) {
-  if (formatOf(body)) return void 0;
-  const entries3 = Object.entries(body);
-  if (entries3.length === 0) return basename3(file) === "policies.json" ? [] : void 0;
-  if (!entries3.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
-    return void 0;
-  return entries3.map(([key, value]) => {
-    const policy = structuredClone(value);
-    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key) {
-      throw new DeckhandError(
-        `${file}: policy "${key}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
-      );
-    }
-    policy.id = key;
-    return tykObject(policy, `${file} (policy ${key})`, "policy");
-  });
 }
 
 // actions/engine/jobs/tyk.ts
@@ -55246,6 +56838,68 @@ function readTykEndpoint(inputs, ctx) {
     }
   };
 }
+async function tykDumpJob(inputs, ctx) {
+  if (inputs.string("store"))
+    throw new DeckhandError(
+      `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
+    );
+  refuseKongInputs(inputs, [
+    "workspace",
+    "all-workspaces",
+    "select-tags",
+    "skip-consumers",
+    "with-id",
+    "age-recipients"
+  ]);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const redactSecrets = inputs.boolean("redact-secrets");
+  if (!redactSecrets) {
+    ctx.logger.warn(
+      `${inputName("redact-secrets")} is false: the files hold plaintext secrets. Keep them out of git and artifacts.`
+    );
+  }
+  const objects = await target.writer.read();
+  const result = await writeTykDump({
+    objects,
+    outputDir: inputs.string("output-dir") ?? "tyk",
+    redactSecrets,
+    allowEmpty: inputs.boolean("allow-empty"),
+    logger: ctx.logger
+  });
+  const report = emptyReport("deckhand dump");
+  report.lines.push(
+    `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? "y" : "ies"} from ${target.description}; ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  if (result.referencesKept > 0) {
+    report.lines.push(
+      `${result.referencesKept} value(s) the gateway resolved from env://, secrets://, vault:// or consul:// references kept as the references the previous dump held.`
+    );
+  }
+  for (const warning2 of targetWarnings(target)) {
+    ctx.logger.warn(warning2);
+    report.lines.push(`Warning: ${warning2}`);
+  }
+  if (result.requiredEnv.length > 0) {
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`
+    );
+  }
+  for (const removed of result.removed) report.lines.push(`Removed ${removed}: no longer on the gateway.`);
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed)
+    }
+  };
+}
 async function readDesired(inputs, ctx) {
   const paths2 = inputs.list("state");
   const state = paths2.length > 0 ? paths2 : ["tyk"];
@@ -55259,328 +56913,66 @@ async function readDesired(inputs, ctx) {
   });
   return { objects: filled, paths: state };
 }
-
-// actions/engine/jobs/reconcile.ts
-var KONNECT_PARALLELISM = 4;
-
-// actions/engine/konnect/restore.ts
-init_errors();
-import { lstat as lstat4 } from "node:fs/promises";
-import { dirname as dirname6, join as join17 } from "node:path";
-
-// actions/engine/konnect/metadata.ts
-init_errors();
-init_json_file();
-var KONNECT_METADATA = ".konnect.json";
-var FORMAT = "deckhand-konnect/1";
-var CLUSTER_TYPES = [
-  "CLUSTER_TYPE_CONTROL_PLANE",
-  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
-  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
-  "CLUSTER_TYPE_SERVERLESS",
-  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
-  "CLUSTER_TYPE_SERVERLESS_V1"
-];
-var MAX_METADATA_BYTES = 4 * 2 ** 20;
-async function readMetadata(path5) {
-  return parseMetadata(await readJsonFile(path5, "deckhand Konnect record", MAX_METADATA_BYTES), path5);
-}
-function parseMetadata(doc, source) {
-  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
-    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
-  }
-  return doc.control_planes.map((entry, i) => {
-    const where3 = `${source}: control_planes[${i}]`;
-    if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "" || typeof entry.file !== "string")
-      throw new DeckhandError(`${where3} needs a name and a file`);
-    if (entry.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry.cluster_type))
-      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry.cluster_type)}`);
-    if (entry.labels !== void 0 && (!isObject(entry.labels) || Object.values(entry.labels).some((v) => typeof v !== "string")))
-      throw new DeckhandError(`${where3}: labels must map names to strings`);
-    if (entry.auth_type !== void 0 && entry.auth_type !== "pinned_client_certs" && entry.auth_type !== "pki_client_certs")
-      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry.auth_type)}`);
-    return {
-      name: entry.name,
-      ...typeof entry.description === "string" ? { description: entry.description } : {},
-      ...entry.labels !== void 0 ? { labels: entry.labels } : {},
-      ...entry.cluster_type !== void 0 ? { cluster_type: entry.cluster_type } : {},
-      ...entry.auth_type !== void 0 ? { auth_type: entry.auth_type } : {},
-      ...typeof entry.cloud_gateway === "boolean" ? { cloud_gateway: entry.cloud_gateway } : {},
-      ...Array.isArray(entry.proxy_urls) ? { proxy_urls: entry.proxy_urls } : {},
-      file: entry.file
-    };
+async function planTykJob(inputs, ctx) {
+  refuseKongInputs(inputs, [
+    "workspace",
+    "select-tags",
+    "skip-consumers",
+    "parallelism",
+    "workspace-concurrency",
+    "age-identity",
+    "secrets-bundle"
+  ]);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const planned = planTyk(desired.objects, await target.writer.read(), desired.paths, {
+    dashboard: target.writer.dashboard
   });
-}
-function createRequest(record) {
-  const { file: _file, ...request2 } = record;
-  return request2;
-}
-
-// actions/engine/konnect/restore.ts
-async function restoreKonnect(options) {
-  const timeline = new Timeline();
-  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
-  try {
-    const targets = await timeline.phase(
-      "read the backup",
-      () => readBackup(options),
-      (t) => `${t.targets.length} control plane(s)`
-    );
-    const reconcile = options.reconcile(targets.envNames);
-    outcome.gateway = {
-      version: "",
-      edition: "konnect",
-      database: "konnect",
-      nodes: targets.targets.map((t) => t.controlPlane)
-    };
-    const created = await timeline.phase(
-      "find or create the control planes",
-      () => ensureControlPlanes(targets.targets, targets.records, options),
-      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
-    );
-    const plans = await timeline.phase(
-      "plan",
-      () => planTargets(targets.targets, reconcile),
-      (p) => describeCounts(totalCounts(p))
-    );
-    if (!options.overwrite) refuseOverwrite(plans, created);
-    await timeline.phase("sync", async () => {
-      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
-      const failures = [];
-      for (const plan of plans) {
-        const result = synced.get(plan);
-        if (result.status === "error") failures.push(`${plan.controlPlane}: ${result.message}`);
-        else if (result.status === "synced") {
-          const o = result.outcome;
-          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
-          for (const f of o.failed)
-            failures.push(
-              `${plan.controlPlane}: ${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`
-            );
-          for (const e of o.otherErrors) failures.push(`${plan.controlPlane}: ${e}`);
+  planned.plan.label = TYK_SCOPE;
+  append(planned.plan.warnings, targetWarnings(target));
+  append(planned.plan.errors, await unsupported2(desired.objects, target));
+  ctx.logger.info(`tyk: ${describeCounts(planned.plan.counts)}`);
+  const plan = planned.plan;
+  const timeoutMs = convergeMs(inputs);
+  return {
+    target,
+    plans: [plan],
+    sync: async () => {
+      const outcome = await target.writer.apply(planned, desired.objects);
+      if (target.gateway && outcome.failed.length === 0 && outcome.otherErrors.length === 0)
+        append(
+          outcome.otherErrors,
+          await confirmGatewayWrites(planned, outcome.applied, target.gateway, timeoutMs)
+        );
+      if (outcome.failed.length === 0 && outcome.otherErrors.length === 0) {
+        const after = await waitForConvergence(
+          desired.objects,
+          target.writer,
+          desired.paths,
+          timeoutMs,
+          ctx.logger
+        );
+        if (after.plan.counts.total > 0) {
+          outcome.otherErrors.push(
+            `the gateway still differs from the files ${timeoutMs / 1e3} s after writing (converge-timeout): ${describeCounts(after.plan.counts)}`
+          );
         }
       }
-      if (failures.length > 0)
-        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
-    });
-    const again = await timeline.phase(
-      "verify",
-      () => planTargets(targets.targets, reconcile),
-      (p) => describeCounts(totalCounts(p))
-    );
-    for (const plan of again) {
-      const ok3 = plan.counts.total === 0 && plan.errors.length === 0;
-      timeline.check(
-        `control plane ${plan.controlPlane} matches the backup`,
-        ok3,
-        ok3 ? "a second plan is empty" : `still ${describeCounts(plan.counts)}${plan.errors.length ? `; ${plan.errors.join("; ")}` : ""}`
-      );
+      return /* @__PURE__ */ new Map([[plan, { status: "synced", outcome, unplanned: [] }]]);
     }
-    outcome.verified = timeline.checks.every((c) => c.ok);
-    outcome.restored = targets.targets.map(
-      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
-    );
-  } catch (err) {
-    if (!isDeckhandError(err)) throw err;
-    outcome.error = { message: errorMessage(err), details: err.details };
-  }
-  outcome.rtoSeconds = timeline.elapsed();
-  return outcome;
+  };
 }
-async function readBackup(options) {
-  const read2 = await readTargets({
-    state: options.state,
-    konnect: {},
-    env: options.env,
-    purpose: "restore",
-    hint: options.hint
-  });
-  if (read2.problems.length > 0) {
-    throw new DeckhandError(
-      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
-      read2.problems.map((p) => `${p.file ?? ""}${p.line ? `:${p.line}` : ""}: ${p.message}`)
-    );
-  }
-  const records = /* @__PURE__ */ new Map();
-  for (const dir of new Set(read2.files.map((f) => dirname6(f)))) {
-    const path5 = join17(dir, KONNECT_METADATA);
-    const info2 = await lstat4(path5).catch(() => void 0);
-    if (!info2) continue;
-    if (!info2.isFile())
-      throw new DeckhandError(`${path5} is not a file: it cannot be the backup's Konnect record`);
-    for (const record of await readMetadata(path5)) records.set(record.name, record);
-  }
-  return { targets: read2.targets, envNames: read2.envNames, records };
-}
-async function ensureControlPlanes(targets, records, options) {
-  const created = [];
-  for (const name of new Set(targets.map((t) => t.controlPlane))) {
-    const found = await options.api.findControlPlane(name);
-    if (found) continue;
-    const record = records.get(name);
-    if (!record) {
-      throw new DeckhandError(
-        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
-      );
-    }
-    options.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
-    await options.api.createControlPlane(createRequest(record));
-    created.push(name);
-  }
-  return created;
-}
-function refuseOverwrite(plans, created) {
-  const busy = plans.filter(
-    (p) => !created.includes(p.controlPlane) && (p.counts.updating > 0 || p.counts.deleting > 0)
-  );
-  if (busy.length > 0) {
-    throw new DeckhandError(
-      `Not restored: ${busy.map((p) => `control plane ${p.controlPlane} (${describeCounts(p.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
-    );
-  }
-}
-
-// actions/engine/jobs/restore.ts
-async function restoreJob(source, ctx) {
-  const inputs = new Inputs(COMMANDS.restore.inputs, source);
-  const reportFile = inputs.string("report-file");
-  if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
-  const kind = gatewayKind(inputs);
-  if (kind === "tyk") return tykRestoreJob(inputs, ctx);
-  if (kind === "konnect") return konnectRestoreJob(inputs, ctx);
-  const strategy = inputs.oneOf("strategy", STRATEGIES);
-  const addresses = inputs.list("kong-addr");
-  if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
-  const connections = addresses.map((address) => readConnection(inputs.with({ "kong-addr": address }), ctx));
-  const connection = connections[0];
-  const liveRules = new LiveRules(connection);
-  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
-  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
-  maskSmokeQueries(smoke, ctx);
-  const keyringExport = await readKeyring(inputs.string("keyring-export"));
-  if (keyringExport) ctx.secret(keyringExport);
-  const dumpInput = inputs.string("db-dump");
-  const url = inputs.string("database-url");
-  if (url) ctx.secret(url);
-  const usesDatabase = dumpInput !== void 0 && strategy !== "declarative" && strategy !== "dbless";
-  if (strategy === "database" && dumpInput === void 0)
-    throw new InputError(
-      `${inputName("strategy")} database needs ${inputName("db-dump")}: the folder, manifest or artifact name of a db-dump backup.`
-    );
-  const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
-  if (target?.password) ctx.secret(target.password);
-  const dump = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
-  const stateList = inputs.list("state");
-  let storedState;
-  try {
-    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
-      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
-  } catch (err) {
-    await dump?.cleanup();
-    throw err;
-  }
-  try {
-    const outcome = await restoreGateway({
-      strategy,
-      admins,
-      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
-      dbDump: dump?.path,
-      database: target && {
-        target,
-        jobs: inputs.integer("jobs"),
-        noOwner: inputs.boolean("no-owner"),
-        binDir: inputs.string("postgres-bin")
-      },
-      restartCommand: inputs.string("restart-command"),
-      keyringExport,
-      overwrite: inputs.boolean("overwrite"),
-      waitTimeoutSeconds: inputs.integer("wait-timeout"),
-      smoke,
-      smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
-      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
-      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
-      deck: () => openDeck(inputs, ctx, connection),
-      reconcile: {
-        logger: ctx.logger,
-        secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
-        parallelism: inputs.integer("parallelism"),
-        liveRules
-      },
-      env: ctx.env,
-      variables: (files) => deckVariables(inputs, ctx, files),
-      secret: ctx.secret,
-      logger: ctx.logger
-    });
-    const result = await restoreResult(inputs, outcome);
-    addSchemaProblems(result.report, liveRules.problems);
-    return result;
-  } finally {
-    await dump?.cleanup();
-    await storedState?.cleanup();
-  }
-}
-async function konnectRestoreJob(inputs, ctx) {
-  refuseInputs(
-    inputs,
-    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
-    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
-  );
-  const strategy = inputs.oneOf("strategy", STRATEGIES);
-  if (strategy !== "auto" && strategy !== "declarative")
-    throw new InputError(
-      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
-    );
-  const gateway = await readDeckGateway("konnect", inputs, ctx);
-  const stateList = inputs.list("state");
-  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
-  try {
-    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
-    const files = await expandState(state);
-    const variables = await deckVariables(inputs, ctx, files);
-    const deck = await openDeck(inputs, ctx, gateway.connection);
-    checkKonnectDeck(deck.deck.features);
-    const schemas = gatewaySchemas(gateway);
-    const outcome = await restoreKonnect({
-      api: gateway.api,
-      address: gateway.address,
-      state: files,
-      overwrite: inputs.boolean("overwrite"),
-      env: variables.view(),
-      hint: variables.missingHint(),
-      reconcile: (envNames) => {
-        deck.useVariables(variables.forDeck(envNames));
-        const envValues = variables.values(envNames);
-        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
-        return {
-          deck,
-          logger: ctx.logger,
-          secrets: [...connectionSecrets(gateway.connection), ...envValues],
-          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
-          liveRulesFor: schemas.liveRulesFor
-        };
-      },
-      logger: ctx.logger
-    });
-    outcome.secretBundle = variables.describe();
-    const result = await restoreResult(inputs, outcome);
-    addSchemaProblems(result.report, schemas.problems());
-    return result;
-  } finally {
-    await storedState?.cleanup();
-  }
-}
-async function restoreResult(inputs, outcome) {
-  const reportFile = await writeReport(inputs.string("report-file"), outcome);
+async function tykPlanned(mode, inputs, ctx) {
+  const tyk = await planTykJob(inputs, ctx);
   return {
-    ok: outcome.verified,
-    report: describe2(outcome, reportFile),
-    outputs: {
-      "strategy-used": outcome.strategyUsed ?? "",
-      "rto-seconds": String(outcome.rtoSeconds),
-      "entities-restored": String(outcome.entitiesRestored),
-      verified: String(outcome.verified),
-      report: reportFile
-    }
+    failed: false,
+    report: emptyReport(`deckhand ${mode}`),
+    plans: tyk.plans,
+    gateway: tyk.target.address,
+    scope: "the APIs and policies",
+    bundleLine: void 0,
+    tool: { tyk: tyk.target.description },
+    sync: tyk.sync
   };
 }
 async function tykRestoreJob(inputs, ctx) {
@@ -55616,77 +57008,40 @@ async function tykRestoreJob(inputs, ctx) {
   });
   return restoreResult(inputs, outcome);
 }
-function maskSmokeQueries(smoke, ctx) {
-  for (const { url } of smoke)
-    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+function targetWarnings(target) {
+  return target.gateway ? [...target.gateway.warnings] : [];
 }
-async function readKeyring(value) {
-  if (!value) return void 0;
-  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
-  if (text === void 0) {
-    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
-    throw new DeckhandError(
-      "keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file."
-    );
-  }
-  const trimmed = text.trim();
-  if (trimmed.startsWith("{")) {
-    const data = JSON.parse(trimmed).data;
-    if (typeof data === "string") return data;
-  }
-  return trimmed;
+async function unsupported2(desired, target) {
+  const mcps = desired.filter((o) => o.format === "mcp").map((o) => o.id);
+  if (mcps.length === 0) return [];
+  if (target.gateway && await target.gateway.supportsMcp()) return [];
+  return [
+    `the files hold MCP proxies (${mcps.join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps), tyk-sync not at all`
+  ];
 }
-async function writeReport(path5, outcome) {
-  const file = path5 ?? join18((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
-  const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
-  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
-  return file;
-}
-function describe2(outcome, reportFile) {
-  const report = emptyReport("deckhand restore");
-  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
-  if (outcome.error) {
-    report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
-    report.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
-    for (const detail of outcome.error.details.slice(0, 10))
-      report.annotations.push({ level: "error", title: "deckhand restore", message: detail });
-  } else if (outcome.verified) {
-    report.lines.push(
-      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`
-    );
-  } else {
-    const failed = outcome.checks.filter((c) => !c.ok);
-    report.lines.push(
-      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
-    );
-    for (const check2 of failed)
-      report.annotations.push({
-        level: "error",
-        title: `deckhand restore: ${check2.name}`,
-        message: check2.detail
-      });
-  }
-  if (outcome.secretBundle) report.lines.push(outcome.secretBundle);
-  if (outcome.fallback)
-    report.lines.push(
-      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
-    );
-  append(
-    report.lines,
-    outcome.restored.map((r) => `Restored: ${r}`)
-  );
-  for (const item of outcome.notRestored) {
-    report.lines.push(`Not restored: ${item}`);
-    report.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
-  }
-  for (const warning2 of outcome.warnings)
-    report.annotations.push({ level: "warning", title: "deckhand restore", message: warning2 });
-  append(
-    report.tables,
-    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
-  );
-  report.lines.push(`Report: ${reportFile}`);
-  return report;
+
+// actions/engine/jobs/gateways.ts
+var GATEWAYS = {
+  kong: {
+    dump: (inputs, ctx) => deckDumpJob("kong", inputs, ctx),
+    plan: (mode, inputs, ctx) => planDeckJob("kong", mode, inputs, ctx),
+    restore: kongRestoreJob
+  },
+  konnect: {
+    dump: (inputs, ctx) => deckDumpJob("konnect", inputs, ctx),
+    plan: (mode, inputs, ctx) => planDeckJob("konnect", mode, inputs, ctx),
+    restore: konnectRestoreJob
+  },
+  tyk: { dump: tykDumpJob, plan: tykPlanned, restore: tykRestoreJob }
+};
+
+// actions/engine/jobs/restore.ts
+async function restoreJob(source, ctx) {
+  const inputs = new Inputs(COMMANDS.restore.inputs, source);
+  const reportFile = inputs.string("report-file");
+  if (reportFile !== void 0) await checkOutputFile("report-file", reportFile, "restore-report.json");
+  const kind = gatewayKind(inputs);
+  return GATEWAYS[kind].restore(inputs, ctx);
 }
 
 // node_modules/@actions/core/lib/command.js
@@ -55873,11 +57228,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -55893,7 +57248,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -55966,26 +57321,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve8(output.toString());
+          resolve9(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve8(Buffer.concat(chunks));
+          resolve9(Buffer.concat(chunks));
         });
       }));
     });
@@ -56188,14 +57543,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8, reject) => {
+      return new Promise((resolve9, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve8(res);
+            resolve9(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -56439,12 +57794,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
+      return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -56452,7 +57807,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve8(response);
+          resolve9(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -56491,7 +57846,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve8(response);
+          resolve9(response);
         }
       }));
     });
@@ -56504,11 +57859,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -56524,7 +57879,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -56802,11 +58157,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -56822,12 +58177,12 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod: chmod2, copyFile: copyFile2, lstat: lstat5, mkdir: mkdir4, open: open6, readdir: readdir7, rename: rename5, rm: rm7, rmdir: rmdir2, stat: stat12, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile: copyFile2, lstat: lstat6, mkdir: mkdir5, open: open6, readdir: readdir8, rename: rename6, rm: rm8, rmdir: rmdir2, stat: stat13, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -56842,7 +58197,7 @@ var READONLY = fs2.constants.O_RDONLY;
 function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat12(fsPath);
+      yield stat13(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -56866,7 +58221,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat12(filePath);
+      stats = yield stat13(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -56889,7 +58244,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat12(filePath);
+        stats = yield stat13(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -56900,7 +58255,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir7(directory)) {
+            for (const actualName of yield readdir8(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -56935,11 +58290,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -56955,7 +58310,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -56963,7 +58318,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat12(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat13(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
@@ -56971,7 +58326,7 @@ function cp(source_1, dest_1) {
     if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat12(source);
+    const sourceStat = yield stat13(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -56994,7 +58349,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm7(inputPath, {
+      yield rm8(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -57008,7 +58363,7 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir4(fsPath, { recursive: true });
+    yield mkdir5(fsPath, { recursive: true });
   });
 }
 function which(tool, check2) {
@@ -57087,25 +58442,25 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir7(sourceDir);
+    const files = yield readdir8(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat5(srcFile);
+      const srcFileStat = yield lstat6(srcFile);
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
         yield copyFile3(srcFile, destFile, force);
       }
     }
-    yield chmod2(destDir, (yield stat12(sourceDir)).mode);
+    yield chmod2(destDir, (yield stat13(sourceDir)).mode);
   });
 }
 function copyFile3(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
-    if ((yield lstat5(srcFile)).isSymbolicLink()) {
+    if ((yield lstat6(srcFile)).isSymbolicLink()) {
       try {
-        yield lstat5(destFile);
+        yield lstat6(destFile);
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
@@ -57125,11 +58480,11 @@ function copyFile3(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -57145,7 +58500,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -57364,7 +58719,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve8, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve9, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -57447,7 +58802,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve8(exitCode);
+            resolve9(exitCode);
           }
         });
         if (this.options.input) {
@@ -57570,11 +58925,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -57590,7 +58945,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -57691,8 +59046,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir8, stat as stat13 } from "node:fs/promises";
-import { join as join21, resolve as resolve7 } from "node:path";
+import { readdir as readdir9, stat as stat14 } from "node:fs/promises";
+import { join as join23, resolve as resolve8 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -57703,9 +59058,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve7(rootDir);
+    const root = resolve8(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve7(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve8(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -57722,7 +59077,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve7(destDir);
+    const path5 = resolve8(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -57856,13 +59211,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat13(path5).catch(() => void 0);
+    const info2 = await stat14(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries3 = await readdir8(path5, { recursive: true, withFileTypes: true });
-    const files = entries3.filter((e) => !e.isDirectory()).map((e) => join21(e.parentPath, e.name));
+    const entries3 = await readdir9(path5, { recursive: true, withFileTypes: true });
+    const files = entries3.filter((e) => !e.isDirectory()).map((e) => join23(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -57883,9 +59238,9 @@ init_summary();
 // actions/github/tool-cache-store.ts
 import { randomUUID as randomUUID3 } from "node:crypto";
 import { createWriteStream as createWriteStream4 } from "node:fs";
-import { mkdir as mkdir5, rm as rm8, stat as stat14 } from "node:fs/promises";
+import { mkdir as mkdir6, rm as rm9, stat as stat15 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname10, join as join23 } from "node:path";
+import { dirname as dirname10, join as join25 } from "node:path";
 import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -57902,11 +59257,11 @@ var semver4 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve8) {
-      resolve8(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve8, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -57922,7 +59277,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -58115,7 +59470,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat14(join23(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat15(join25(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   /**
@@ -58124,10 +59479,10 @@ var ToolCacheStore = class {
    * 10 to 20 s apart, which keeps an air-gapped runner waiting on a name that will never resolve.
    */
   download(url) {
-    const dest = join23(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
+    const dest = join25(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
     return retryDownload(
       async () => {
-        await mkdir5(dirname10(dest), { recursive: true });
+        await mkdir6(dirname10(dest), { recursive: true });
         const client = new HttpClient("deckhand", [], {
           allowRetries: false,
           socketTimeout: this.options.socketTimeoutMs ?? 6e5
@@ -58142,7 +59497,7 @@ var ToolCacheStore = class {
           await pipeline2(response.message, createWriteStream4(dest, { mode: 384 }));
           return dest;
         } catch (err) {
-          await rm8(dest, { force: true });
+          await rm9(dest, { force: true });
           throw err;
         } finally {
           client.dispose();

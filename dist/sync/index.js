@@ -706,8 +706,8 @@ var require_compare = __commonJS({
   "node_modules/semver/functions/compare.js"(exports, module) {
     "use strict";
     var SemVer = require_semver();
-    var compare = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
-    module.exports = compare;
+    var compare2 = (a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose));
+    module.exports = compare2;
   }
 });
 
@@ -715,8 +715,8 @@ var require_compare = __commonJS({
 var require_rcompare = __commonJS({
   "node_modules/semver/functions/rcompare.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var rcompare = (a, b, loose) => compare(b, a, loose);
+    var compare2 = require_compare();
+    var rcompare = (a, b, loose) => compare2(b, a, loose);
     module.exports = rcompare;
   }
 });
@@ -725,8 +725,8 @@ var require_rcompare = __commonJS({
 var require_compare_loose = __commonJS({
   "node_modules/semver/functions/compare-loose.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var compareLoose = (a, b) => compare(a, b, true);
+    var compare2 = require_compare();
+    var compareLoose = (a, b) => compare2(a, b, true);
     module.exports = compareLoose;
   }
 });
@@ -769,8 +769,8 @@ var require_rsort = __commonJS({
 var require_gt = __commonJS({
   "node_modules/semver/functions/gt.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var gt2 = (a, b, loose) => compare(a, b, loose) > 0;
+    var compare2 = require_compare();
+    var gt2 = (a, b, loose) => compare2(a, b, loose) > 0;
     module.exports = gt2;
   }
 });
@@ -779,8 +779,8 @@ var require_gt = __commonJS({
 var require_lt = __commonJS({
   "node_modules/semver/functions/lt.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var lt = (a, b, loose) => compare(a, b, loose) < 0;
+    var compare2 = require_compare();
+    var lt = (a, b, loose) => compare2(a, b, loose) < 0;
     module.exports = lt;
   }
 });
@@ -789,8 +789,8 @@ var require_lt = __commonJS({
 var require_eq = __commonJS({
   "node_modules/semver/functions/eq.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var eq = (a, b, loose) => compare(a, b, loose) === 0;
+    var compare2 = require_compare();
+    var eq = (a, b, loose) => compare2(a, b, loose) === 0;
     module.exports = eq;
   }
 });
@@ -799,8 +799,8 @@ var require_eq = __commonJS({
 var require_neq = __commonJS({
   "node_modules/semver/functions/neq.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var neq = (a, b, loose) => compare(a, b, loose) !== 0;
+    var compare2 = require_compare();
+    var neq = (a, b, loose) => compare2(a, b, loose) !== 0;
     module.exports = neq;
   }
 });
@@ -809,8 +809,8 @@ var require_neq = __commonJS({
 var require_gte = __commonJS({
   "node_modules/semver/functions/gte.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var gte = (a, b, loose) => compare(a, b, loose) >= 0;
+    var compare2 = require_compare();
+    var gte = (a, b, loose) => compare2(a, b, loose) >= 0;
     module.exports = gte;
   }
 });
@@ -819,8 +819,8 @@ var require_gte = __commonJS({
 var require_lte = __commonJS({
   "node_modules/semver/functions/lte.js"(exports, module) {
     "use strict";
-    var compare = require_compare();
-    var lte = (a, b, loose) => compare(a, b, loose) <= 0;
+    var compare2 = require_compare();
+    var lte = (a, b, loose) => compare2(a, b, loose) <= 0;
     module.exports = lte;
   }
 });
@@ -1957,12 +1957,12 @@ var require_simplify = __commonJS({
   "node_modules/semver/ranges/simplify.js"(exports, module) {
     "use strict";
     var satisfies3 = require_satisfies();
-    var compare = require_compare();
+    var compare2 = require_compare();
     module.exports = (versions, range, options) => {
       const set = [];
       let first = null;
       let prev = null;
-      const v = versions.sort((a, b) => compare(a, b, options));
+      const v = versions.sort((a, b) => compare2(a, b, options));
       for (const version of v) {
         const included = satisfies3(version, range, options);
         if (included) {
@@ -2010,7 +2010,7 @@ var require_subset = __commonJS({
     var Comparator = require_comparator();
     var { ANY } = Comparator;
     var satisfies3 = require_satisfies();
-    var compare = require_compare();
+    var compare2 = require_compare();
     var subset = (sub, dom, options = {}) => {
       if (sub === dom) {
         return true;
@@ -2070,7 +2070,7 @@ var require_subset = __commonJS({
       }
       let gtltComp;
       if (gt2 && lt) {
-        gtltComp = compare(gt2.semver, lt.semver, options);
+        gtltComp = compare2(gt2.semver, lt.semver, options);
         if (gtltComp > 0) {
           return null;
         } else if (gtltComp === 0 && (gt2.operator !== ">=" || lt.operator !== "<=")) {
@@ -2150,14 +2150,14 @@ var require_subset = __commonJS({
       if (!a) {
         return b;
       }
-      const comp = compare(a.semver, b.semver, options);
+      const comp = compare2(a.semver, b.semver, options);
       return comp > 0 ? a : comp < 0 ? b : b.operator === ">" && a.operator === ">=" ? b : a;
     };
     var lowerLT = (a, b, options) => {
       if (!a) {
         return b;
       }
-      const comp = compare(a.semver, b.semver, options);
+      const comp = compare2(a.semver, b.semver, options);
       return comp < 0 ? a : comp > 0 ? b : b.operator === "<" && a.operator === "<=" ? b : a;
     };
     module.exports = subset;
@@ -2181,7 +2181,7 @@ var require_semver2 = __commonJS({
     var minor = require_minor();
     var patch = require_patch();
     var prerelease = require_prerelease();
-    var compare = require_compare();
+    var compare2 = require_compare();
     var rcompare = require_rcompare();
     var compareLoose = require_compare_loose();
     var compareBuild = require_compare_build();
@@ -2220,7 +2220,7 @@ var require_semver2 = __commonJS({
       minor,
       patch,
       prerelease,
-      compare,
+      compare: compare2,
       rcompare,
       compareLoose,
       compareBuild,
@@ -2285,6 +2285,12 @@ function asExpectedError(err) {
 function errorMessage(err) {
   return err instanceof Error ? err.message : String(err);
 }
+function explainOutput(tool, output, rules, lines = 6) {
+  const rule = rules.find(([pattern]) => pattern.test(output));
+  const detail = output.split("\n").filter(Boolean).slice(-lines).join("\n");
+  return rule ? `${rule[1]}
+${tool} said: ${detail}` : `${tool} failed: ${detail || "no error output"}`;
+}
 var DeckhandError, InputError, FileSystemError, FILE_SYSTEM_ADVICE;
 var init_errors = __esm({
   "actions/engine/errors.ts"() {
@@ -2335,12 +2341,12 @@ function skipSpace(text, i) {
 function stringEnd(text, i, strict) {
   if (!strict) {
     for (let from = i + 1; ; ) {
-      const quote = text.indexOf('"', from);
-      if (quote === -1) return -1;
+      const quote2 = text.indexOf('"', from);
+      if (quote2 === -1) return -1;
       let slashes = 0;
-      while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
-      if (slashes % 2 === 0) return quote + 1;
-      from = quote + 1;
+      while (text.charCodeAt(quote2 - 1 - slashes) === BACKSLASH) slashes++;
+      if (slashes % 2 === 0) return quote2 + 1;
+      from = quote2 + 1;
     }
   }
   for (let j = i + 1; j < text.length; j++) {
@@ -3999,9 +4005,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar2.Scalar.BLOCK_FOLDED ? false : type === Scalar2.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -4050,7 +4056,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -5834,7 +5840,7 @@ var require_timestamp = __commonJS({
       resolve: (str) => parseSexagesimal(str, false),
       stringify: stringifySexagesimal
     };
-    var timestamp = {
+    var timestamp2 = {
       identify: (value) => value instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
@@ -5843,7 +5849,7 @@ var require_timestamp = __commonJS({
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
       resolve(str) {
-        const match = str.match(timestamp.test);
+        const match = str.match(timestamp2.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -5862,7 +5868,7 @@ var require_timestamp = __commonJS({
     };
     exports.floatTime = floatTime;
     exports.intTime = intTime;
-    exports.timestamp = timestamp;
+    exports.timestamp = timestamp2;
   }
 });
 
@@ -5882,7 +5888,7 @@ var require_schema3 = __commonJS({
     var omap = require_omap();
     var pairs = require_pairs();
     var set = require_set();
-    var timestamp = require_timestamp();
+    var timestamp2 = require_timestamp();
     var schema = [
       map.map,
       seq.seq,
@@ -5902,9 +5908,9 @@ var require_schema3 = __commonJS({
       omap.omap,
       pairs.pairs,
       set.set,
-      timestamp.intTime,
-      timestamp.floatTime,
-      timestamp.timestamp
+      timestamp2.intTime,
+      timestamp2.floatTime,
+      timestamp2.timestamp
     ];
     exports.schema = schema;
   }
@@ -5929,7 +5935,7 @@ var require_tags = __commonJS({
     var pairs = require_pairs();
     var schema$2 = require_schema3();
     var set = require_set();
-    var timestamp = require_timestamp();
+    var timestamp2 = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
       ["core", schema.schema],
       ["failsafe", [map.map, seq.seq, string.string]],
@@ -5943,11 +5949,11 @@ var require_tags = __commonJS({
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
-      floatTime: timestamp.floatTime,
+      floatTime: timestamp2.floatTime,
       int: int.int,
       intHex: int.intHex,
       intOct: int.intOct,
-      intTime: timestamp.intTime,
+      intTime: timestamp2.intTime,
       map: map.map,
       merge: merge2.merge,
       null: _null.nullTag,
@@ -5955,7 +5961,7 @@ var require_tags = __commonJS({
       pairs: pairs.pairs,
       seq: seq.seq,
       set: set.set,
-      timestamp: timestamp.timestamp
+      timestamp: timestamp2.timestamp
     };
     var coreKnownTags = {
       "tag:yaml.org,2002:binary": binary.binary,
@@ -5963,7 +5969,7 @@ var require_tags = __commonJS({
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
       "tag:yaml.org,2002:set": set.set,
-      "tag:yaml.org,2002:timestamp": timestamp.timestamp
+      "tag:yaml.org,2002:timestamp": timestamp2.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
@@ -6719,10 +6725,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep7, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep7?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -6736,7 +6742,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep4) {
+          if (!keyProps.anchor && !keyProps.tag && !sep7) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -6760,7 +6766,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep7 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -6776,7 +6782,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep7, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -6867,7 +6873,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep4 = "";
+        let sep7 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -6881,13 +6887,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep4 + cb;
-              sep4 = "";
+                comment += sep7 + cb;
+              sep7 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep4 += source;
+                sep7 += source;
               hasSpace = true;
               break;
             default:
@@ -6930,18 +6936,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep7, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep7?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep4 && !value) {
+          if (!props.anchor && !props.tag && !sep7 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -6995,8 +7001,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep4 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
+        if (!isMap2 && !sep7 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep7, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -7008,7 +7014,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep7 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -7019,8 +7025,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep4)
-                for (const st of sep4) {
+              if (sep7)
+                for (const st of sep7) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -7037,7 +7043,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep7, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -7217,7 +7223,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep4 = "";
+      let sep7 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -7234,24 +7240,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar2.Scalar.BLOCK_LITERAL) {
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          value += sep7 + indent.slice(trimIndent) + content;
+          sep7 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep4 === " ")
-            sep4 = "\n";
-          else if (!prevMoreIndented && sep4 === "\n")
-            sep4 = "\n\n";
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          if (sep7 === " ")
+            sep7 = "\n";
+          else if (!prevMoreIndented && sep7 === "\n")
+            sep7 = "\n\n";
+          value += sep7 + indent.slice(trimIndent) + content;
+          sep7 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep4 === "\n")
+          if (sep7 === "\n")
             value += "\n";
           else
-            sep4 = "\n";
+            sep7 = "\n";
         } else {
-          value += sep4 + content;
-          sep4 = " ";
+          value += sep7 + content;
+          sep7 = " ";
           prevMoreIndented = false;
         }
       }
@@ -7434,25 +7440,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep4 = " ";
+      let sep7 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep4 === "\n")
-            res += sep4;
+          if (sep7 === "\n")
+            res += sep7;
           else
-            sep4 = "\n";
+            sep7 = "\n";
         } else {
-          res += sep4 + lm;
-          sep4 = " ";
+          res += sep7 + lm;
+          sep7 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep4 + (match?.[1] ?? "");
+      return res + sep7 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -8262,14 +8268,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep4, value }) {
+    function stringifyItem({ start, key, sep: sep7, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep4)
-        for (const st of sep4)
+      if (sep7)
+        for (const st of sep7)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -8761,9 +8767,9 @@ var require_lexer = __commonJS({
         }
       }
       *parseQuotedScalar() {
-        const quote = this.charAt(0);
-        let end = this.buffer.indexOf(quote, this.pos + 1);
-        if (quote === "'") {
+        const quote2 = this.charAt(0);
+        let end = this.buffer.indexOf(quote2, this.pos + 1);
+        if (quote2 === "'") {
           while (end !== -1 && this.buffer[end + 1] === "'")
             end = this.buffer.indexOf("'", end + 2);
         } else {
@@ -9436,18 +9442,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep4;
+          let sep7;
           if (scalar.end) {
-            sep4 = scalar.end;
-            sep4.push(this.sourceToken);
+            sep7 = scalar.end;
+            sep7.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep4 = [this.sourceToken];
+            sep7 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep4 }]
+            items: [{ start, key: scalar, sep: sep7 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -9600,15 +9606,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep4 = it.sep;
-                  sep4.push(this.sourceToken);
+                  const sep7 = it.sep;
+                  sep7.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep4 }]
+                    items: [{ start: start2, key, sep: sep7 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -9802,13 +9808,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep4 = fc.end.splice(1, fc.end.length);
-            sep4.push(this.sourceToken);
+            const sep7 = fc.end.splice(1, fc.end.length);
+            sep7.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep4 }]
+              items: [{ start, key: fc, sep: sep7 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -10097,6 +10103,10 @@ function urlText(url) {
   const parsed = typeof url === "string" ? new URL(url) : url;
   return `${parsed.origin}${parsed.pathname}`;
 }
+function isDnsFailure(err) {
+  const code = err?.code;
+  return code !== void 0 && DNS_FAILURE_CODES.has(code);
+}
 async function readCaCert(value, input = "ca-cert") {
   if (!value) return void 0;
   if (value.includes("-----BEGIN")) return value;
@@ -10118,7 +10128,7 @@ function sendRequest(url, request2) {
   }
   const https2 = url.protocol === "https:";
   const send = https2 ? httpsRequest : httpRequest;
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve9, reject) => {
     let tooLarge;
     const req = send(
       url,
@@ -10145,7 +10155,7 @@ function sendRequest(url, request2) {
         });
         res.on(
           "end",
-          () => resolve5({
+          () => resolve9({
             status: res.statusCode ?? 0,
             headers: res.headers,
             body: Buffer.concat(chunks).toString("utf8")
@@ -10254,11 +10264,11 @@ import { readFileSync, statSync } from "node:fs";
 import { readFile as readFile4, stat as stat6 } from "node:fs/promises";
 async function readJsonFile(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
   checkSize((await stat6(path5)).size, path5, what, maxBytes);
-  return parseJson(await readFile4(path5, "utf8"), path5, what);
+  return parseJson2(await readFile4(path5, "utf8"), path5, what);
 }
 function readJsonFileSync(path5, what, maxBytes = MAX_JSON_FILE_BYTES) {
   checkSize(statSync(path5).size, path5, what, maxBytes);
-  return parseJson(readFileSync(path5, "utf8"), path5, what);
+  return parseJson2(readFileSync(path5, "utf8"), path5, what);
 }
 function checkSize(size, path5, what, maxBytes) {
   if (size > maxBytes)
@@ -10266,14 +10276,14 @@ function checkSize(size, path5, what, maxBytes) {
       `${path5} is ${size} bytes, more than any ${what} holds (at most ${maxBytes}): it is not one.`
     );
 }
-function parseJson(text, path5, what) {
+function parseJson2(text, path5, what) {
   try {
     return JSON.parse(text);
   } catch {
-    throw new DeckhandError(`${path5} is not a valid ${what}: ${where(text)}.`);
+    throw new DeckhandError(`${path5} is not a valid ${what}: ${where2(text)}.`);
   }
 }
-function where(text) {
+function where2(text) {
   if (text.trim() === "") return "the file is empty";
   const issue2 = findJsonIssue(text, true);
   if (!issue2) return "invalid JSON";
@@ -12415,9 +12425,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve9, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve9(data);
             });
           });
         }
@@ -12455,12 +12465,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve9, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve5(data);
+              ) : resolve9(data);
             });
           });
         }
@@ -14331,7 +14341,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform2 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants4();
     var { getGlobalOrigin } = require_global();
@@ -14471,8 +14481,8 @@ var require_util2 = __commonJS({
         request2.headersList.append("origin", serializedOrigin, true);
       }
     }
-    function coarsenTime(timestamp, crossOriginIsolatedCapability) {
-      return timestamp;
+    function coarsenTime(timestamp2, crossOriginIsolatedCapability) {
+      return timestamp2;
     }
     function clampAndCoarsenConnectionTimingInfo(connectionTimingInfo, defaultStartTime, crossOriginIsolatedCapability) {
       if (!connectionTimingInfo?.startTime || connectionTimingInfo.startTime < defaultStartTime) {
@@ -14622,7 +14632,7 @@ var require_util2 = __commonJS({
       if (crypto4 === void 0) {
         return true;
       }
-      const parsedMetadata = parseMetadata(metadataList);
+      const parsedMetadata = parseMetadata2(metadataList);
       if (parsedMetadata === "no metadata") {
         return true;
       }
@@ -14649,7 +14659,7 @@ var require_util2 = __commonJS({
       return false;
     }
     var parseHashWithOptions = /(?<algo>sha256|sha384|sha512)-((?<hash>[A-Za-z0-9+/]+|[A-Za-z0-9_-]+)={0,2}(?:\s|$)( +[!-~]*)?)?/i;
-    function parseMetadata(metadata) {
+    function parseMetadata2(metadata) {
       const result = [];
       let empty = true;
       for (const token of metadata.split(" ")) {
@@ -14727,8 +14737,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve9, reject) => {
+        res = resolve9;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -15019,7 +15029,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform2 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -15187,7 +15197,7 @@ var require_util2 = __commonJS({
       readAllBytes,
       simpleRangeHeaderValue,
       buildContentRange,
-      parseMetadata,
+      parseMetadata: parseMetadata2,
       createInflate,
       extractMimeType,
       getDecodeSplit,
@@ -15570,12 +15580,12 @@ var require_formdata_parser = __commonJS({
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
-              let check = position.position + filenameBuffer.length;
-              if (input[check] === 42) {
+              let check2 = position.position + filenameBuffer.length;
+              if (input[check2] === 42) {
                 position.position += 1;
-                check += 1;
+                check2 += 1;
               }
-              if (input[check] !== 61 || input[check + 1] !== 34) {
+              if (input[check2] !== 61 || input[check2 + 1] !== 34) {
                 return "failure";
               }
               position.position += 12;
@@ -16838,7 +16848,7 @@ upgrade: ${upgrade}\r
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
       } else if (util.isStream(body)) {
-        writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
+        writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else if (util.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
@@ -16846,7 +16856,7 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
-    function writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
+    function writeStream2(abort, body, client, request2, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished = false;
       const writer = new AsyncWriter({ abort, socket, request: request2, contentLength, client, expectsPayload, header });
@@ -16979,12 +16989,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve9;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17122,7 +17132,7 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -17554,7 +17564,7 @@ var require_client_h2 = __commonJS({
             );
           }
         } else if (util.isStream(body)) {
-          writeStream(
+          writeStream2(
             abort,
             client[kSocket],
             expectsPayload,
@@ -17599,9 +17609,9 @@ var require_client_h2 = __commonJS({
         abort(error2);
       }
     }
-    function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
+    function writeStream2(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline2(
+      const pipe = pipeline3(
         body,
         h2stream,
         (err) => {
@@ -17654,12 +17664,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve9;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -18138,16 +18148,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve9) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve9;
           } else {
-            resolve5(null);
+            resolve9(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve9) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -18158,7 +18168,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve9(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -18209,7 +18219,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve9, reject) => {
           client[kConnector]({
             host: host2,
             hostname,
@@ -18221,7 +18231,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve5(socket2);
+              resolve9(socket2);
             }
           });
         });
@@ -18557,8 +18567,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          await new Promise((resolve9) => {
+            this[kClosedResolve] = resolve9;
           });
         }
       }
@@ -19700,7 +19710,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = __require("node:stream");
+    var { Readable: Readable2 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -19712,7 +19722,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable {
+    var BodyReadable = class extends Readable2 {
       constructor({
         resume,
         abort,
@@ -19827,7 +19837,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve9, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -19840,7 +19850,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve5(null);
+              resolve9(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -19859,7 +19869,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream2, type) {
       assert(!stream2[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve9, reject) => {
         if (isUnusable(stream2)) {
           const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19876,7 +19886,7 @@ var require_readable = __commonJS({
             stream2[kConsume] = {
               type,
               stream: stream2,
-              resolve: resolve5,
+              resolve: resolve9,
               reject,
               length: 0,
               body: []
@@ -19946,18 +19956,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve5, stream: stream2, length } = consume2;
+      const { type, body, resolve: resolve9, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length));
+          resolve9(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length)));
+          resolve9(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve9(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream2[kContentType] }));
+          resolve9(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve9(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -20054,7 +20064,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable } = require_readable();
+    var { Readable: Readable2 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -20149,7 +20159,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable({
+        const res = new Readable2({
           resume,
           abort,
           contentType,
@@ -20214,9 +20224,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve9, reject) => {
           request2.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -20439,9 +20449,9 @@ var require_api_stream = __commonJS({
     };
     function stream2(opts2, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve9, reject) => {
           stream2.call(this, opts2, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -20464,7 +20474,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable2,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -20478,7 +20488,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable2 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -20495,7 +20505,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable2 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -20646,7 +20656,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline2(opts2, handler2) {
+    function pipeline3(opts2, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts2, handler2);
         this.dispatch({ ...opts2, body: pipelineHandler.req }, pipelineHandler);
@@ -20655,7 +20665,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline2;
+    module.exports = pipeline3;
   }
 });
 
@@ -20726,9 +20736,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve9, reject) => {
           upgrade.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -20820,9 +20830,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts2, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve9, reject) => {
           connect.call(this, opts2, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -21505,13 +21515,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform2 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform2({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -22047,10 +22057,10 @@ var require_dns = __commonJS({
         return ip;
       }
       setRecords(origin, addresses) {
-        const timestamp = Date.now();
+        const timestamp2 = Date.now();
         const records = { records: { 4: null, 6: null } };
         for (const record of addresses) {
-          record.timestamp = timestamp;
+          record.timestamp = timestamp2;
           if (typeof record.ttl === "number") {
             record.ttl = Math.min(record.ttl, this.#maxTTL);
           } else {
@@ -22289,12 +22299,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
-          const delimiter3 = lowercaseName === "cookie" ? "; " : ", ";
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
+          const delimiter4 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter3}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter4}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -23820,7 +23830,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants4();
     var EE = __require("node:events");
-    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
+    var { Readable: Readable2, pipeline: pipeline3, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -24685,7 +24695,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve9, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -24759,13 +24769,13 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable2({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve9({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -24804,7 +24814,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve5({
+              resolve9({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -27680,7 +27690,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -27703,7 +27713,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -28545,8 +28555,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve5) => {
-        setTimeout(resolve5, ms).unref();
+      return new Promise((resolve9) => {
+        setTimeout(resolve9, ms).unref();
       });
     }
     module.exports = {
@@ -28562,7 +28572,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform2 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF3 = 10;
@@ -28612,7 +28622,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform2 {
       /**
        * @type {eventSourceSettings}
        */
@@ -28966,7 +28976,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline2 } = __require("node:stream");
+    var { pipeline: pipeline3 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -29126,7 +29136,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline2(
+          pipeline3(
             response.body.stream,
             eventSourceStream,
             (error2) => {
@@ -29434,18 +29444,18 @@ function renderSummary(report, options = SUMMARY_OPTIONS) {
   for (const table of truncated ? [] : report.tables) {
     const caption = table.caption ? escapeHtml(table.caption) : "";
     const head = table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join("");
-    const open4 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
+    const open7 = (table.collapsed ? `<details><summary>${caption || "Details"} (${table.rows.length} rows)</summary>
 
 <table>` : `<table>${caption ? `<caption>${caption}</caption>` : ""}`) + `<thead><tr>${head}</tr></thead><tbody>
 `;
     const close = `</tbody></table>
 ${table.collapsed ? "\n</details>\n" : ""}
 `;
-    if (!fits(open4 + close)) {
+    if (!fits(open7 + close)) {
       truncated = true;
       break;
     }
-    add2(open4);
+    add2(open7);
     let shown = 0;
     for (const row of table.rows) {
       const html = `<tr>${row.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>
@@ -29674,11 +29684,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter9 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -29694,7 +29704,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -29781,26 +29791,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve5) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter9(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve5(output.toString());
+              resolve9(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve5) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve9) => __awaiter9(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve5(Buffer.concat(chunks));
+              resolve9(Buffer.concat(chunks));
             });
           }));
         });
@@ -30008,14 +30018,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve9, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve5(res);
+                resolve9(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -30259,12 +30269,12 @@ var require_lib = __commonJS({
         return __awaiter9(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
+          return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter9(this, void 0, void 0, function* () {
-          return new Promise((resolve5, reject) => __awaiter9(this, void 0, void 0, function* () {
+          return new Promise((resolve9, reject) => __awaiter9(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -30272,7 +30282,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve5(response);
+              resolve9(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -30311,7 +30321,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve5(response);
+              resolve9(response);
             }
           }));
         });
@@ -30369,11 +30379,11 @@ var init_utils = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter8 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve5) {
-          resolve5(value);
+        return value instanceof P ? value : new P(function(resolve9) {
+          resolve9(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve5, reject) {
+      return new (P || (P = Promise))(function(resolve9, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -30389,7 +30399,7 @@ var init_utils = __esm({
           }
         }
         function step(result) {
-          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -30614,11 +30624,11 @@ function removeNonChars(variableName) {
   return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
 }
 function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
+  const matches2 = url.match(urlVariableRegex);
+  if (!matches2) {
     return [];
   }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+  return matches2.map(removeNonChars).reduce((a, b) => a.concat(b), []);
 }
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
@@ -30725,7 +30735,7 @@ function expand3(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
+    function(_, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -30749,7 +30759,7 @@ function expand3(template, context3) {
           return values.join(",");
         }
       } else {
-        return encodeReserved(literal);
+        return encodeReserved(literal2);
       }
     }
   );
@@ -31502,8 +31512,8 @@ async function fetchWrapper(requestOptions) {
     data: ""
   };
   if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
+    const matches2 = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches2 && matches2.pop();
     log.warn(
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
@@ -31765,12 +31775,12 @@ async function hook(token, request2, route2, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep2, jwtRE, isJWT, createTokenAuth;
+var b64url, sep5, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep2 = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
+    sep5 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep5}${b64url}${sep5}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -34787,8 +34797,8 @@ var init_pull_requests = __esm({
         const end = footer(process.env);
         const content = renderBody(request2, end.length);
         const body = content + end;
-        const open4 = await this.#findOpen(request2.head, request2.base);
-        if (open4) return this.#update(open4, request2, content, body);
+        const open7 = await this.#findOpen(request2.head, request2.base);
+        if (open7) return this.#update(open7, request2, content, body);
         const created = await this.#create(request2, body);
         if (created) return { number: created.number, url: created.html_url, action: "created" };
         const raced = await this.#findOpen(request2.head, request2.base);
@@ -34800,16 +34810,16 @@ var init_pull_requests = __esm({
       }
       async close(head, base, reason) {
         checkBranches(head, base);
-        const open4 = await this.#findOpen(head, base);
-        if (!open4) return void 0;
-        const where3 = `pull request #${open4.number} in ${this.repository}`;
+        const open7 = await this.#findOpen(head, base);
+        if (!open7) return void 0;
+        const where3 = `pull request #${open7.number} in ${this.repository}`;
         if (reason.trim() !== "")
           await this.#call(
             `commenting on ${where3} before closing it`,
             () => this.#octokit.rest.issues.createComment({
               owner: this.#owner,
               repo: this.#repo,
-              issue_number: open4.number,
+              issue_number: open7.number,
               body: fit(reason)
             })
           );
@@ -34818,7 +34828,7 @@ var init_pull_requests = __esm({
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             state: "closed"
           })
         );
@@ -34866,15 +34876,15 @@ var init_pull_requests = __esm({
           throw this.#error(err, doing, request2);
         }
       }
-      async #update(open4, request2, content, body) {
-        if (open4.title === request2.title && withoutFooter(open4.body ?? "") === content)
-          return { number: open4.number, url: open4.html_url, action: "unchanged" };
+      async #update(open7, request2, content, body) {
+        if (open7.title === request2.title && withoutFooter(open7.body ?? "") === content)
+          return { number: open7.number, url: open7.html_url, action: "unchanged" };
         const { data } = await this.#call(
-          `updating pull request #${open4.number} in ${this.repository}`,
+          `updating pull request #${open7.number} in ${this.repository}`,
           () => this.#octokit.rest.pulls.update({
             owner: this.#owner,
             repo: this.#repo,
-            pull_number: open4.number,
+            pull_number: open7.number,
             title: request2.title,
             body
           }),
@@ -35112,7 +35122,7 @@ var init_pr_comments = __esm({
 });
 
 // actions/engine/jobs/reconcile.ts
-import { join as join9 } from "node:path";
+import { join as join21 } from "node:path";
 
 // actions/engine/arrays.ts
 function append(into, items) {
@@ -36175,184 +36185,6 @@ var GROUPS = [
   ["database", [...Object.keys(postgresInputs), "target-database-url", "rehearse-rollback"]]
 ];
 
-// actions/engine/deck/connection.ts
-init_errors();
-
-// actions/engine/jobs/inputs.ts
-init_errors();
-var ACTION_NAMING = {
-  name: (input) => input,
-  subject: (input) => `Input ${input}`,
-  missing: (input) => `Input ${input}`,
-  setting: (input) => input
-};
-var naming = ACTION_NAMING;
-function inputName(input) {
-  return naming.name(input);
-}
-function inputSubject(input) {
-  return naming.subject(input);
-}
-function inputSetting(input) {
-  return naming.setting(input);
-}
-function requiredInput(input, why) {
-  return new InputError(`${naming.missing(input)} is required: ${why}`);
-}
-var Inputs = class _Inputs {
-  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
-  constructor(specs, source) {
-    this.specs = specs;
-    this.source = source;
-    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
-  }
-  specs;
-  source;
-  raw(name) {
-    const spec = this.specs[name];
-    if (!spec) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    if (value !== void 0 && value !== "") return value;
-    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
-      return spec.default;
-    if (spec.required) throw requiredInput(name, spec.description);
-    return void 0;
-  }
-  /**
-   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
-   * token, read with the same checks as the inputs the user gave.
-   */
-  with(values) {
-    return new _Inputs(this.specs, (name) => name in values ? values[name] : this.source(name));
-  }
-  /** Whether the command has this input. */
-  has(name) {
-    return name in this.specs;
-  }
-  /** Whether the user gave a value (a default does not count). */
-  given(name) {
-    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    return value !== void 0 && value !== "";
-  }
-  string(name) {
-    return this.raw(name);
-  }
-  boolean(name) {
-    const value = this.raw(name);
-    if (value === void 0) return false;
-    if (["true", "True", "TRUE"].includes(value)) return true;
-    if (["false", "False", "FALSE"].includes(value)) return false;
-    throw new InputError(`${naming.subject(name)} must be true or false, got "${value}"`);
-  }
-  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
-  optionalBoolean(name) {
-    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
-  }
-  /** A whole number, zero included (within the spec's range), or undefined when not set. */
-  count(name) {
-    return this.bounded(name, 0);
-  }
-  /** A positive integer (within the spec's range), or undefined when not set. */
-  integer(name) {
-    return this.bounded(name, 1);
-  }
-  /**
-   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
-   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
-   */
-  bounded(name, floor) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    const spec = this.specs[name];
-    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
-    const min = spec.min ?? floor;
-    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
-      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
-      throw new InputError(
-        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
-      );
-    }
-    return n;
-  }
-  /** One of a fixed set of values (the spec's default when unset). */
-  oneOf(name, allowed) {
-    const value = this.raw(name);
-    if (!allowed.includes(value))
-      throw new InputError(`${naming.subject(name)} must be one of ${allowed.join(", ")}; got "${value}"`);
-    return value;
-  }
-  /** One item per line; blank lines and surrounding space dropped. */
-  list(name) {
-    const value = this.raw(name);
-    if (value === void 0) return [];
-    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  }
-};
-
-// actions/engine/deck/connection.ts
-function isKonnect(connection) {
-  return connection?.kind === "konnect";
-}
-function parseKongAddr(value) {
-  return parseAddress(
-    value,
-    "kong-addr",
-    "the Kong Admin API",
-    "http://kong-admin.internal:8001",
-    `${inputName("kong-admin-token")} or ${inputName("headers")}`
-  );
-}
-function parseAddress(value, input, what, example, credentialInputs) {
-  const raw = (value ?? "").trim();
-  if (raw === "") throw requiredInput(input, `${what} address, e.g. ${example}`);
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw);
-  if (scheme && !["http", "https"].includes(scheme[1].toLowerCase()))
-    throw new InputError(
-      `${inputSubject(input)} "${raw}" must use http:// or https://, not ${scheme[1]}://, e.g. ${example}`
-    );
-  const address = scheme ? raw : `http://${raw}`;
-  const notUrl = () => new InputError(
-    `${inputSubject(input)} "${raw}" is not a URL: give host:port (http is assumed) or a full URL, e.g. ${example}`
-  );
-  if (!scheme && /^https?(:|\/)/i.test(raw)) throw notUrl();
-  let url;
-  try {
-    url = new URL(address);
-  } catch {
-    throw notUrl();
-  }
-  if (url.username || url.password) {
-    throw new InputError(
-      `${inputSubject(input)} must not contain credentials: pass them with ${credentialInputs} instead`
-    );
-  }
-  if (url.search || url.hash)
-    throw new InputError(`${inputSubject(input)} "${raw}" must not have a query string or fragment`);
-  return address.replace(/\/+$/, "");
-}
-var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-function parseHeaders(lines) {
-  return lines.map((line) => line.trim()).filter((line) => line !== "").map((line) => {
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).trim();
-    if (colon <= 0 || !HEADER_NAME.test(name)) {
-      throw new InputError(
-        `${inputSubject("headers")}: each line must be "Name: value" with a valid header name (a line does not match)`
-      );
-    }
-    return `${name}:${line.slice(colon + 1).trim()}`;
-  });
-}
-function connectionSecrets(connection) {
-  if (!connection) return [];
-  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
-  const secrets = [connection.adminToken ?? ""];
-  for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
-  return secrets.filter((s) => s.length >= 3);
-}
-
 // actions/engine/fs-atomic.ts
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, rename, rm } from "node:fs/promises";
@@ -36497,6 +36329,134 @@ import { createHash as createHash2 } from "node:crypto";
 
 // actions/engine/deck/commands.ts
 init_errors();
+
+// actions/engine/jobs/inputs.ts
+init_errors();
+var ACTION_NAMING = {
+  name: (input) => input,
+  subject: (input) => `Input ${input}`,
+  missing: (input) => `Input ${input}`,
+  setting: (input) => input
+};
+var naming = ACTION_NAMING;
+function inputName(input) {
+  return naming.name(input);
+}
+function inputSubject(input) {
+  return naming.subject(input);
+}
+function inputSetting(input) {
+  return naming.setting(input);
+}
+function requiredInput(input, why) {
+  return new InputError(`${naming.missing(input)} is required: ${why}`);
+}
+var Inputs = class _Inputs {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
+  constructor(specs, source) {
+    this.specs = specs;
+    this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
+  }
+  specs;
+  source;
+  raw(name) {
+    const spec = this.specs[name];
+    if (!spec) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    if (value !== void 0 && value !== "") return value;
+    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
+      return spec.default;
+    if (spec.required) throw requiredInput(name, spec.description);
+    return void 0;
+  }
+  /**
+   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
+   * token, read with the same checks as the inputs the user gave.
+   */
+  with(values) {
+    return new _Inputs(this.specs, (name) => name in values ? values[name] : this.source(name));
+  }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
+  }
+  string(name) {
+    return this.raw(name);
+  }
+  boolean(name) {
+    const value = this.raw(name);
+    if (value === void 0) return false;
+    if (["true", "True", "TRUE"].includes(value)) return true;
+    if (["false", "False", "FALSE"].includes(value)) return false;
+    throw new InputError(`${naming.subject(name)} must be true or false, got "${value}"`);
+  }
+  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
+  optionalBoolean(name) {
+    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
+  }
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
+  count(name) {
+    return this.bounded(name, 0);
+  }
+  /** A positive integer (within the spec's range), or undefined when not set. */
+  integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
+    const value = this.raw(name);
+    if (value === void 0) return void 0;
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new InputError(
+        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
+    }
+    return n;
+  }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new InputError(`${naming.subject(name)} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
+  }
+  /** One item per line; blank lines and surrounding space dropped. */
+  list(name) {
+    const value = this.raw(name);
+    if (value === void 0) return [];
+    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  }
+};
+
+// actions/engine/deck/commands.ts
+function dumpArgs(features, cmd) {
+  const args = features.gatewayCommands ? ["gateway", "dump"] : ["dump"];
+  args.push("--format", "json", "--yes");
+  if (cmd.allWorkspaces) args.push("--all-workspaces");
+  else {
+    if (cmd.outputFile) args.push("--output-file", cmd.outputFile);
+    if (cmd.workspace) args.push("--workspace", cmd.workspace);
+  }
+  for (const tag2 of cmd.selectTags ?? []) args.push("--select-tag", tag2);
+  if (cmd.skipConsumers) args.push("--skip-consumers");
+  if (cmd.withId) args.push("--with-id");
+  return args;
+}
 function reconcileArgs(features, cmd) {
   if (!features.jsonOutput) {
     throw new DeckhandError(
@@ -36666,6 +36626,7 @@ var COLLECTIONS = {
   degraphql_routes: { label: "degraphql_route", identity: ["uri", "query"], compositeIdentity: true },
   licenses: { label: "license", identity: [] }
 };
+var META_KEYS = /* @__PURE__ */ new Set(["_format_version", "_transform", "_info", "_workspace", "_konnect"]);
 function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -36684,6 +36645,11 @@ function entityName(entity, spec) {
   }
   if (name !== "") return name;
   return typeof entity.id === "string" ? entity.id : "";
+}
+function sortKey(entity, spec) {
+  let key = "";
+  for (const field of spec.identity) key += identityPart(entity[field]) + "\0";
+  return key + identityPart(entity.id);
 }
 function walkEntities(content, visit2) {
   const parents = [];
@@ -36705,6 +36671,16 @@ function walkEntities(content, visit2) {
     }
   };
   walk2(content, COLLECTIONS);
+}
+function countEntities(content) {
+  const counts2 = {};
+  walkEntities(content, ({ collection }) => {
+    counts2[collection] = (counts2[collection] ?? 0) + 1;
+  });
+  return counts2;
+}
+function totalEntities(counts2) {
+  return Object.values(counts2).reduce((sum, n) => sum + n, 0);
 }
 
 // actions/engine/state/redact.ts
@@ -36831,11 +36807,11 @@ function allUrlCredentials(value, limit = Infinity) {
   if (value.length < MIN_SECRET_LENGTH) return spans;
   let from = 0;
   while (spans.length < limit) {
-    const sep4 = value.indexOf("://", from);
-    if (sep4 < 0) break;
-    from = sep4 + 3;
-    if (!hasScheme(value, sep4)) continue;
-    const start = sep4 + 3;
+    const sep7 = value.indexOf("://", from);
+    if (sep7 < 0) break;
+    from = sep7 + 3;
+    if (!hasScheme(value, sep7)) continue;
+    const start = sep7 + 3;
     const cap = Math.min(value.length, start + MAX_AUTHORITY_LENGTH);
     let at2 = -1;
     let colon = -1;
@@ -36854,10 +36830,10 @@ function allUrlCredentials(value, limit = Infinity) {
   }
   return spans;
 }
-function hasScheme(value, sep4) {
-  let s = sep4;
-  while (s > 0 && sep4 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
-  for (; s < sep4; s++) {
+function hasScheme(value, sep7) {
+  let s = sep7;
+  while (s > 0 && sep7 - s < MAX_SCHEME_LENGTH && isSchemeChar(value.charCodeAt(s - 1))) s--;
+  for (; s < sep7; s++) {
     const cls = charClass(value.charCodeAt(s));
     if (cls === LOWER || cls === UPPER) return true;
   }
@@ -38502,6 +38478,13 @@ function isSecretFlag(flag, field) {
 }
 
 // actions/engine/secrets/rules.ts
+var REDACTION_RULES = [
+  "schema",
+  "catalogue",
+  "configured",
+  "name",
+  "detector"
+];
 var TABLES = kong_catalogue_default;
 var compiled = /* @__PURE__ */ new Map();
 var configured = /* @__PURE__ */ new Map();
@@ -38656,6 +38639,11 @@ function isSecretFieldName(name) {
 }
 function isReference(value) {
   return /^\{vault:\/\/[^}]+\}$/.test(value.trim()) || value.includes("${{");
+}
+function redactContent(content, options) {
+  const redactor = new Redactor(options);
+  walkEntities(content, (visit2) => redactor.entity(visit2));
+  return redactor.redactions;
 }
 var MASK = "[redacted]";
 function maskEntity(entity, collection, found, rules = BUNDLED_RULES) {
@@ -39542,15 +39530,15 @@ function readDocument(text, piece) {
 }
 function checkExpansion(root, limit) {
   let count = 0;
-  const open4 = /* @__PURE__ */ new Set();
+  const open7 = /* @__PURE__ */ new Set();
   const walk2 = (value) => {
     if (++count > limit) throw new YamlReadError("ALIAS_EXPANSION");
     if (typeof value !== "object" || value === null) return;
-    if (open4.has(value)) throw new YamlReadError("ALIAS_CYCLE");
-    open4.add(value);
+    if (open7.has(value)) throw new YamlReadError("ALIAS_CYCLE");
+    open7.add(value);
     if (Array.isArray(value)) for (const item of value) walk2(item);
     else for (const key of Object.keys(value)) walk2(value[key]);
-    open4.delete(value);
+    open7.delete(value);
   };
   try {
     walk2(root);
@@ -39714,7 +39702,7 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   const counter = new import_yaml.LineCounter();
   const { doc, source } = parse(text, piece, counter);
   let targets;
-  const resolve5 = (node) => {
+  const resolve9 = (node) => {
     if (!(0, import_yaml.isAlias)(node)) return node;
     targets ??= aliasTargets(doc);
     return targets.get(node);
@@ -39722,12 +39710,12 @@ function locate(text, paths2, piece = { start: 0, end: text.length, line: 0 }) {
   return paths2.map((path5) => {
     let node = doc.contents;
     for (const part of path5) {
-      node = resolve5(node);
+      node = resolve9(node);
       if ((0, import_yaml.isSeq)(node)) node = typeof part === "number" ? node.items[part] : void 0;
-      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve5, 0);
+      else if ((0, import_yaml.isMap)(node)) node = mapValue(node, String(part), resolve9, 0);
       else return void 0;
     }
-    node = resolve5(node);
+    node = resolve9(node);
     return node ? counter.linePos(valueStart(node, source)).line + piece.line : void 0;
   });
 }
@@ -39744,17 +39732,17 @@ function aliasTargets(doc) {
   });
   return targets;
 }
-function mapValue(map, key, resolve5, depth) {
+function mapValue(map, key, resolve9, depth) {
   const own = map.items.find((pair) => keyText(pair.key) === key);
   if (own) return own.value;
   if (depth > 16) return void 0;
   for (const pair of map.items) {
     if (!(0, import_yaml.isScalar)(pair.key) || pair.key.source !== "<<") continue;
-    const sources = resolve5(pair.value);
+    const sources = resolve9(pair.value);
     for (const source of (0, import_yaml.isSeq)(sources) ? sources.items : [sources]) {
-      const merged = resolve5(source);
+      const merged = resolve9(source);
       if (!(0, import_yaml.isMap)(merged)) continue;
-      const found = mapValue(merged, key, resolve5, depth + 1);
+      const found = mapValue(merged, key, resolve9, depth + 1);
       if (found !== void 0) return found;
     }
   }
@@ -40298,16 +40286,16 @@ async function checkWritableDirectory(input, path5, dir) {
       `${inputSubject(input)}: cannot write ${path5}: ${existing} is ${found ? "a file, not a directory" : "missing"}.`
     );
   }
-  const probe = join3(existing, `.deckhand-probe-${randomBytes2(6).toString("hex")}`);
+  const probe2 = join3(existing, `.deckhand-probe-${randomBytes2(6).toString("hex")}`);
   try {
-    await (await open2(probe, "wx", 384)).close();
+    await (await open2(probe2, "wx", 384)).close();
   } catch (err) {
     const code = err.code ?? err.message;
     throw new DeckhandError(
       `${inputSubject(input)}: cannot write ${path5}: ${existing} is not writable (${code}); choose a writable place.`
     );
   } finally {
-    await rm2(probe, { force: true });
+    await rm2(probe2, { force: true });
   }
 }
 async function statOrUndefined(input, path5, at2) {
@@ -40325,18 +40313,736 @@ async function statOrUndefined(input, path5, at2) {
   }
 }
 
-// actions/engine/report.ts
-function emptyReport(title) {
-  return { title, lines: [], tables: [], annotations: [] };
+// actions/engine/deck/connection.ts
+init_errors();
+function isKonnect(connection) {
+  return connection?.kind === "konnect";
 }
-
-// actions/engine/secrets/report.ts
-function addSchemaProblems(report, problems) {
-  if (problems.length === 0) return;
-  report.lines.push(
-    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
+function parseKongAddr(value) {
+  return parseAddress(
+    value,
+    "kong-addr",
+    "the Kong Admin API",
+    "http://kong-admin.internal:8001",
+    `${inputName("kong-admin-token")} or ${inputName("headers")}`
   );
 }
+function parseAddress(value, input, what, example, credentialInputs) {
+  const raw = (value ?? "").trim();
+  if (raw === "") throw requiredInput(input, `${what} address, e.g. ${example}`);
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw);
+  if (scheme && !["http", "https"].includes(scheme[1].toLowerCase()))
+    throw new InputError(
+      `${inputSubject(input)} "${raw}" must use http:// or https://, not ${scheme[1]}://, e.g. ${example}`
+    );
+  const address = scheme ? raw : `http://${raw}`;
+  const notUrl = () => new InputError(
+    `${inputSubject(input)} "${raw}" is not a URL: give host:port (http is assumed) or a full URL, e.g. ${example}`
+  );
+  if (!scheme && /^https?(:|\/)/i.test(raw)) throw notUrl();
+  let url;
+  try {
+    url = new URL(address);
+  } catch {
+    throw notUrl();
+  }
+  if (url.username || url.password) {
+    throw new InputError(
+      `${inputSubject(input)} must not contain credentials: pass them with ${credentialInputs} instead`
+    );
+  }
+  if (url.search || url.hash)
+    throw new InputError(`${inputSubject(input)} "${raw}" must not have a query string or fragment`);
+  return address.replace(/\/+$/, "");
+}
+var HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+function parseHeaders(lines) {
+  return lines.map((line) => line.trim()).filter((line) => line !== "").map((line) => {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).trim();
+    if (colon <= 0 || !HEADER_NAME.test(name)) {
+      throw new InputError(
+        `${inputSubject("headers")}: each line must be "Name: value" with a valid header name (a line does not match)`
+      );
+    }
+    return `${name}:${line.slice(colon + 1).trim()}`;
+  });
+}
+function connectionSecrets(connection) {
+  if (!connection) return [];
+  if (isKonnect(connection)) return connection.token.length >= 3 ? [connection.token] : [];
+  const secrets = [connection.adminToken ?? ""];
+  for (const header of connection.headers ?? []) secrets.push(header.slice(header.indexOf(":") + 1));
+  return secrets.filter((s) => s.length >= 3);
+}
+
+// actions/engine/jobs/gateway.ts
+init_errors();
+
+// actions/engine/konnect/address.ts
+init_errors();
+var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
+var DEFAULT_KONNECT_REGION = "us";
+function konnectAddress(region, addr) {
+  if (region !== void 0 && addr !== void 0) {
+    throw new InputError(
+      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
+    );
+  }
+  if (addr !== void 0) {
+    return parseAddress(
+      addr,
+      "konnect-addr",
+      "the Konnect API",
+      "https://eu.api.konghq.com",
+      inputName("konnect-token")
+    );
+  }
+  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
+  if (!KONNECT_REGIONS.includes(geo)) {
+    throw new InputError(
+      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
+    );
+  }
+  return `https://${geo}.api.konghq.com`;
+}
+
+// actions/engine/konnect/api.ts
+init_errors();
+init_http();
+import { setTimeout as sleep } from "node:timers/promises";
+
+// actions/engine/retry-after.ts
+function retryAfterMs(value, options) {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
+  let ms = options.fallbackMs;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1e3;
+  else if (/^[A-Za-z]{3}/.test(text)) {
+    const date = Date.parse(text);
+    if (Number.isFinite(date)) ms = Math.max(0, date - (options.now ?? Date.now()));
+  }
+  return Math.min(Math.max(ms, options.minMs), options.maxMs);
+}
+
+// actions/engine/konnect/api.ts
+var PAGE_SIZE = 100;
+var MAX_PAGES = 1e3;
+var KonnectApi = class {
+  constructor(options) {
+    this.options = options;
+    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
+  }
+  options;
+  /** Every wait a 429 imposed, in order. */
+  waits = [];
+  maxWaitMs;
+  /** The control plane of this name, or undefined: names are unique in an organization. */
+  async findControlPlane(name) {
+    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
+    const page = await this.json("GET", `/v2/control-planes?${query}`);
+    return (page.data ?? []).find((cp2) => cp2.name === name);
+  }
+  /** Every control plane of the organization the token may see, page by page. */
+  async listControlPlanes() {
+    const all = [];
+    for (let number = 1; number <= MAX_PAGES; number++) {
+      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number) });
+      const page = await this.json(
+        "GET",
+        `/v2/control-planes?${query}`
+      );
+      const data = page.data ?? [];
+      for (const cp2 of data) all.push(cp2);
+      const total = page.meta?.page?.total ?? 0;
+      if (data.length === 0 || all.length >= total) return all;
+    }
+    throw new DeckhandError(
+      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
+    );
+  }
+  async createControlPlane(cp2) {
+    return this.json("POST", "/v2/control-planes", cp2, 201);
+  }
+  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
+  async pluginSchema(controlPlaneId, plugin2) {
+    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
+    const res = await this.send("GET", path5);
+    if (res.status === 404) return void 0;
+    if (res.status !== 200) throw this.failure("GET", path5, res);
+    return parse2(res, "GET", path5);
+  }
+  async json(method, path5, body, expected = 200) {
+    const res = await this.send(method, path5, body);
+    if (res.status !== expected) throw this.failure(method, path5, res);
+    return parse2(res, method, path5);
+  }
+  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
+  async send(method, path5, body) {
+    const url = new URL(path5, this.options.address);
+    const where3 = `${method} ${url.pathname}`;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      let res;
+      try {
+        res = await sendRequest(url, {
+          method,
+          headers: { Authorization: `Bearer ${this.options.token}` },
+          body: body === void 0 ? void 0 : jsonBody(body),
+          timeoutMs: this.options.timeoutMs ?? 3e4,
+          tls: this.options.tls
+        });
+      } catch (err) {
+        if (err instanceof TransportError)
+          throw new DeckhandError(
+            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
+          );
+        throw err;
+      }
+      if (res.status !== 429) return res;
+      const ms = retryAfterMs(res.headers["retry-after"], {
+        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
+        minMs: 100,
+        maxMs: 6e4
+      });
+      if (waited + ms > this.maxWaitMs) {
+        throw new DeckhandError(
+          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
+        );
+      }
+      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms / 1e3} s as it asks.`);
+      this.waits.push({ request: where3, ms });
+      waited += ms;
+      await sleep(ms);
+    }
+  }
+  failure(method, path5, res) {
+    const where3 = `${method} ${path5.split("?")[0]}`;
+    switch (res.status) {
+      case 401:
+        return new DeckhandError(
+          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
+        );
+      case 403:
+        return new DeckhandError(
+          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
+        );
+      case 409:
+        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
+      default:
+        return new DeckhandError(`${where3}: ${describe(res)}`);
+    }
+  }
+};
+function describe(res) {
+  let text;
+  try {
+    const body = JSON.parse(res.body);
+    text = [body.title, body.detail ?? body.message].filter((v) => typeof v === "string" && v !== "").join(": ");
+  } catch {
+    text = res.body.trim();
+  }
+  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
+  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
+}
+function parse2(res, method, path5) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
+    );
+  }
+}
+
+// actions/engine/kong/admin.ts
+init_errors();
+init_http();
+var EMPTY_CONFIGURATION_HASH = "00000000000000000000000000000000";
+var KongAdmin = class _KongAdmin {
+  constructor(address, connection, ca) {
+    this.address = address;
+    this.connection = connection;
+    this.ca = ca;
+  }
+  address;
+  connection;
+  ca;
+  static async open(address, connection) {
+    return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
+  }
+  /**
+   * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none.
+   * The answer is limited to `maxBytes` (default: the transport's limit).
+   */
+  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3, maxBytes) {
+    const headers = {};
+    for (const header of this.connection.headers ?? []) {
+      const colon = header.indexOf(":");
+      headers[header.slice(0, colon)] = header.slice(colon + 1);
+    }
+    if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
+    return sendRequest(new URL(this.address + path5), {
+      method,
+      headers,
+      body,
+      timeoutMs,
+      maxBytes,
+      tls: {
+        ca: this.ca,
+        skipVerify: this.connection.tlsSkipVerify,
+        serverName: this.connection.tlsServerName
+      }
+    });
+  }
+  /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
+  async expect(method, path5, expected, body, maxBytes) {
+    const res = await this.request(method, path5, body, void 0, maxBytes);
+    if (res.status !== expected)
+      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
+    return res;
+  }
+  async info() {
+    return nodeInfo(await this.expect("GET", "/", 200));
+  }
+  async status() {
+    return nodeStatus(await this.expect("GET", "/status", 200));
+  }
+};
+function nodeInfo(res) {
+  const root = parseJson(res);
+  return {
+    version: root.version ?? "unknown",
+    edition: root.edition === "enterprise" ? "enterprise" : "community",
+    nodeId: root.node_id ?? "",
+    database: root.configuration?.database ?? "unknown"
+  };
+}
+function nodeStatus(res) {
+  const status = parseJson(res);
+  return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
+}
+function parseJson(res) {
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new DeckhandError(
+      `The Admin API answered with something other than JSON (HTTP ${res.status}): is this Kong?`
+    );
+  }
+}
+function formBody(fields) {
+  return { contentType: "application/x-www-form-urlencoded", data: new URLSearchParams(fields).toString() };
+}
+
+// actions/engine/kong/schemas.ts
+init_errors();
+init_http();
+var SCHEMA_LIMITS = { maxDepth: 32, maxFields: 2e4 };
+function readKongSchema(jsonable, limits = {}) {
+  if (!isRecord3(jsonable) || !Array.isArray(jsonable.fields)) {
+    const got = Array.isArray(jsonable) ? "a list" : jsonable === null ? "null" : typeof jsonable;
+    throw new DeckhandError(`Not a Kong schema: expected an object with a "fields" list, got ${got}`);
+  }
+  const maxFields = limits.maxFields ?? SCHEMA_LIMITS.maxFields;
+  const walk2 = {
+    maxDepth: limits.maxDepth ?? SCHEMA_LIMITS.maxDepth,
+    maxFields,
+    budget: maxFields,
+    ignored: /* @__PURE__ */ new Set()
+  };
+  try {
+    const fields = readFields(jsonable.fields, void 0, [], 1, walk2);
+    return { node: fields ? { fields } : {}, ignored: [...walk2.ignored] };
+  } catch (err) {
+    throw new DeckhandError(`Not a Kong schema: ${errorMessage(err)}`, [], { cause: err });
+  }
+}
+var MAX_NOTES = 20;
+function ignore(walk2, note) {
+  if (walk2.ignored.size < MAX_NOTES) walk2.ignored.add(note);
+}
+function readFields(list, shorthands, path5, depth, walk2) {
+  const out = {};
+  for (const [name, data] of entries2(list, path5, walk2)) {
+    const child3 = readField(data, [...path5, name], depth, walk2);
+    if (child3) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child3);
+  }
+  if (Array.isArray(shorthands)) {
+    for (const [name, data] of entries2(shorthands, path5, walk2)) {
+      const node = {};
+      const own = flagOf(data);
+      if (own) node.flag = own;
+      for (const target of replacedWith(data)) {
+        const found = lookup(out, target);
+        if (found) mergeInto(node, found);
+      }
+      if (isEmpty(node)) continue;
+      mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, node);
+    }
+  }
+  return Object.keys(out).length > 0 ? out : void 0;
+}
+function* entries2(list, path5, walk2) {
+  for (const entry of list) {
+    if (!isRecord3(entry)) {
+      walk2.budget--;
+      continue;
+    }
+    for (const name of Object.keys(entry)) {
+      if (walk2.budget-- <= 0) {
+        ignore(walk2, `more than ${walk2.maxFields} fields: the rest were not read`);
+        return;
+      }
+      const data = entry[name];
+      if (!isRecord3(data)) continue;
+      if (name === "" || name in Object.prototype) {
+        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where(path5)}: not a usable field name`);
+        continue;
+      }
+      yield [name, data];
+    }
+  }
+}
+function readField(data, path5, depth, walk2) {
+  if (depth > walk2.maxDepth) {
+    ignore(walk2, `${where(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
+    return void 0;
+  }
+  const node = {};
+  const flag = flagOf(data);
+  if (flag) node.flag = flag;
+  if (Array.isArray(data.fields)) {
+    const fields = readFields(data.fields, data.shorthand_fields, path5, depth + 1, walk2);
+    if (fields) node.fields = fields;
+  }
+  if (isRecord3(data.elements)) {
+    const elements = readField(data.elements, [...path5, ELEMENTS], depth + 1, walk2);
+    if (elements) node.elements = elements;
+  }
+  if (isRecord3(data.values)) {
+    const values = readField(data.values, [...path5, VALUES], depth + 1, walk2);
+    if (values) node.values = values;
+  }
+  return isEmpty(node) ? void 0 : node;
+}
+function flagOf(data) {
+  if (data.encrypted === true) return "encrypted";
+  if (data.referenceable === true) return "referenceable";
+  return void 0;
+}
+function replacedWith(data) {
+  const paths2 = [];
+  const deprecation = data.deprecation;
+  if (isRecord3(deprecation) && Array.isArray(deprecation.replaced_with)) {
+    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths2.push(item.path);
+  }
+  paths2.push(data.translate_backwards);
+  return paths2.filter(
+    (path5) => Array.isArray(path5) && path5.length > 0 && path5.length <= 32 && path5.every((part) => typeof part === "string")
+  );
+}
+function lookup(fields, path5) {
+  let node = { fields };
+  for (const part of path5) {
+    const next = node?.fields;
+    node = next && Object.hasOwn(next, part) ? next[part] : void 0;
+    if (!node) return void 0;
+  }
+  return node;
+}
+function isEmpty(node) {
+  return !node.flag && !node.fields && !node.elements && !node.values;
+}
+function where(path5) {
+  return path5.length > 0 ? path5.join(".") : "the schema";
+}
+function isRecord3(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+var shared = /* @__PURE__ */ new Map();
+var MAX_SHARED = 4096;
+function fromProcess(key, read2) {
+  const known = shared.get(key);
+  if (known) return known;
+  const pending = read2();
+  if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value);
+  shared.set(key, pending);
+  void pending.then((outcome) => {
+    if (!outcome.settled && shared.get(key) === pending) shared.delete(key);
+  });
+  return pending;
+}
+var LABELS = {
+  plugins: "plugin",
+  vaults: "vault backend",
+  entities: "entity"
+};
+var LiveSchemas = class {
+  constructor(admin, options = {}) {
+    this.admin = admin;
+    this.limits = options.limits ?? {};
+    if (options.version !== void 0) this.versionRead = Promise.resolve(options.version);
+    this.sharing = options.limits === void 0;
+    const size = Math.floor(options.concurrency ?? 8);
+    this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
+  }
+  admin;
+  /** Why schemas were not read, or read only in part: one line each, for the caller to report. */
+  problems = [];
+  cache = /* @__PURE__ */ new Map();
+  reported = /* @__PURE__ */ new Set();
+  limits;
+  /** Whether reads go through the process-wide cache: not with limits of its own, which read differently. */
+  sharing;
+  slots;
+  versionRead;
+  plugin(name) {
+    return this.schema("plugins", name);
+  }
+  vault(name) {
+    return this.schema("vaults", name);
+  }
+  entity(name) {
+    return this.schema("entities", name);
+  }
+  /** Reads many schemas ahead of their use, `concurrency` requests at a time. */
+  async prefetch(names) {
+    const wanted = [];
+    for (const kind of ["plugins", "vaults", "entities"]) {
+      for (const name of new Set(names[kind] ?? [])) wanted.push([kind, name]);
+    }
+    await Promise.all(wanted.map(([kind, name]) => this.schema(kind, name)));
+  }
+  /** The node's version from `GET /`, read once; undefined (and a problem) when it cannot be had. */
+  version() {
+    return this.versionRead ??= this.readVersion();
+  }
+  /** One schema: a copy of the tree read, or undefined (see {@link problems}). */
+  async schema(kind, name) {
+    const version = await this.version();
+    if (version === void 0) return void 0;
+    const key = `${version} ${kind}/${name}`;
+    if (typeof name !== "string" || name === "" || name === "." || name === "..") {
+      this.report(key, `No schema asked for ${LABELS[kind]} ${JSON.stringify(name)}: not a name Kong has`);
+      return void 0;
+    }
+    let pending = this.cache.get(key);
+    if (!pending) {
+      const read2 = () => this.fetch(kind, name);
+      pending = this.sharing ? fromProcess(`${this.admin.address} ${key}`, read2) : read2();
+      this.cache.set(key, pending);
+    }
+    const outcome = await pending;
+    if (outcome.problem) this.report(key, outcome.problem);
+    return outcome.node ? structuredClone(outcome.node) : void 0;
+  }
+  async fetch(kind, name) {
+    const path5 = kind === "entities" ? `/schemas/${encodeURIComponent(name)}` : `/schemas/${kind}/${encodeURIComponent(name)}`;
+    const request2 = `GET ${this.admin.address}${path5}`;
+    const label = `${LABELS[kind]} ${JSON.stringify(name)}`;
+    let res;
+    try {
+      res = await this.slots.run(() => this.admin.request("GET", path5));
+    } catch (err) {
+      if (err instanceof AnswerTooLargeError)
+        return { problem: `No schema for ${label}: ${err.message}`, settled: true };
+      return {
+        problem: `No schema for ${label}: ${request2} got no answer (${errorMessage(err)})`,
+        settled: false
+      };
+    }
+    if (res.status === 404)
+      return {
+        problem: `The gateway has no schema for ${label} (${request2}: ${describeAnswer(res)})`,
+        settled: true
+      };
+    if (res.status !== 200)
+      return { problem: `No schema for ${label}: ${request2} answered ${describeAnswer(res)}`, settled: false };
+    let body;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      return {
+        problem: `No schema for ${label}: ${request2} answered with something other than JSON`,
+        settled: true
+      };
+    }
+    try {
+      const { node, ignored } = readKongSchema(body, this.limits);
+      return {
+        node,
+        problem: ignored.length > 0 ? `The schema of ${label} was read in part: ${ignored.join("; ")}` : void 0,
+        settled: true
+      };
+    } catch (err) {
+      return { problem: `No schema for ${label}: ${request2}: ${errorMessage(err)}`, settled: true };
+    }
+  }
+  async readVersion() {
+    const request2 = `GET ${this.admin.address}/`;
+    try {
+      const res = await this.admin.request("GET", "/");
+      if (res.status !== 200) {
+        this.report("version", `Live schemas not read: ${request2} answered ${describeAnswer(res)}`);
+        return void 0;
+      }
+      const { version } = nodeInfo(res);
+      if (version === "unknown" || version === "") {
+        this.report("version", `Live schemas not read: ${request2} did not say which Kong version it is`);
+        return void 0;
+      }
+      return version;
+    } catch (err) {
+      this.report("version", `Live schemas not read: ${request2}: ${errorMessage(err)}`);
+      return void 0;
+    }
+  }
+  report(key, problem) {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.problems.push(problem);
+  }
+};
+var Slots = class {
+  constructor(size) {
+    this.size = size;
+  }
+  size;
+  active = 0;
+  waiting = [];
+  async run(task) {
+    while (this.active >= this.size) await new Promise((resolve9) => this.waiting.push(resolve9));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+};
+
+// actions/engine/secrets/live-rules.ts
+var NOT_ENTITIES = /* @__PURE__ */ new Set(["plugins", "groups", "consumers_of_group"]);
+var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
+function emptyNeeds() {
+  return { plugins: /* @__PURE__ */ new Set(), vaults: /* @__PURE__ */ new Set(), entities: /* @__PURE__ */ new Set() };
+}
+function addNeeds(needs, collection, entity) {
+  if (collection === "plugins" && typeof entity.name === "string") needs.plugins.add(entity.name);
+  else if (collection === "vaults" && typeof entity.name === "string") needs.vaults.add(entity.name);
+  if (!NOT_ENTITIES.has(collection)) needs.entities.add(collection);
+}
+function collectNeeds(content, needs) {
+  walkEntities(content, ({ entity, collection, parents }) => {
+    if (collection === "consumers" && parents.some((p) => p.collection === "consumer_groups")) return;
+    addNeeds(needs, collection, entity);
+  });
+  return needs;
+}
+var LiveRules = class {
+  constructor(connection, options = {}) {
+    this.connection = connection;
+    this.options = options;
+  }
+  connection;
+  options;
+  rules = new SecretRules();
+  live;
+  added = /* @__PURE__ */ new Set();
+  /** Why some schema could not be read; never a value. */
+  get problems() {
+    return this.live?.problems ?? [];
+  }
+  /** The rules for one state file, after reading the schemas it needs that were not read yet. */
+  for(content) {
+    return this.forNeeds(collectNeeds(content, emptyNeeds()));
+  }
+  /** The rules for some entities (a plan's bodies), likewise. */
+  forEntities(entities) {
+    const needs = emptyNeeds();
+    for (const { collection, entity } of entities) addNeeds(needs, collection, entity);
+    return this.forNeeds(needs);
+  }
+  async forNeeds(needs) {
+    const fresh = (kind, names) => this.options.kinds && !this.options.kinds.includes(kind) ? [] : [...names].filter((n) => !this.added.has(`${kind}/${n}`));
+    const wanted = {
+      plugins: fresh("plugins", needs.plugins),
+      vaults: fresh("vaults", needs.vaults),
+      entities: fresh("entities", needs.entities)
+    };
+    if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
+    if (!this.live) {
+      const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
+      this.live = new LiveSchemas(
+        {
+          address: admin.address,
+          request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
+        },
+        { version: this.options.version }
+      );
+    }
+    await this.live.prefetch(wanted);
+    for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
+    for (const name of wanted.vaults) await this.add("vaults", name, this.live.vault(name));
+    for (const name of wanted.entities) await this.add("entities", name, this.live.entity(name));
+    return this.rules;
+  }
+  async add(kind, name, reading) {
+    this.added.add(`${kind}/${name}`);
+    const node = await reading;
+    if (node) this.rules.addLive(kind, name, node);
+  }
+};
+
+// actions/engine/konnect/schemas.ts
+var KonnectSchemas = class {
+  constructor(connection, api) {
+    this.connection = connection;
+    this.api = api;
+  }
+  connection;
+  api;
+  byName = /* @__PURE__ */ new Map();
+  made = [];
+  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
+  for(controlPlane) {
+    let rules = this.byName.get(controlPlane);
+    if (!rules) {
+      rules = this.open(controlPlane);
+      this.byName.set(controlPlane, rules);
+    }
+    return rules;
+  }
+  /** Why schemas were not read, over every control plane; never a value. */
+  get problems() {
+    return this.made.flatMap((rules) => rules.problems);
+  }
+  async open(controlPlane) {
+    const plane = await this.api.findControlPlane(controlPlane);
+    if (!plane) {
+      this.byName.delete(controlPlane);
+      return void 0;
+    }
+    const c = this.connection;
+    const rules = new LiveRules(
+      {
+        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
+        headers: [`Authorization:Bearer ${c.token}`],
+        caCert: c.caCert,
+        tlsSkipVerify: c.tlsSkipVerify,
+        tlsServerName: c.tlsServerName,
+        timeoutSeconds: c.timeoutSeconds
+      },
+      { version: "konnect", kinds: ["plugins"] }
+    );
+    this.made.push(rules);
+    return rules;
+  }
+};
+
+// actions/engine/jobs/gateway.ts
+init_http();
 
 // actions/engine/deck/install.ts
 var import_semver2 = __toESM(require_semver2(), 1);
@@ -40349,6 +41055,12 @@ import { delimiter, join as join4, resolve as resolve2 } from "node:path";
 
 // actions/engine/paths.ts
 import { access, constants as constants2, stat as stat4 } from "node:fs/promises";
+async function exists(path5) {
+  return stat4(path5).then(
+    () => true,
+    () => false
+  );
+}
 async function isFile(path5) {
   return (await stat4(path5).catch(() => void 0))?.isFile() ?? false;
 }
@@ -40372,7 +41084,7 @@ function childEnv(parent, extra = {}) {
 }
 function run(program, args, options = {}) {
   const env = childEnv(process.env, options.env);
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve9, reject) => {
     const child3 = spawnTracked(program, args, {
       cwd: options.cwd,
       env,
@@ -40403,7 +41115,7 @@ function run(program, args, options = {}) {
     });
     child3.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve5({
+      resolve9({
         exitCode: code ?? 1,
         signal,
         ...timedOut ? { timedOut } : {},
@@ -40974,31 +41686,81 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
-// actions/engine/jobs/problems.ts
-function addProblems(report, problems, command) {
-  report.tables.push({
-    caption: "Problems",
-    header: ["file", "line", "check", "problem"],
-    rows: problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
-  });
-  append(
-    report.annotations,
-    problems.map((p) => ({
-      level: "error",
-      title: `deckhand ${command}: ${p.check}`,
-      message: p.message,
-      file: p.file,
-      line: p.line,
-      column: p.column
-    }))
+// actions/engine/jobs/gateway.ts
+var DEFAULT_OUTPUT_DIR = { kong: "kong", konnect: "konnect", tyk: "tyk" };
+var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
+var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
+function gatewayKind(inputs) {
+  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
+  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
+  return kind;
+}
+function refuseInputs(inputs, names, purpose) {
+  const set = names.filter(
+    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
   );
+  if (set.length > 0) {
+    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
+  }
+}
+async function readDeckGateway(kind, inputs, ctx) {
+  if (kind === "kong") {
+    const connection2 = readConnection(inputs, ctx);
+    return { kind, connection: connection2, address: connection2.kongAddr };
+  }
+  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
+  const token = inputs.string("konnect-token");
+  if (!token) {
+    throw requiredInput(
+      "konnect-token",
+      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
+    );
+  }
+  const connection = {
+    kind: "konnect",
+    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
+    token,
+    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
+    caCert: inputs.string("ca-cert"),
+    tlsServerName: inputs.string("tls-server-name"),
+    timeoutSeconds: inputs.integer("timeout")
+  };
+  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
+  const api = new KonnectApi({
+    address: connection.konnectAddr,
+    token,
+    logger: ctx.logger,
+    tls: {
+      ca: await readCaCert(connection.caCert),
+      skipVerify: connection.tlsSkipVerify,
+      serverName: connection.tlsServerName
+    },
+    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
+  });
+  return { kind, connection, address: connection.konnectAddr, api };
+}
+function checkKonnectDeck(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+}
+function gatewaySchemas(gateway) {
+  if (gateway.kind === "kong") {
+    const liveRules = new LiveRules(gateway.connection);
+    return { liveRules, problems: () => liveRules.problems };
+  }
+  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
+  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
 }
 
-// actions/engine/jobs/secret-bundle.ts
-import { readFile as readFile6, stat as stat7 } from "node:fs/promises";
+// actions/engine/jobs/deck-dump.ts
+import { basename as basename4, join as join12, resolve as resolve5 } from "node:path";
 
-// actions/engine/age.ts
-import { createHash as createHash4 } from "node:crypto";
+// actions/engine/secrets/bundle.ts
+import { randomBytes as randomBytes8, scrypt as scryptCallback, timingSafeEqual } from "node:crypto";
+import { lstat, readFile as readFile5 } from "node:fs/promises";
 
 // node_modules/@noble/hashes/utils.js
 function isBytes(a) {
@@ -41146,6 +41908,21 @@ function kdfInputToBytes(data, errorTitle = "") {
   if (typeof data === "string")
     return utf8ToBytes(data);
   return abytes(data, void 0, errorTitle);
+}
+function concatBytes(...arrays) {
+  let sum = 0;
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    abytes(a);
+    sum += a.length;
+  }
+  const res = new Uint8Array(sum);
+  for (let i = 0, pad = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    res.set(a, pad);
+    pad += a.length;
+  }
+  return res;
 }
 function checkOpts(defaults2, opts2, title = "opts") {
   aopts(defaults2, "defaults");
@@ -43059,7 +43836,7 @@ function hexToBytes2(hex) {
   }
   return array;
 }
-function concatBytes(...arrays) {
+function concatBytes2(...arrays) {
   let sum = 0;
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i];
@@ -43182,7 +43959,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
     k.fill(0);
     i = 0;
   };
-  const h = (...msgs) => hmacFn(k, concatBytes(v, ...msgs));
+  const h = (...msgs) => hmacFn(k, concatBytes2(v, ...msgs));
   const reseed = (seed = NULL) => {
     k = h(byte0, seed);
     v = h();
@@ -43202,7 +43979,7 @@ function createHmacDrbg(hashLen, qByteLen, hmacFn) {
       out.push(sl);
       len += v.length;
     }
-    return concatBytes(...out);
+    return concatBytes2(...out);
   };
   const genUntil = (seed, pred) => {
     reset();
@@ -43911,8 +44688,8 @@ function montgomery(curveDef) {
   }
   const getPublicKey = scalarMultBase2;
   const getSharedSecret = scalarMult2;
-  function cswap2(swap, x_2, x_3) {
-    const dummy = modP(swap * (x_2 - x_3));
+  function cswap2(swap2, x_2, x_3) {
+    const dummy = modP(swap2 * (x_2 - x_3));
     x_2 = modP(x_2 - dummy);
     x_3 = modP(x_3 + dummy);
     return { x_2, x_3 };
@@ -43926,13 +44703,13 @@ function montgomery(curveDef) {
     let z_2 = _0n4;
     let x_3 = u;
     let z_3 = _1n4;
-    let swap = _0n4;
+    let swap2 = _0n4;
     for (let t = BigInt(montgomeryBits - 1); t >= _0n4; t--) {
       const k_t = k >> t & _1n4;
-      swap ^= k_t;
-      ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
-      ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
-      swap = k_t;
+      swap2 ^= k_t;
+      ({ x_2, x_3 } = cswap2(swap2, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = cswap2(swap2, z_2, z_3));
+      swap2 = k_t;
       const A = x_2 + z_2;
       const AA = modP(A * A);
       const B = x_2 - z_2;
@@ -43949,8 +44726,8 @@ function montgomery(curveDef) {
       x_2 = modP(AA * BB);
       z_2 = modP(E * (AA + modP(a24 * E)));
     }
-    ({ x_2, x_3 } = cswap2(swap, x_2, x_3));
-    ({ x_2: z_2, x_3: z_3 } = cswap2(swap, z_2, z_3));
+    ({ x_2, x_3 } = cswap2(swap2, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = cswap2(swap2, z_2, z_3));
     const z2 = powPminus2(z_2);
     return modP(x_2 * z2);
   }
@@ -44224,9 +45001,9 @@ function weierstrass(params, extraOpts = {}) {
     if (isCompressed) {
       assertCompressionIsSupported();
       const hasEvenY = !Fp.isOdd(y);
-      return concatBytes(pprefix(hasEvenY), bx);
+      return concatBytes2(pprefix(hasEvenY), bx);
     } else {
-      return concatBytes(Uint8Array.of(4), bx, Fp.toBytes(y));
+      return concatBytes2(Uint8Array.of(4), bx, Fp.toBytes(y));
     }
   }
   function pointFromBytes(bytes) {
@@ -44696,7 +45473,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
     bits2int_modN: "function"
   });
   ecdsaOpts = Object.assign({}, ecdsaOpts);
-  const randomBytes8 = ecdsaOpts.randomBytes || randomBytes5;
+  const randomBytes12 = ecdsaOpts.randomBytes || randomBytes5;
   const hmac3 = ecdsaOpts.hmac || ((key, msg) => hmac2(hash, key, msg));
   const { Fp, Fn } = Point;
   const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
@@ -44778,7 +45555,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       if (!Fp.isValid(radj))
         throw new Error("invalid recovery id: sig.r+curve.n != R.x");
       const x = Fp.toBytes(radj);
-      const R = Point.fromBytes(concatBytes(pprefix((recovery & 1) === 0), x));
+      const R = Point.fromBytes(concatBytes2(pprefix((recovery & 1) === 0), x));
       const ir = Fn.inv(radj);
       const h = bits2int_modN(abytes4(messageHash, void 0, "msgHash"));
       const u1 = Fn.create(-h * ir);
@@ -44802,9 +45579,9 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const sb = Fn.toBytes(s);
       if (format === "recovered") {
         assertSmallCofactor();
-        return concatBytes(Uint8Array.of(this.assertRecovery()), rb, sb);
+        return concatBytes2(Uint8Array.of(this.assertRecovery()), rb, sb);
       }
-      return concatBytes(rb, sb);
+      return concatBytes2(rb, sb);
     }
     toHex(format) {
       return bytesToHex2(this.toBytes(format));
@@ -44838,10 +45615,10 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       throw new Error("invalid private key");
     const seedArgs = [int2octets(d), int2octets(h1int)];
     if (extraEntropy != null && extraEntropy !== false) {
-      const e = extraEntropy === true ? randomBytes8(lengths.secretKey) : extraEntropy;
+      const e = extraEntropy === true ? randomBytes12(lengths.secretKey) : extraEntropy;
       seedArgs.push(abytes4(e, void 0, "extraEntropy"));
     }
-    const seed = concatBytes(...seedArgs);
+    const seed = concatBytes2(...seedArgs);
     const m = h1int;
     function k2sig(kBytes) {
       const k = bits2int(kBytes);
@@ -45558,10 +46335,10 @@ var _0x71n = BigInt(113);
 var SHA3_PI = [];
 var SHA3_ROTL = [];
 var _SHA3_IOTA = [];
-for (let round = 0, R = _1n7, x = 1, y = 0; round < 24; round++) {
+for (let round2 = 0, R = _1n7, x = 1, y = 0; round2 < 24; round2++) {
   [x, y] = [y, (2 * x + 3 * y) % 5];
   SHA3_PI.push(2 * (5 * y + x));
-  SHA3_ROTL.push((round + 1) * (round + 2) / 2 % 64);
+  SHA3_ROTL.push((round2 + 1) * (round2 + 2) / 2 % 64);
   let t = _0n6;
   for (let j = 0; j < 7; j++) {
     R = (R << _1n7 ^ (R >> _7n2) * _0x71n) % _256n;
@@ -45577,7 +46354,7 @@ var rotlH = (h, l, s) => s > 32 ? rotlBH(h, l, s) : rotlSH(h, l, s);
 var rotlL = (h, l, s) => s > 32 ? rotlBL(h, l, s) : rotlSL(h, l, s);
 function keccakP(s, rounds = 24) {
   const B = new Uint32Array(5 * 2);
-  for (let round = 24 - rounds; round < 24; round++) {
+  for (let round2 = 24 - rounds; round2 < 24; round2++) {
     for (let x = 0; x < 10; x++)
       B[x] = s[x] ^ s[x + 10] ^ s[x + 20] ^ s[x + 30] ^ s[x + 40];
     for (let x = 0; x < 10; x += 2) {
@@ -45610,8 +46387,8 @@ function keccakP(s, rounds = 24) {
       for (let x = 0; x < 10; x++)
         s[y + x] ^= ~B[(x + 2) % 10] & B[(x + 4) % 10];
     }
-    s[0] ^= SHA3_IOTA_H[round];
-    s[1] ^= SHA3_IOTA_L[round];
+    s[0] ^= SHA3_IOTA_H[round2];
+    s[1] ^= SHA3_IOTA_L[round2];
   }
   clean3(B);
 }
@@ -46412,7 +47189,7 @@ function combineKEMS(realSeedLen, realMsgLen, expandSeed, combiner, ...kems) {
 function QSF(label, pqc, curveKEM, xof, kdf) {
   ahash2(xof);
   ahash2(kdf);
-  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => kdf(concatBytes(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
+  return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => kdf(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), pqc, curveKEM);
 }
 var QSF_ml_kem768_p256 = QSF("QSF-KEM(ML-KEM-768,P-256)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem768, ecdhKem(p256, true), shake256, sha3_256);
 var QSF_ml_kem1024_p384 = QSF("QSF-KEM(ML-KEM-1024,P-384)-XOF(SHAKE256)-KDF(SHA3-256)", ml_kem1024, ecdhKem(p384, true), shake256, sha3_256);
@@ -46420,11 +47197,11 @@ function createKitchenSink(label, pqc, curveKEM, xof, hash) {
   ahash2(xof);
   ahash2(hash);
   return combineKEMS(32, 32, expandSeedXof(xof), (pk, ct, ss) => {
-    const preimage = concatBytes(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
+    const preimage = concatBytes2(ss[0], ss[1], ct[0], pk[0], ct[1], pk[1], asciiToBytes(label));
     const len = 32;
-    const ikm = concatBytes(asciiToBytes("hybrid_prk"), preimage);
+    const ikm = concatBytes2(asciiToBytes("hybrid_prk"), preimage);
     const prk = extract2(hash, ikm);
-    const info2 = concatBytes(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
+    const info2 = concatBytes2(numberToBytesBE(len, 2), asciiToBytes("shared_secret"), asciiToBytes(""));
     const res = expand2(hash, prk, info2, len);
     cleanBytes(prk, info2, ikm, preimage);
     return res;
@@ -46437,11 +47214,74 @@ var ml_kem768_x25519 = /* @__PURE__ */ (() => combineKEMS(
   32,
   expandSeedXof(shake256),
   // Awesome label, so much escaping hell in a single line.
-  (pk, ct, ss) => sha3_256(concatBytes(ss[0], ss[1], ct[1], pk[1], asciiToBytes("\\.//^\\"))),
+  (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes("\\.//^\\"))),
   ml_kem768,
   x25519kem
 ))();
+function nistCurveKem(curve, scalarLen, elemLen, nseed) {
+  const Fn = curve.Point.Fn;
+  if (!Fn)
+    throw new Error("no Point.Fn");
+  function rejectionSampling(seed) {
+    let sk;
+    for (let start = 0, end = scalarLen; ; start = end, end += scalarLen) {
+      if (end > seed.length)
+        throw new Error("rejection sampling failed");
+      sk = Fn.fromBytes(seed.subarray(start, end), true);
+      if (Fn.isValidNot0(sk))
+        break;
+    }
+    const secretKey = Fn.toBytes(Fn.create(sk));
+    const publicKey = curve.getPublicKey(secretKey, false);
+    return { secretKey, publicKey };
+  }
+  return {
+    lengths: {
+      secretKey: scalarLen,
+      publicKey: elemLen,
+      seed: nseed,
+      msg: nseed,
+      cipherText: elemLen
+    },
+    keygen(seed = randomBytes6(nseed)) {
+      abytes4(seed, nseed, "seed");
+      return rejectionSampling(seed);
+    },
+    getPublicKey(secretKey) {
+      return curve.getPublicKey(secretKey, false);
+    },
+    encapsulate(publicKey, rand = randomBytes6(nseed)) {
+      abytes4(rand, nseed, "rand");
+      const { secretKey: ek } = rejectionSampling(rand);
+      const sharedSecret = this.decapsulate(publicKey, ek);
+      const cipherText = curve.getPublicKey(ek, false);
+      cleanBytes(ek);
+      return { sharedSecret, cipherText };
+    },
+    decapsulate(cipherText, secretKey) {
+      const full = curve.getSharedSecret(secretKey, cipherText);
+      return full.subarray(1);
+    }
+  };
+}
+function concreteHybridKem(label, mlkem, curve, nseed) {
+  const { secretKey: scalarLen, publicKeyUncompressed: elemLen } = curve.lengths;
+  if (!scalarLen || !elemLen)
+    throw new Error("wrong curve");
+  const curveKem = nistCurveKem(curve, scalarLen, elemLen, nseed);
+  const mlkemSeedLen = 64;
+  const totalSeedLen = mlkemSeedLen + nseed;
+  return combineKEMS(32, 32, (seed) => {
+    abytes4(seed, 32);
+    const expanded = shake256(seed, { dkLen: totalSeedLen });
+    const mlkemSeed = expanded.subarray(0, mlkemSeedLen);
+    const curveSeed = expanded.subarray(mlkemSeedLen, totalSeedLen);
+    return concatBytes2(mlkemSeed, curveSeed);
+  }, (pk, ct, ss) => sha3_256(concatBytes2(ss[0], ss[1], ct[1], pk[1], asciiToBytes(label))), mlkem, curveKem);
+}
+var ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem("MLKEM768-P256", ml_kem768, p256, 128))();
 var MLKEM768X25519 = ml_kem768_x25519;
+var MLKEM768P256 = ml_kem768_p256;
 
 // node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
@@ -46454,6 +47294,13 @@ function aarray(item, title, inner = () => {
 }
 var abytes5 = (value, length, title) => abytes(value, length, title);
 var anumber5 = anumber;
+function astring(value, title = "") {
+  if (typeof value !== "string") {
+    const prefix = title && `"${title}" `;
+    throw new TypeError(prefix + "expected string, got type=" + typeof value);
+  }
+  return value;
+}
 function aobject3(value, title = "object") {
   if (value === null || typeof value !== "object" || Array.isArray(value))
     throw new TypeError(title === "object" ? "expected valid options object" : `"${title}" expected object, got type=${typeof value}`);
@@ -46465,6 +47312,7 @@ function afunction(value, title) {
   return value;
 }
 var bytesToHex3 = bytesToHex;
+var concatBytes3 = (...arrays) => concatBytes(...arrays);
 var hexToBytes3 = (hex) => hexToBytes(hex);
 var isBytes5 = isBytes;
 var randomBytes7 = (bytesLength) => randomBytes3(bytesLength);
@@ -46493,6 +47341,10 @@ function asafenumber(value, title = "") {
     const prefix = title && `"${title}" `;
     throw new RangeError(prefix + "expected safe integer, got " + value);
   }
+}
+function numberToHexUnpadded2(num) {
+  const hex = abignumber2(num).toString(16);
+  return hex.length & 1 ? "0" + hex : hex;
 }
 function hexToNumber2(hex) {
   if (typeof hex !== "string")
@@ -46541,6 +47393,57 @@ var bitMask2 = (n) => {
   asafenumber(n, "n");
   return (_1n8 << BigInt(n)) - _1n8;
 };
+function createHmacDrbg2(hashLen, qByteLen, hmacFn) {
+  anumber(hashLen, "hashLen");
+  anumber(qByteLen, "qByteLen");
+  if (typeof hmacFn !== "function")
+    throw new TypeError("hmacFn must be a function");
+  const u8n = (len) => new Uint8Array(len);
+  const NULL = Uint8Array.of();
+  const byte0 = Uint8Array.of(0);
+  const byte1 = Uint8Array.of(1);
+  const _maxDrbgIters = 1e3;
+  let v = u8n(hashLen);
+  let k = u8n(hashLen);
+  let i = 0;
+  const reset = () => {
+    v.fill(1);
+    k.fill(0);
+    i = 0;
+  };
+  const h = (...msgs) => hmacFn(k, concatBytes3(v, ...msgs));
+  const reseed = (seed = NULL) => {
+    k = h(byte0, seed);
+    v = h();
+    if (seed.length === 0)
+      return;
+    k = h(byte1, seed);
+    v = h();
+  };
+  const gen = () => {
+    if (i++ >= _maxDrbgIters)
+      throw new Error("drbg: tried max amount of iterations");
+    let len = 0;
+    const out = [];
+    while (len < qByteLen) {
+      v = h();
+      const sl = v.slice();
+      out.push(sl);
+      len += v.length;
+    }
+    return concatBytes3(...out);
+  };
+  const genUntil = (seed, pred) => {
+    reset();
+    reseed(seed);
+    let res = void 0;
+    while ((res = pred(gen())) === void 0)
+      reseed();
+    reset();
+    return res;
+  };
+  return genUntil;
+}
 function validateObject2(object, fields = {}, optFields = {}, title = "object") {
   aobject3(object, title);
   aobject3(fields, "fields");
@@ -46657,6 +47560,17 @@ function invert2(number, modulo) {
   if (gcd !== _1n9)
     throw new Error("invert: does not exist");
   return mod3(x, modulo);
+}
+function invertCt(a, prime) {
+  if (prime <= _1n9)
+    throw new Error("invertCt: expected prime modulus > 1, got " + prime);
+  const an = mod3(a, prime);
+  if (an === _0n8)
+    throw new Error("invertCt: expected non-zero number");
+  const inverse = pow(an, prime - _2n6, prime);
+  if (mod3(an * inverse, prime) !== _1n9)
+    throw new Error("invertCt: does not exist");
+  return inverse;
 }
 function assertIsSquare2(Fp, root, n) {
   const F2 = Fp;
@@ -46990,6 +47904,29 @@ function Field2(ORDER, opts2 = {}) {
   Object.freeze(_Field2.prototype);
   return new _Field2(ORDER, opts2);
 }
+function getFieldBytesLength2(fieldOrder) {
+  if (typeof fieldOrder !== "bigint")
+    throw new Error("field order must be bigint");
+  if (fieldOrder <= _1n9)
+    throw new Error("field order must be greater than 1");
+  const bitLength = bitLen2(fieldOrder - _1n9);
+  return Math.ceil(bitLength / 8);
+}
+function getMinHashLength2(fieldOrder) {
+  const length = getFieldBytesLength2(fieldOrder);
+  return length + Math.ceil(length / 2);
+}
+function mapHashToField2(key, fieldOrder, isLE4 = false) {
+  abytes5(key);
+  const len = key.length;
+  const fieldLen = getFieldBytesLength2(fieldOrder);
+  const minLen = Math.max(getMinHashLength2(fieldOrder), 16);
+  if (len < minLen || len > 1024)
+    throw new Error("expected " + minLen + "-1024 bytes of input, got " + len);
+  const num = isLE4 ? bytesToNumberLE2(key) : bytesToNumberBE2(key);
+  const reduced = mod3(num, fieldOrder - _1n9) + _1n9;
+  return isLE4 ? numberToBytesLE2(reduced, fieldLen) : numberToBytesBE2(reduced, fieldLen);
+}
 
 // node_modules/@noble/curves/abstract/curve.js
 var _0n9 = /* @__PURE__ */ BigInt(0);
@@ -47026,18 +47963,18 @@ function validateTableBytes(numPoints, fpBytes) {
   if (bytes > TABLE_BYTES_MAX)
     throw new Error("invalid window size: table would need ~" + Math.ceil(bytes / 2 ** 20) + " MiB, max " + TABLE_BYTES_MAX / 2 ** 20 + " MiB");
 }
-function probeRandomBytes(randomBytes8, length) {
-  if (randomBytes8 === void 0)
+function probeRandomBytes(randomBytes12, length) {
+  if (randomBytes12 === void 0)
     return void 0;
-  afunction(randomBytes8, "randomBytes");
+  afunction(randomBytes12, "randomBytes");
   try {
-    const probe = randomBytes8(length);
-    if (!isBytes5(probe) || probe.length !== length)
+    const probe2 = randomBytes12(length);
+    if (!isBytes5(probe2) || probe2.length !== length)
       return void 0;
   } catch {
     return void 0;
   }
-  return randomBytes8;
+  return randomBytes12;
 }
 function validateMSMPoints(points, c) {
   aarray(points, "points");
@@ -47130,9 +48067,9 @@ var ScalarMultiplier = class {
   baseCanBeBlinded;
   bits;
   // Parametrized with a given Point class (not individual point)
-  constructor(Point, randomBytes8) {
+  constructor(Point, randomBytes12) {
     validatePointCons(Point);
-    this.randomBytes = probeRandomBytes(randomBytes8, BLIND_BYTES);
+    this.randomBytes = probeRandomBytes(randomBytes12, BLIND_BYTES);
     this.Point = Point;
     this.BASE = Point.BASE;
     this.ZERO = Point.ZERO;
@@ -47378,11 +48315,983 @@ function createKeygen2(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/edwards.js
+// node_modules/@noble/curves/abstract/der.js
 var _0n10 = /* @__PURE__ */ BigInt(0);
+var DERErr2 = class extends Error {
+  constructor(m = "") {
+    super(m);
+  }
+};
+var _DER = {
+  // asn.1 DER encoding utils
+  Err: DERErr2,
+  // Basic building block is TLV (Tag-Length-Value)
+  _tlv: {
+    encode: (tag2, data) => {
+      const { Err: E } = _DER;
+      asafenumber(tag2, "tag");
+      if (tag2 < 0 || tag2 > 255)
+        throw new E("tlv.encode: wrong tag");
+      astring(data, "data");
+      if (data.length & 1)
+        throw new E("tlv.encode: unpadded data");
+      const dataLen = data.length / 2;
+      const len = numberToHexUnpadded2(dataLen);
+      if (len.length / 2 & 128)
+        throw new E("tlv.encode: long form length too big");
+      const lenLen = dataLen > 127 ? numberToHexUnpadded2(len.length / 2 | 128) : "";
+      const t = numberToHexUnpadded2(tag2);
+      return t + lenLen + len + data;
+    },
+    // v - value, l - left bytes (unparsed)
+    decode(tag2, data) {
+      const { Err: E } = _DER;
+      data = abytes5(data, void 0, "DER data");
+      let pos = 0;
+      if (tag2 < 0 || tag2 > 255)
+        throw new E("tlv.decode: wrong tag");
+      if (data.length < 2 || data[pos++] !== tag2)
+        throw new E("tlv.decode: wrong tlv");
+      const first = data[pos++];
+      const isLong = !!(first & 128);
+      let length = 0;
+      if (!isLong)
+        length = first;
+      else {
+        const lenLen = first & 127;
+        if (!lenLen)
+          throw new E("tlv.decode(long): indefinite length not supported");
+        if (lenLen > 4)
+          throw new E("tlv.decode(long): byte length is too big");
+        const lengthBytes = data.subarray(pos, pos + lenLen);
+        if (lengthBytes.length !== lenLen)
+          throw new E("tlv.decode: length bytes not complete");
+        if (lengthBytes[0] === 0)
+          throw new E("tlv.decode(long): zero leftmost byte");
+        for (const b of lengthBytes)
+          length = length << 8 | b;
+        pos += lenLen;
+        if (length < 128)
+          throw new E("tlv.decode(long): not minimal encoding");
+      }
+      const v = data.subarray(pos, pos + length);
+      if (v.length !== length)
+        throw new E("tlv.decode: wrong value length");
+      return { v, l: data.subarray(pos + length) };
+    }
+  },
+  // https://crypto.stackexchange.com/a/57734 Leftmost bit of first byte is 'negative' flag,
+  // since we always use positive integers here. It must always be empty:
+  // - add zero byte if exists
+  // - if next byte doesn't have a flag, leading zero is not allowed (minimal encoding)
+  _int: {
+    encode(num) {
+      const { Err: E } = _DER;
+      abignumber2(num);
+      if (num < _0n10)
+        throw new E("integer: negative integers are not allowed");
+      let hex = numberToHexUnpadded2(num);
+      if (Number.parseInt(hex[0], 16) & 8)
+        hex = "00" + hex;
+      if (hex.length & 1)
+        throw new E("unexpected DER parsing assertion: unpadded hex");
+      return hex;
+    },
+    decode(data) {
+      const { Err: E } = _DER;
+      if (data.length < 1)
+        throw new E("invalid signature integer: empty");
+      if (data[0] & 128)
+        throw new E("invalid signature integer: negative");
+      if (data.length > 1 && data[0] === 0 && !(data[1] & 128))
+        throw new E("invalid signature integer: unnecessary leading zero");
+      return bytesToNumberBE2(data);
+    }
+  },
+  toSig(bytes, maxScalarBytes) {
+    const { Err: E, _int: int, _tlv: tlv } = _DER;
+    if (maxScalarBytes !== void 0) {
+      asafenumber(maxScalarBytes, "maxScalarBytes");
+      if (maxScalarBytes < 1)
+        throw new E("invalid signature: maxScalarBytes must be positive");
+    }
+    const data = abytes5(bytes, void 0, "signature");
+    const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
+    if (seqLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    const { v: rBytes, l: rLeftBytes } = tlv.decode(2, seqBytes);
+    const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
+    if (sLeftBytes.length)
+      throw new E("invalid signature: left bytes after parsing");
+    if (maxScalarBytes !== void 0 && (rBytes.length > maxScalarBytes || sBytes.length > maxScalarBytes))
+      throw new E("invalid signature: integer too large");
+    return { r: int.decode(rBytes), s: int.decode(sBytes) };
+  },
+  hexFromSig(sig) {
+    const { _tlv: tlv, _int: int } = _DER;
+    validateObject2(sig, { r: "bigint", s: "bigint" }, {}, "sig");
+    const rs = tlv.encode(2, int.encode(sig.r));
+    const ss = tlv.encode(2, int.encode(sig.s));
+    const seq = rs + ss;
+    return tlv.encode(48, seq);
+  }
+};
+var DER2 = /* @__PURE__ */ (() => {
+  Object.freeze(_DER._tlv);
+  Object.freeze(_DER._int);
+  return Object.freeze(_DER);
+})();
+
+// node_modules/@noble/curves/abstract/weierstrass.js
+var divNearest2 = (num, den) => (num + (num >= 0 ? den : -den) / _2n7) / den;
+function _splitEndoScalar2(k, basis, n) {
+  aInRange2("scalar", k, _0n11, n);
+  const [[a1, b1], [a2, b2]] = basis;
+  const c1 = divNearest2(b2 * k, n);
+  const c2 = divNearest2(-b1 * k, n);
+  let k1 = k - c1 * a1 - c2 * a2;
+  let k2 = -c1 * b1 - c2 * b2;
+  const k1neg = k1 < _0n11;
+  const k2neg = k2 < _0n11;
+  if (k1neg)
+    k1 = -k1;
+  if (k2neg)
+    k2 = -k2;
+  const MAX_NUM = bitMask2(Math.ceil(bitLen2(n) / 2)) + _1n11;
+  if (k1 < _0n11 || k1 >= MAX_NUM || k2 < _0n11 || k2 >= MAX_NUM) {
+    throw new Error("splitScalar (endomorphism): failed for k");
+  }
+  return { k1neg, k1, k2neg, k2 };
+}
+function validateSigFormat2(format) {
+  if (!["compact", "recovered", "der"].includes(format))
+    throw new Error('Signature format must be "compact", "recovered", or "der"');
+  return format;
+}
+function validateSigOpts2(opts2, def) {
+  validateObject2(opts2);
+  const optsn = {};
+  for (let optName of Object.keys(def)) {
+    optsn[optName] = opts2[optName] === void 0 ? def[optName] : opts2[optName];
+  }
+  abool3(optsn.lowS, "lowS");
+  abool3(optsn.prehash, "prehash");
+  if (optsn.format !== void 0)
+    validateSigFormat2(optsn.format);
+  return optsn;
+}
+var _0n11 = /* @__PURE__ */ BigInt(0);
 var _1n11 = /* @__PURE__ */ BigInt(1);
 var _2n7 = /* @__PURE__ */ BigInt(2);
+var _3n5 = /* @__PURE__ */ BigInt(3);
 var _4n5 = /* @__PURE__ */ BigInt(4);
+function weierstrass2(params, extraOpts = {}) {
+  const validated = createCurveFields2("weierstrass", params, extraOpts);
+  const Fp = validated.Fp;
+  const Fn = validated.Fn;
+  let CURVE = validated.CURVE;
+  const { h: cofactor, n: CURVE_ORDER } = CURVE;
+  validateObject2(extraOpts, {}, {
+    allowInfinityPoint: "boolean",
+    clearCofactor: "function",
+    isTorsionFree: "function",
+    fromBytes: "function",
+    toBytes: "function",
+    endo: "object",
+    randomBytes: "function"
+  });
+  const { endo: endoOpts, allowInfinityPoint, clearCofactor, isTorsionFree, fromBytes, toBytes } = extraOpts;
+  const randomBytes12 = extraOpts.randomBytes === void 0 ? randomBytes7 : extraOpts.randomBytes;
+  if (endoOpts) {
+    if (!Fp.is0(CURVE.a) || typeof endoOpts.beta !== "bigint" || !Array.isArray(endoOpts.basises)) {
+      throw new Error('invalid endo: expected "beta": bigint and "basises": array');
+    }
+  }
+  const endo = endoOpts ? {
+    beta: endoOpts.beta,
+    basises: endoOpts.basises.map((basis) => [...basis])
+  } : void 0;
+  const lengths = getWLengths2(Fp, Fn);
+  function assertCompressionIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("compression is not supported: Field does not have .isOdd()");
+  }
+  function pointToBytes(_c, point, isCompressed) {
+    if (point.is0()) {
+      if (!allowInfinityPoint)
+        throw new Error("bad point: ZERO");
+      return Uint8Array.of(0);
+    }
+    const { x, y } = point.toAffine();
+    const bx = Fp.toBytes(x);
+    abool3(isCompressed, "isCompressed");
+    if (isCompressed) {
+      assertCompressionIsSupported();
+      const hasEvenY = !Fp.isOdd(y);
+      return concatBytes3(pprefix2(hasEvenY), bx);
+    } else {
+      return concatBytes3(Uint8Array.of(4), bx, Fp.toBytes(y));
+    }
+  }
+  function pointFromBytes(bytes) {
+    abytes5(bytes, void 0, "Point");
+    const { publicKey: comp, publicKeyUncompressed: uncomp } = lengths;
+    const length = bytes.length;
+    const head = bytes[0];
+    const tail = bytes.subarray(1);
+    if (allowInfinityPoint && length === 1 && head === 0)
+      return { x: Fp.ZERO, y: Fp.ZERO };
+    if (length === comp && (head === 2 || head === 3)) {
+      const x = Fp.fromBytes(tail);
+      if (!Fp.isValid(x))
+        throw new Error("bad point: is not on curve, wrong x");
+      const y2 = weierstrassEquation(x);
+      let y;
+      try {
+        y = Fp.sqrt(y2);
+      } catch (sqrtError) {
+        const err = sqrtError instanceof Error ? ": " + sqrtError.message : "";
+        throw new Error("bad point: is not on curve, sqrt error" + err);
+      }
+      assertCompressionIsSupported();
+      const evenY = Fp.isOdd(y);
+      const evenH = (head & 1) === 1;
+      if (evenH !== evenY)
+        y = Fp.neg(y);
+      return { x, y };
+    } else if (length === uncomp && head === 4) {
+      const L = Fp.BYTES;
+      const x = Fp.fromBytes(tail.subarray(0, L));
+      const y = Fp.fromBytes(tail.subarray(L, L * 2));
+      if (!isValidXY(x, y))
+        throw new Error("bad point: is not on curve");
+      return { x, y };
+    } else {
+      throw new Error(`bad point: got length ${length}, expected compressed=${comp} or uncompressed=${uncomp}`);
+    }
+  }
+  const encodePoint = toBytes === void 0 ? pointToBytes : toBytes;
+  const decodePoint = fromBytes === void 0 ? pointFromBytes : fromBytes;
+  const b3 = Fp.mul(CURVE.b, _3n5);
+  const mulA = Fp.is0(CURVE.a) ? (_) => Fp.ZERO : (x) => Fp.mul(CURVE.a, x);
+  function weierstrassEquation(x) {
+    const x2 = Fp.sqr(x);
+    const x3 = Fp.mul(x2, x);
+    return Fp.add(Fp.add(x3, Fp.mul(x, CURVE.a)), CURVE.b);
+  }
+  function isValidXY(x, y) {
+    const left = Fp.sqr(y);
+    const right = weierstrassEquation(x);
+    return Fp.eql(left, right);
+  }
+  if (!isValidXY(CURVE.Gx, CURVE.Gy))
+    throw new Error("bad curve params: generator point");
+  const _4a3 = Fp.mul(Fp.pow(CURVE.a, _3n5), _4n5);
+  const _27b2 = Fp.mul(Fp.sqr(CURVE.b), BigInt(27));
+  if (Fp.is0(Fp.add(_4a3, _27b2)))
+    throw new Error("bad curve params: a or b");
+  function acoord(title, n, banZero = false) {
+    if (!Fp.isValid(n) || banZero && Fp.is0(n))
+      throw new Error(`bad point coordinate ${title}`);
+    return typeof n === "object" && n !== null ? Fp.create(n) : n;
+  }
+  function aprjpoint(other) {
+    if (!(other instanceof Point))
+      throw new Error("Weierstrass Point expected");
+  }
+  function splitEndoScalarN(k) {
+    if (!endo || !endo.basises)
+      throw new Error("no endo");
+    return _splitEndoScalar2(k, endo.basises, Fn.ORDER);
+  }
+  function pushWnafPair(points, scalars, p, k) {
+    if (!Fn.isValid(k))
+      throw new RangeError("invalid scalar: out of range");
+    if (endo) {
+      const { k1neg, k1, k2neg, k2 } = splitEndoScalarN(k);
+      const psi = new Point(Fp.mul(p.X, endo.beta), p.Y, p.Z);
+      points.push(k1neg ? p.negate() : p, k2neg ? psi.negate() : psi);
+      scalars.push(k1, k2);
+    } else {
+      points.push(p);
+      scalars.push(k);
+    }
+  }
+  const validityCache = /* @__PURE__ */ new WeakSet();
+  class Point {
+    static BASE = new Point(CURVE.Gx, CURVE.Gy, Fp.ONE);
+    static ZERO = new Point(Fp.ZERO, Fp.ONE, Fp.ZERO);
+    static Fp = Fp;
+    static Fn = Fn;
+    X;
+    Y;
+    Z;
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    constructor(X, Y, Z) {
+      this.X = acoord("x", X);
+      this.Y = acoord("y", Y, true);
+      this.Z = acoord("z", Z);
+      Object.freeze(this);
+    }
+    static CURVE() {
+      return CURVE;
+    }
+    /** Does NOT validate if the point is valid. Use `.assertValidity()`. */
+    static fromAffine(p) {
+      const { x, y } = p || {};
+      if (!p || !Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("invalid affine point");
+      if (p instanceof Point)
+        throw new Error("projective point not allowed");
+      if (Fp.is0(x) && Fp.is0(y))
+        return Point.ZERO;
+      return new Point(x, y, Fp.ONE);
+    }
+    static fromBytes(bytes) {
+      const P = Point.fromAffine(decodePoint(abytes5(bytes, void 0, "point")));
+      P.assertValidity();
+      return P;
+    }
+    static fromHex(hex) {
+      return Point.fromBytes(hexToBytes3(hex));
+    }
+    get x() {
+      return this.toAffine().x;
+    }
+    get y() {
+      return this.toAffine().y;
+    }
+    /**
+     * @param isLazy - true will defer table computation until the first multiplication
+     */
+    precompute(windowSize = 6, isLazy = true) {
+      wnaf.setWindowSize(this, windowSize);
+      if (!isLazy)
+        this.multiply(_3n5);
+      return this;
+    }
+    // TODO: return `this`
+    /** A point on curve is valid if it conforms to equation. */
+    assertValidity() {
+      const p = this;
+      if (p.is0()) {
+        if (allowInfinityPoint && Fp.is0(p.X) && Fp.eql(p.Y, Fp.ONE) && Fp.is0(p.Z))
+          return;
+        throw new Error("bad point: ZERO");
+      }
+      if (validityCache.has(p))
+        return;
+      const { x, y } = p.toAffine();
+      if (!Fp.isValid(x) || !Fp.isValid(y))
+        throw new Error("bad point: x or y not field elements");
+      if (!isValidXY(x, y))
+        throw new Error("bad point: equation left != right");
+      if (!p.isTorsionFree())
+        throw new Error("bad point: not in prime-order subgroup");
+      validityCache.add(p);
+    }
+    hasEvenY() {
+      const { y } = this.toAffine();
+      if (!Fp.isOdd)
+        throw new Error("Field doesn't support isOdd");
+      return !Fp.isOdd(y);
+    }
+    /** Compare one point to another. */
+    equals(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      const U1 = Fp.eql(Fp.mul(X1, Z2), Fp.mul(X2, Z1));
+      const U2 = Fp.eql(Fp.mul(Y1, Z2), Fp.mul(Y2, Z1));
+      return U1 && U2;
+    }
+    /** Flips point to one corresponding to (x, -y) in Affine coordinates. */
+    negate() {
+      return new Point(this.X, Fp.neg(this.Y), this.Z);
+    }
+    // Renes-Costello-Batina exception-free doubling formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 3
+    // Cost: 8M + 3S + 3*a + 2*b3 + 15add.
+    double() {
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X1);
+      let t1 = Fp.mul(Y1, Y1);
+      let t2 = Fp.mul(Z1, Z1);
+      let t3 = Fp.mul(X1, Y1);
+      t3 = Fp.add(t3, t3);
+      Z3 = Fp.mul(X1, Z1);
+      Z3 = Fp.add(Z3, Z3);
+      X3 = mulA(Z3);
+      Y3 = Fp.mul(b3, t2);
+      Y3 = Fp.add(X3, Y3);
+      X3 = Fp.sub(t1, Y3);
+      Y3 = Fp.add(t1, Y3);
+      Y3 = Fp.mul(X3, Y3);
+      X3 = Fp.mul(t3, X3);
+      Z3 = Fp.mul(b3, Z3);
+      t2 = mulA(t2);
+      t3 = Fp.sub(t0, t2);
+      t3 = mulA(t3);
+      t3 = Fp.add(t3, Z3);
+      Z3 = Fp.add(t0, t0);
+      t0 = Fp.add(Z3, t0);
+      t0 = Fp.add(t0, t2);
+      t0 = Fp.mul(t0, t3);
+      Y3 = Fp.add(Y3, t0);
+      t2 = Fp.mul(Y1, Z1);
+      t2 = Fp.add(t2, t2);
+      t0 = Fp.mul(t2, t3);
+      X3 = Fp.sub(X3, t0);
+      Z3 = Fp.mul(t2, t1);
+      Z3 = Fp.add(Z3, Z3);
+      Z3 = Fp.add(Z3, Z3);
+      return new Point(X3, Y3, Z3);
+    }
+    // Renes-Costello-Batina exception-free addition formula.
+    // There is 30% faster Jacobian formula, but it is not complete.
+    // https://eprint.iacr.org/2015/1060, algorithm 1
+    // Cost: 12M + 0S + 3*a + 3*b3 + 23add.
+    add(other) {
+      aprjpoint(other);
+      const { X: X1, Y: Y1, Z: Z1 } = this;
+      const { X: X2, Y: Y2, Z: Z2 } = other;
+      let X3 = Fp.ZERO, Y3 = Fp.ZERO, Z3 = Fp.ZERO;
+      let t0 = Fp.mul(X1, X2);
+      let t1 = Fp.mul(Y1, Y2);
+      let t2 = Fp.mul(Z1, Z2);
+      let t3 = Fp.add(X1, Y1);
+      let t4 = Fp.add(X2, Y2);
+      t3 = Fp.mul(t3, t4);
+      t4 = Fp.add(t0, t1);
+      t3 = Fp.sub(t3, t4);
+      t4 = Fp.add(X1, Z1);
+      let t5 = Fp.add(X2, Z2);
+      t4 = Fp.mul(t4, t5);
+      t5 = Fp.add(t0, t2);
+      t4 = Fp.sub(t4, t5);
+      t5 = Fp.add(Y1, Z1);
+      X3 = Fp.add(Y2, Z2);
+      t5 = Fp.mul(t5, X3);
+      X3 = Fp.add(t1, t2);
+      t5 = Fp.sub(t5, X3);
+      Z3 = mulA(t4);
+      X3 = Fp.mul(b3, t2);
+      Z3 = Fp.add(X3, Z3);
+      X3 = Fp.sub(t1, Z3);
+      Z3 = Fp.add(t1, Z3);
+      Y3 = Fp.mul(X3, Z3);
+      t1 = Fp.add(t0, t0);
+      t1 = Fp.add(t1, t0);
+      t2 = mulA(t2);
+      t4 = Fp.mul(b3, t4);
+      t1 = Fp.add(t1, t2);
+      t2 = Fp.sub(t0, t2);
+      t2 = mulA(t2);
+      t4 = Fp.add(t4, t2);
+      t0 = Fp.mul(t1, t4);
+      Y3 = Fp.add(Y3, t0);
+      t0 = Fp.mul(t5, t4);
+      X3 = Fp.mul(t3, X3);
+      X3 = Fp.sub(X3, t0);
+      t0 = Fp.mul(t3, t1);
+      Z3 = Fp.mul(t5, Z3);
+      Z3 = Fp.add(Z3, t0);
+      return new Point(X3, Y3, Z3);
+    }
+    subtract(other) {
+      aprjpoint(other);
+      return this.add(other.negate());
+    }
+    is0() {
+      return this.equals(Point.ZERO);
+    }
+    /**
+     * Constant time multiplication.
+     * Uses precomputed tables (signed fixed-window wNAF) when available.
+     * Uses scalar blinding and avoids endomorphism splitting in the secret-scalar path.
+     * @param scalar - by which the point would be multiplied
+     * @returns New point
+     */
+    multiply(scalar) {
+      if (!Fn.isValidNot0(scalar))
+        throw new RangeError("invalid scalar: out of range");
+      const { p, f } = wnaf.mulSecret(this, scalar, cofactor, normalize2);
+      return normalize2([p, f])[0];
+    }
+    /**
+     * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
+     * when available (two half-width scalars sharing one halved doubling chain).
+     * It's faster, but should only be used when you don't care about
+     * an exposed secret key e.g. sig verification, which works over *public* keys.
+     */
+    multiplyUnsafe(scalar) {
+      const p = this;
+      const sc = scalar;
+      if (!Fn.isValid(sc))
+        throw new RangeError("invalid scalar: out of range");
+      if (sc === _0n11 || p.is0())
+        return Point.ZERO;
+      if (sc === _1n11)
+        return p;
+      if (wnaf.hasWindowSize(this))
+        return wnaf.mulUnsafe(p, sc, normalize2);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, p, sc);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Non-constant-time double-scalar multiplication `a⋅this + b⋅other` (Strauss–Shamir).
+     * Both walks share one doubling chain via {@link mulAddUnsafe}, and GLV endomorphism
+     * (when available) halves the chain again by splitting each scalar into two half-width
+     * parts. Used by ECDSA verification and public-key recovery for `R = u1⋅G + u2⋅P`.
+     * Only for public scalars.
+     */
+    mulAddUnsafe(a, other, b) {
+      aprjpoint(other);
+      const points = [];
+      const scalars = [];
+      pushWnafPair(points, scalars, this, a);
+      pushWnafPair(points, scalars, other, b);
+      return mulAddUnsafe(Point, points, scalars);
+    }
+    /**
+     * Converts Projective point to affine (x, y) coordinates.
+     * (X, Y, Z) ∋ (x=X/Z, y=Y/Z).
+     * @param invertedZ - Z^-1 (inverted zero) - optional, precomputation is useful for invertBatch
+     */
+    toAffine(invertedZ) {
+      const p = this;
+      let iz = invertedZ;
+      if (iz != null && !Fp.isValid(iz))
+        throw new RangeError('"invertedZ" expected valid field element');
+      const { X, Y, Z } = p;
+      if (Fp.eql(Z, Fp.ONE))
+        return { x: X, y: Y };
+      const is0 = p.is0();
+      if (iz == null)
+        iz = is0 ? Fp.ONE : Fp.inv(Z);
+      const x = Fp.mul(X, iz);
+      const y = Fp.mul(Y, iz);
+      const zz = Fp.mul(Z, iz);
+      if (is0)
+        return { x: Fp.ZERO, y: Fp.ZERO };
+      if (!Fp.eql(zz, Fp.ONE))
+        throw new Error("invZ was invalid");
+      return { x, y };
+    }
+    /**
+     * Checks whether Point is free of torsion elements (is in prime subgroup).
+     * Always torsion-free for cofactor=1 curves.
+     */
+    isTorsionFree() {
+      if (cofactor === _1n11)
+        return true;
+      if (isTorsionFree)
+        return isTorsionFree(Point, this);
+      return wnaf.mulUnsafe(this, CURVE_ORDER).is0();
+    }
+    clearCofactor() {
+      if (cofactor === _1n11)
+        return this;
+      if (clearCofactor)
+        return clearCofactor(Point, this);
+      return this.multiplyUnsafe(cofactor);
+    }
+    isSmallOrder() {
+      if (cofactor === _1n11)
+        return this.is0();
+      return this.clearCofactor().is0();
+    }
+    toBytes(isCompressed = true) {
+      abool3(isCompressed, "isCompressed");
+      this.assertValidity();
+      return encodePoint(Point, this, isCompressed);
+    }
+    toHex(isCompressed = true) {
+      return bytesToHex3(this.toBytes(isCompressed));
+    }
+    toString() {
+      return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
+    }
+  }
+  const normalize2 = (points) => normalizeZ2(Point, points);
+  const wnaf = new ScalarMultiplier(Point, randomBytes12);
+  if (wnaf.bits >= 6)
+    Point.BASE.precompute(6);
+  Object.freeze(Point.prototype);
+  Object.freeze(Point);
+  return Point;
+}
+function pprefix2(hasEvenY) {
+  return Uint8Array.of(hasEvenY ? 2 : 3);
+}
+function getWLengths2(Fp, Fn) {
+  return {
+    secretKey: Fn.BYTES,
+    publicKey: 1 + Fp.BYTES,
+    publicKeyUncompressed: 1 + 2 * Fp.BYTES,
+    publicKeyHasPrefix: true,
+    // Raw compact `(r || s)` signature width; DER and recovered signatures use
+    // different lengths outside this helper.
+    signature: 2 * Fn.BYTES
+  };
+}
+function ecdh2(Point, ecdhOpts = {}) {
+  validatePointCons(Point);
+  const { Fn } = Point;
+  const randomBytes_ = ecdhOpts.randomBytes === void 0 ? randomBytes7 : ecdhOpts.randomBytes;
+  const lengths = Object.assign(getWLengths2(Point.Fp, Fn), {
+    seed: Math.max(getMinHashLength2(Fn.ORDER), 16)
+  });
+  function isValidSecretKey(secretKey) {
+    try {
+      const num = Fn.fromBytes(secretKey);
+      return Fn.isValidNot0(num);
+    } catch (error2) {
+      return false;
+    }
+  }
+  function isValidPublicKey(publicKey, isCompressed) {
+    const { publicKey: comp, publicKeyUncompressed } = lengths;
+    try {
+      const l = publicKey.length;
+      if (isCompressed === true && l !== comp)
+        return false;
+      if (isCompressed === false && l !== publicKeyUncompressed)
+        return false;
+      return !Point.fromBytes(publicKey).is0();
+    } catch (error2) {
+      return false;
+    }
+  }
+  function randomSecretKey(seed) {
+    seed = seed === void 0 ? randomBytes_(lengths.seed) : seed;
+    return mapHashToField2(abytes5(seed, lengths.seed, "seed"), Fn.ORDER);
+  }
+  function getPublicKey(secretKey, isCompressed = true) {
+    return Point.BASE.multiply(Fn.fromBytes(secretKey)).toBytes(isCompressed);
+  }
+  function isProbPub(item) {
+    const { secretKey, publicKey, publicKeyUncompressed } = lengths;
+    const allowedLengths = Fn._lengths;
+    if (!isBytes5(item))
+      return void 0;
+    const l = abytes5(item, void 0, "key").length;
+    const isPub = l === publicKey || l === publicKeyUncompressed;
+    const isSec = l === secretKey || !!allowedLengths?.includes(l);
+    if (isPub && isSec)
+      return void 0;
+    return isPub;
+  }
+  function getSharedSecret(secretKeyA, publicKeyB, isCompressed = true) {
+    if (isProbPub(secretKeyA) === true)
+      throw new Error("first arg must be private key");
+    if (isProbPub(publicKeyB) === false)
+      throw new Error("second arg must be public key");
+    const s = Fn.fromBytes(secretKeyA);
+    const b = Point.fromBytes(publicKeyB);
+    if (b.is0())
+      throw new Error("invalid public key: point at infinity");
+    return b.multiply(s).toBytes(isCompressed);
+  }
+  const utils = {
+    isValidSecretKey,
+    isValidPublicKey,
+    randomSecretKey
+  };
+  const keygen = createKeygen2(randomSecretKey, getPublicKey);
+  Object.freeze(utils);
+  Object.freeze(lengths);
+  return Object.freeze({ getPublicKey, getSharedSecret, keygen, Point, utils, lengths });
+}
+function ecdsa2(Point, hash, ecdsaOpts = {}) {
+  validatePointCons(Point);
+  const hash_ = hash;
+  ahash(hash_);
+  validateObject2(ecdsaOpts, {}, {
+    hmac: "function",
+    lowS: "boolean",
+    randomBytes: "function",
+    bits2int: "function",
+    bits2int_modN: "function"
+  });
+  const opts2 = Object.assign({}, ecdsaOpts);
+  const randomBytes12 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
+  const hmac3 = opts2.hmac === void 0 ? (key, msg) => hmac(hash_, key, msg) : opts2.hmac;
+  const { Fp, Fn } = Point;
+  const { ORDER: CURVE_ORDER, BITS: fnBits } = Fn;
+  const blindLength = getMinHashLength2(CURVE_ORDER);
+  const csprng = probeRandomBytes(randomBytes12, blindLength);
+  const { keygen, getPublicKey, getSharedSecret, utils, lengths } = ecdh2(Point, opts2);
+  const defaultSigOpts = {
+    prehash: true,
+    lowS: typeof opts2.lowS === "boolean" ? opts2.lowS : true,
+    format: "compact",
+    extraEntropy: false
+  };
+  const hasLargeRecoveryLifts = CURVE_ORDER * _2n7 + _1n11 < Fp.ORDER;
+  function isBiggerThanHalfOrder(number) {
+    const HALF = CURVE_ORDER >> _1n11;
+    return number > HALF;
+  }
+  function validateRS(title, num) {
+    if (!Fn.isValidNot0(num))
+      throw new Error(`invalid signature ${title}: out of range 1..Point.Fn.ORDER`);
+    return num;
+  }
+  function assertFieldSignIsSupported() {
+    if (!Fp.isOdd)
+      throw new Error("Field doesn't support isOdd");
+  }
+  function getRecoveryBit(x, y, r) {
+    assertFieldSignIsSupported();
+    return (x === r ? 0 : 2) | Number(Fp.isOdd(y));
+  }
+  function assertRecoverableCurve() {
+    if (hasLargeRecoveryLifts)
+      throw new Error('"recovered" sig type is not supported for cofactor >2 curves');
+  }
+  function validateSigLength(bytes, format) {
+    validateSigFormat2(format);
+    const size = lengths.signature;
+    const sizer = format === "compact" ? size : format === "recovered" ? size + 1 : void 0;
+    return abytes5(bytes, sizer);
+  }
+  class Signature {
+    r;
+    s;
+    recovery;
+    constructor(r, s, recovery) {
+      this.r = validateRS("r", r);
+      this.s = validateRS("s", s);
+      if (recovery != null) {
+        assertRecoverableCurve();
+        if (![0, 1, 2, 3].includes(recovery))
+          throw new Error("invalid recovery id");
+        this.recovery = recovery;
+      }
+      Object.freeze(this);
+    }
+    static fromBytes(bytes, format = defaultSigOpts.format) {
+      validateSigLength(bytes, format);
+      let recid;
+      if (format === "der") {
+        if (bytes.length > 2 * Fn.BYTES + 16)
+          throw new DER2.Err("invalid signature: DER signature too long");
+        const { r: r2, s: s2 } = DER2.toSig(abytes5(bytes), Fn.BYTES + 1);
+        return new Signature(r2, s2);
+      }
+      if (format === "recovered") {
+        recid = bytes[0];
+        format = "compact";
+        bytes = bytes.subarray(1);
+      }
+      const L = lengths.signature / 2;
+      const r = bytes.subarray(0, L);
+      const s = bytes.subarray(L, L * 2);
+      return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
+    }
+    static fromHex(hex, format) {
+      return this.fromBytes(hexToBytes3(hex), format);
+    }
+    assertRecovery() {
+      const { recovery } = this;
+      if (recovery == null)
+        throw new Error("invalid recovery id: must be present");
+      return recovery;
+    }
+    addRecoveryBit(recovery) {
+      return new Signature(this.r, this.s, recovery);
+    }
+    // Unlike the top-level helper below, this method expects a digest that has
+    // already been hashed to the curve's message representative.
+    recoverPublicKey(messageHash) {
+      const { r, s } = this;
+      const recovery = this.assertRecovery();
+      const radj = recovery === 2 || recovery === 3 ? r + CURVE_ORDER : r;
+      if (!Fp.isValid(radj))
+        throw new Error("invalid recovery id: sig.r+curve.n != R.x");
+      const x = Fp.toBytes(radj);
+      const R = Point.fromBytes(concatBytes3(pprefix2((recovery & 1) === 0), x));
+      const ir = Fn.inv(radj);
+      const h = bits2int_modN(abytes5(messageHash, void 0, "msgHash"));
+      const u1 = Fn.create(-h * ir);
+      const u2 = Fn.create(s * ir);
+      const Q2 = Point.BASE.mulAddUnsafe(u1, R, u2);
+      if (Q2.is0())
+        throw new Error("invalid recovery: point at infinify");
+      Q2.assertValidity();
+      return Q2;
+    }
+    // Signatures should be low-s, to prevent malleability.
+    hasHighS() {
+      return isBiggerThanHalfOrder(this.s);
+    }
+    toBytes(format = defaultSigOpts.format) {
+      validateSigFormat2(format);
+      if (format === "der")
+        return hexToBytes3(DER2.hexFromSig(this));
+      const { r, s } = this;
+      const rb = Fn.toBytes(r);
+      const sb = Fn.toBytes(s);
+      if (format === "recovered") {
+        assertRecoverableCurve();
+        return concatBytes3(Uint8Array.of(this.assertRecovery()), rb, sb);
+      }
+      return concatBytes3(rb, sb);
+    }
+    toHex(format) {
+      return bytesToHex3(this.toBytes(format));
+    }
+  }
+  Object.freeze(Signature.prototype);
+  Object.freeze(Signature);
+  const bits2int = opts2.bits2int === void 0 ? function bits2int_def(bytes) {
+    if (bytes.length > 8192)
+      throw new Error("input is too large");
+    const num = bytesToNumberBE2(bytes);
+    const delta = bytes.length * 8 - fnBits;
+    return delta > 0 ? num >> BigInt(delta) : num;
+  } : opts2.bits2int;
+  const bits2int_modN = opts2.bits2int_modN === void 0 ? function bits2int_modN_def(bytes) {
+    return Fn.create(bits2int(bytes));
+  } : opts2.bits2int_modN;
+  const ORDER_MASK = bitMask2(fnBits);
+  function int2octets(num) {
+    aInRange2("num < 2^" + fnBits, num, _0n11, ORDER_MASK);
+    return Fn.toBytes(num);
+  }
+  function validateMsgAndHash(message, prehash) {
+    abytes5(message, void 0, "message");
+    return prehash ? abytes5(hash_(message), void 0, "prehashed message") : message;
+  }
+  function prepSig(message, secretKey, opts3) {
+    const { lowS, prehash, extraEntropy } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    const h1int = bits2int_modN(message);
+    const d = Fn.fromBytes(secretKey);
+    if (!Fn.isValidNot0(d))
+      throw new Error("invalid private key");
+    const seedArgs = [int2octets(d), int2octets(h1int)];
+    if (extraEntropy != null && extraEntropy !== false) {
+      const e = extraEntropy === true ? randomBytes12(lengths.secretKey) : extraEntropy;
+      seedArgs.push(abytes5(e, void 0, "extraEntropy"));
+    }
+    const seed = concatBytes3(...seedArgs);
+    const m = h1int;
+    function k2sig(kBytes) {
+      const k = bits2int(kBytes);
+      if (!Fn.isValidNot0(k))
+        return;
+      const q = Point.BASE.multiply(k).toAffine();
+      const r = Fn.create(q.x);
+      if (r === _0n11)
+        return;
+      let s;
+      if (csprng !== void 0) {
+        const b = bytesToNumberBE2(mapHashToField2(csprng(blindLength), CURVE_ORDER));
+        const ibk = Fn.inv(Fn.mul(b, k));
+        const bm = Fn.mul(b, m);
+        const bd = Fn.mul(b, d);
+        s = Fn.create(ibk * Fn.create(bm + bd * r));
+      } else {
+        const ik = invertCt(k, CURVE_ORDER);
+        s = Fn.create(ik * Fn.create(m + r * d));
+      }
+      if (s === _0n11)
+        return;
+      let recovery = getRecoveryBit(q.x, q.y, r);
+      let normS = s;
+      if (lowS && isBiggerThanHalfOrder(s)) {
+        normS = Fn.neg(s);
+        recovery ^= 1;
+      }
+      return new Signature(r, normS, hasLargeRecoveryLifts ? void 0 : recovery);
+    }
+    return { seed, k2sig };
+  }
+  function sign(message, secretKey, opts3 = {}) {
+    const { seed, k2sig } = prepSig(message, secretKey, opts3);
+    const drbg = createHmacDrbg2(hash_.outputLen, Fn.BYTES, hmac3);
+    const sig = drbg(seed, k2sig);
+    return sig.toBytes(opts3.format);
+  }
+  function verify(signature, message, publicKey, opts3 = {}) {
+    const { lowS, prehash, format } = validateSigOpts2(opts3, defaultSigOpts);
+    publicKey = abytes5(publicKey, void 0, "publicKey");
+    message = validateMsgAndHash(message, prehash);
+    if (!isBytes5(signature)) {
+      const end = signature instanceof Signature ? ", use sig.toBytes()" : "";
+      throw new Error("verify expects Uint8Array signature" + end);
+    }
+    validateSigLength(signature, format);
+    try {
+      const sig = Signature.fromBytes(signature, format);
+      const P = Point.fromBytes(publicKey);
+      if (P.is0())
+        return false;
+      if (lowS && sig.hasHighS())
+        return false;
+      const { r, s } = sig;
+      const h = bits2int_modN(message);
+      const is = Fn.inv(s);
+      const u1 = Fn.create(h * is);
+      const u2 = Fn.create(r * is);
+      const R = Point.BASE.mulAddUnsafe(u1, P, u2);
+      if (R.is0())
+        return false;
+      const q = R.toAffine();
+      const v = Fn.create(q.x);
+      if (v !== r)
+        return false;
+      if (format === "recovered" && sig.recovery !== getRecoveryBit(q.x, q.y, r))
+        return false;
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+  function recoverPublicKey(signature, message, opts3 = {}) {
+    const { prehash } = validateSigOpts2(opts3, defaultSigOpts);
+    message = validateMsgAndHash(message, prehash);
+    return Signature.fromBytes(signature, "recovered").recoverPublicKey(message).toBytes();
+  }
+  return Object.freeze({
+    keygen,
+    getPublicKey,
+    getSharedSecret,
+    utils,
+    lengths,
+    Point,
+    sign,
+    verify,
+    recoverPublicKey,
+    Signature,
+    hash: hash_
+  });
+}
+
+// node_modules/@noble/curves/nist.js
+var p256_CURVE2 = /* @__PURE__ */ (() => ({
+  p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
+  n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
+  h: BigInt(1),
+  a: BigInt("0xffffffff00000001000000000000000000000000fffffffffffffffffffffffc"),
+  b: BigInt("0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"),
+  Gx: BigInt("0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"),
+  Gy: BigInt("0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+}))();
+var p256_Point2 = /* @__PURE__ */ weierstrass2(p256_CURVE2);
+var p2562 = /* @__PURE__ */ ecdsa2(p256_Point2, sha256);
+
+// node_modules/@noble/curves/abstract/edwards.js
+var _0n12 = /* @__PURE__ */ BigInt(0);
+var _1n12 = /* @__PURE__ */ BigInt(1);
+var _2n8 = /* @__PURE__ */ BigInt(2);
+var _4n6 = /* @__PURE__ */ BigInt(4);
 var _8n4 = /* @__PURE__ */ BigInt(8);
 function isEdValidXY(Fp, CURVE, x, y) {
   const x2 = Fp.sqr(x);
@@ -47403,8 +49312,8 @@ function edwards(params, extraOpts = {}) {
   if (FpLegendre2(Fp, CURVE.d) !== -1)
     throw new Error("edwards: CURVE.d must be a non-square in Fp for complete addition formulas");
   validateObject2(opts2, {}, { uvRatio: "function", randomBytes: "function" });
-  const randomBytes8 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
-  const MASK2 = _2n7 << BigInt(Fp.BYTES * 8) - _1n11;
+  const randomBytes12 = opts2.randomBytes === void 0 ? randomBytes7 : opts2.randomBytes;
+  const MASK2 = _2n8 << BigInt(Fp.BYTES * 8) - _1n12;
   function isOdd(n) {
     if (!Fp.isOdd)
       throw new Error("Field does not have .isOdd()");
@@ -47414,14 +49323,14 @@ function edwards(params, extraOpts = {}) {
     try {
       return { isValid: true, value: Fp.sqrt(Fp.div(u, v)) };
     } catch (e) {
-      return { isValid: false, value: _0n10 };
+      return { isValid: false, value: _0n12 };
     }
   } : opts2.uvRatio;
   if (!isEdValidXY(Fp, CURVE, CURVE.Gx, CURVE.Gy))
     throw new Error("bad curve params: generator point");
   const mulA = Fp.eql(CURVE.a, Fp.neg(Fp.ONE)) ? (x) => Fp.neg(x) : Fp.eql(CURVE.a, Fp.ONE) ? (x) => x : (x) => Fp.mul(CURVE.a, x);
   function acoord(title, n, banZero = false) {
-    const min = banZero ? _1n11 : _0n10;
+    const min = banZero ? _1n12 : _0n12;
     aInRange2("coordinate " + title, n, min, MASK2);
     return n;
   }
@@ -47472,7 +49381,7 @@ function edwards(params, extraOpts = {}) {
       normed[len - 1] = lastByte & ~128;
       const y = bytesToNumberLE2(normed);
       const max = zip215 ? MASK2 : Fp.ORDER;
-      aInRange2("point.y", y, _0n10, max);
+      aInRange2("point.y", y, _0n12, max);
       const y2 = Fp.sqr(y);
       const u = Fp.sub(y2, Fp.ONE);
       const v = Fp.sub(Fp.mulN(d, y2), a);
@@ -47499,7 +49408,7 @@ function edwards(params, extraOpts = {}) {
     precompute(windowSize = 6, isLazy = true) {
       wnaf.setWindowSize(this, windowSize);
       if (!isLazy)
-        this.multiply(_2n7);
+        this.multiply(_2n8);
       return this;
     }
     // Useful in fromAffine() - not for fromBytes(), which always created valid points.
@@ -47547,7 +49456,7 @@ function edwards(params, extraOpts = {}) {
       const { X: X1, Y: Y1, Z: Z1 } = this;
       const A = Fp.sqr(X1);
       const B = Fp.sqr(Y1);
-      const C = Fp.mul(Fp.sqr(Z1), _2n7);
+      const C = Fp.mul(Fp.sqr(Z1), _2n8);
       const D = mulA(A);
       const x1y1 = Fp.addN(X1, Y1);
       const E = Fp.sub(Fp.subN(Fp.sqr(x1y1), A), B);
@@ -47601,9 +49510,9 @@ function edwards(params, extraOpts = {}) {
     multiplyUnsafe(scalar) {
       if (!Fn.isValid(scalar))
         throw new RangeError("invalid scalar: expected 0 <= sc < curve.n");
-      if (scalar === _0n10)
+      if (scalar === _0n12)
         return Point.ZERO;
-      if (this.is0() || scalar === _1n11)
+      if (this.is0() || scalar === _1n12)
         return this;
       return wnaf.mulUnsafe(this, scalar, normalize2);
     }
@@ -47640,11 +49549,11 @@ function edwards(params, extraOpts = {}) {
       return { x, y };
     }
     clearCofactor() {
-      if (cofactor === _1n11)
+      if (cofactor === _1n12)
         return this;
-      if (cofactor === _2n7)
+      if (cofactor === _2n8)
         return this.double();
-      if (cofactor === _4n5)
+      if (cofactor === _4n6)
         return this.double().double();
       if (cofactor === _8n4)
         return this.double().double().double();
@@ -47664,7 +49573,7 @@ function edwards(params, extraOpts = {}) {
     }
   }
   const normalize2 = (points) => normalizeZ2(Point, points);
-  const wnaf = new ScalarMultiplier(Point, randomBytes8);
+  const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
   Object.freeze(Point.prototype);
@@ -47673,11 +49582,11 @@ function edwards(params, extraOpts = {}) {
 }
 
 // node_modules/@noble/curves/abstract/montgomery.js
-var _0n11 = /* @__PURE__ */ BigInt(0);
-var _1n12 = /* @__PURE__ */ BigInt(1);
-var _2n8 = /* @__PURE__ */ BigInt(2);
-function cmask(P, swap) {
-  return P + swap - (swap >> _1n12 << _1n12);
+var _0n13 = /* @__PURE__ */ BigInt(0);
+var _1n13 = /* @__PURE__ */ BigInt(1);
+var _2n9 = /* @__PURE__ */ BigInt(2);
+function cmask(P, swap2) {
+  return P + swap2 - (swap2 >> _1n13 << _1n13);
 }
 function cswap(P) {
   const offset = BigInt(6) * P;
@@ -47709,13 +49618,13 @@ function montgomery2(curveDef) {
     throw new Error("invalid type");
   const randomBytes_ = rand === void 0 ? randomBytes7 : rand;
   const montgomeryBits = is25519 ? 255 : 448;
-  const swap = cswap(P);
+  const swap2 = cswap(P);
   const fieldLen = is25519 ? 32 : 56;
   const Gu = is25519 ? BigInt(9) : BigInt(5);
   const a24 = is25519 ? BigInt(121665) : BigInt(39081);
-  const minScalar = is25519 ? _2n8 ** BigInt(254) : _2n8 ** BigInt(447);
-  const maxAdded = is25519 ? BigInt(8) * (_2n8 ** BigInt(251) - _1n12) : BigInt(4) * (_2n8 ** BigInt(445) - _1n12);
-  const maxScalar = minScalar + maxAdded + _1n12;
+  const minScalar = is25519 ? _2n9 ** BigInt(254) : _2n9 ** BigInt(447);
+  const maxAdded = is25519 ? BigInt(8) * (_2n9 ** BigInt(251) - _1n13) : BigInt(4) * (_2n9 ** BigInt(445) - _1n13);
+  const maxScalar = minScalar + maxAdded + _1n13;
   const modP = (n) => mod3(n, P);
   const GuBytes = encodeU(Gu);
   function encodeU(u) {
@@ -47731,18 +49640,18 @@ function montgomery2(curveDef) {
     return bytesToNumberLE2(adjustScalarBytes3(copyBytes4(abytes5(scalar, fieldLen, "scalar"))));
   }
   const lowOrderU = new Set(is25519 ? [
-    _0n11,
-    _1n12,
-    P - _1n12,
+    _0n13,
+    _1n13,
+    P - _1n13,
     BigInt("325606250916557431795983626356110631294008115727848805560023387167927233504"),
     BigInt("39382357235489614581723060781553021112529911719440698176882885853963445705823")
-  ] : [_0n11, _1n12, P - _1n12]);
+  ] : [_0n13, _1n13, P - _1n13]);
   function scalarMult2(scalar, u) {
     const pointU = decodeU(u);
     if (lowOrderU.has(pointU))
       throw new Error("invalid private or public key received");
     const pu = montgomeryLadder(pointU, decodeScalar(scalar));
-    if (pu === _0n11)
+    if (pu === _0n13)
       throw new Error("invalid private or public key received");
     return encodeU(pu);
   }
@@ -47752,26 +49661,26 @@ function montgomery2(curveDef) {
     const k = decodeScalar(scalar);
     aInRange2("scalar", k, minScalar, maxScalar);
     const pu = modP(mulBaseHook(k));
-    if (pu === _0n11)
+    if (pu === _0n13)
       throw new Error("invalid private or public key received");
     return encodeU(pu);
   }
   const getPublicKey = scalarMultBase2;
   const getSharedSecret = scalarMult2;
   function montgomeryLadder(u, scalar) {
-    aInRange2("u", u, _0n11, P);
+    aInRange2("u", u, _0n13, P);
     aInRange2("scalar", scalar, minScalar, maxScalar);
     const k = scalar;
     const x_1 = u;
-    let x_2 = _1n12;
-    let z_2 = _0n11;
+    let x_2 = _1n13;
+    let z_2 = _0n13;
     let x_3 = u;
-    let z_3 = _1n12;
-    const kx = k ^ k >> _1n12;
-    for (let t = BigInt(montgomeryBits - 1); t >= _0n11; t--) {
+    let z_3 = _1n13;
+    const kx = k ^ k >> _1n13;
+    for (let t = BigInt(montgomeryBits - 1); t >= _0n13; t--) {
       const mask2 = cmask(P, kx >> t);
-      ({ x_2, x_3 } = swap(mask2, x_2, x_3));
-      ({ x_2: z_2, x_3: z_3 } = swap(mask2, z_2, z_3));
+      ({ x_2, x_3 } = swap2(mask2, x_2, x_3));
+      ({ x_2: z_2, x_3: z_3 } = swap2(mask2, z_2, z_3));
       const A = x_2 + z_2;
       const AA = modP(A * A);
       const B = x_2 - z_2;
@@ -47789,8 +49698,8 @@ function montgomery2(curveDef) {
       z_2 = modP(E * (AA + modP(a24 * E)));
     }
     const mask = cmask(P, k);
-    ({ x_2, x_3 } = swap(mask, x_2, x_3));
-    ({ x_2: z_2, x_3: z_3 } = swap(mask, z_2, z_3));
+    ({ x_2, x_3 } = swap2(mask, x_2, x_3));
+    ({ x_2: z_2, x_3: z_3 } = swap2(mask, z_2, z_3));
     const z2 = powPminus2(z_2);
     return modP(x_2 * z2);
   }
@@ -47820,10 +49729,10 @@ function montgomery2(curveDef) {
 }
 
 // node_modules/@noble/curves/ed25519.js
-var _0n12 = /* @__PURE__ */ BigInt(0);
-var _1n13 = /* @__PURE__ */ BigInt(1);
-var _2n9 = /* @__PURE__ */ BigInt(2);
-var _3n5 = /* @__PURE__ */ BigInt(3);
+var _0n14 = /* @__PURE__ */ BigInt(0);
+var _1n14 = /* @__PURE__ */ BigInt(1);
+var _2n10 = /* @__PURE__ */ BigInt(2);
+var _3n6 = /* @__PURE__ */ BigInt(3);
 var _5n4 = /* @__PURE__ */ BigInt(5);
 var _8n5 = /* @__PURE__ */ BigInt(8);
 var ed25519_CURVE_p2 = /* @__PURE__ */ BigInt("0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
@@ -47841,8 +49750,8 @@ function ed25519_pow_2_252_32(x) {
   const P = ed25519_CURVE_p2;
   const x2 = x * x % P;
   const b2 = x2 * x % P;
-  const b4 = pow22(b2, _2n9, P) * b2 % P;
-  const b5 = pow22(b4, _1n13, P) * x % P;
+  const b4 = pow22(b2, _2n10, P) * b2 % P;
+  const b5 = pow22(b4, _1n14, P) * x % P;
   const b10 = pow22(b5, _5n4, P) * b5 % P;
   const b20 = pow22(b10, _10n, P) * b10 % P;
   const b40 = pow22(b20, _20n, P) * b20 % P;
@@ -47850,7 +49759,7 @@ function ed25519_pow_2_252_32(x) {
   const b160 = pow22(b80, _80n, P) * b80 % P;
   const b240 = pow22(b160, _80n, P) * b80 % P;
   const b250 = pow22(b240, _10n, P) * b10 % P;
-  const pow_p_5_8 = pow22(b250, _2n9, P) * x % P;
+  const pow_p_5_8 = pow22(b250, _2n10, P) * x % P;
   return { pow_p_5_8, b2 };
 }
 function adjustScalarBytes2(bytes) {
@@ -47885,7 +49794,7 @@ var x255192 = /* @__PURE__ */ (() => {
   const P = ed25519_CURVE_p2;
   const powPminus2 = (x) => {
     const { pow_p_5_8, b2 } = ed25519_pow_2_252_32(x);
-    return mod3(pow22(pow_p_5_8, _3n5, P) * b2, P);
+    return mod3(pow22(pow_p_5_8, _3n6, P) * b2, P);
   };
   return montgomery2({
     P,
@@ -47897,8 +49806,8 @@ var x255192 = /* @__PURE__ */ (() => {
     // Same construction as libsodium's crypto_scalarmult_curve25519_base.
     scalarMultBase: (k) => {
       const kn = mod3(k, ed25519_Point.Fn.ORDER);
-      if (kn === _0n12)
-        return _0n12;
+      if (kn === _0n14)
+        return _0n14;
       const p = ed25519_Point.BASE.multiply(kn);
       return mod3((p.Z + p.Y) * powPminus2(mod3(p.Z - p.Y, P)), P);
     }
@@ -48150,6 +50059,29 @@ async function parseHeader(header) {
     return { stanzas, headerNoMAC, MAC, headerSize: transcript.length, rest: prepend(header, rest) };
   }
 }
+function encodeHeaderNoMAC(recipients) {
+  const lines = [];
+  lines.push("age-encryption.org/v1\n");
+  for (const s of recipients) {
+    lines.push("-> " + s.args.join(" ") + "\n");
+    for (let i = 0; i < s.body.length; i += 48) {
+      let end = i + 48;
+      if (end > s.body.length)
+        end = s.body.length;
+      lines.push(base64nopad.encode(s.body.subarray(i, end)) + "\n");
+    }
+    if (s.body.length % 48 === 0)
+      lines.push("\n");
+  }
+  lines.push("---");
+  return new TextEncoder().encode(lines.join(""));
+}
+function encodeHeader(recipients, MAC) {
+  return flatten([
+    encodeHeaderNoMAC(recipients),
+    new TextEncoder().encode(" " + base64nopad.encode(MAC) + "\n")
+  ]);
+}
 
 // node_modules/age-encryption/dist/recipients.js
 async function identityToRecipient(identity) {
@@ -48173,6 +50105,24 @@ async function identityToRecipient(identity) {
   const recipient = await scalarMultBase(scalar);
   return bech32.encodeFromBytes("age", recipient);
 }
+var HybridRecipient = class {
+  recipient;
+  constructor(s) {
+    const { prefix, words } = bech32.decode(s, false);
+    const bytes = bech32.fromWords(words);
+    if (!s.startsWith("age1pq1") || prefix.toLowerCase() !== "age1pq" || bytes.length !== 1216) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768X25519.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768x25519");
+    const { key, nonce } = hpkeContext(hpkeMLKEM768X25519, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768x25519", base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
 var HybridIdentity = class {
   identity;
   constructor(s) {
@@ -48210,6 +50160,8 @@ var HybridIdentity = class {
   }
 };
 var hpkeMLKEM768X25519 = 25722;
+var hpkeMLKEM768P256 = 80;
+var hpkeDHKEMP256 = 16;
 function hpkeContext(kemID, sharedSecret, info2) {
   const suiteID = hpkeSuiteID(kemID);
   const pskIDHash = hpkeLabeledExtract(suiteID, void 0, "psk_id_hash", new Uint8Array(0));
@@ -48261,6 +50213,94 @@ function hpkeLabeledExpand(suiteID, prk, label, info2, length) {
   labeledInfo.set(info2, offset);
   return expand(sha256, prk, labeledInfo, length);
 }
+function hpkeDHKEMP256Encapsulate(recipient) {
+  if (recipient.length !== p2562.lengths.publicKeyUncompressed) {
+    recipient = p2562.Point.fromBytes(recipient).toBytes(false);
+  }
+  const ephemeral = p2562.utils.randomSecretKey();
+  const encapsulatedKey = p2562.getPublicKey(ephemeral, false);
+  const ss = p2562.getSharedSecret(ephemeral, recipient, true).subarray(1);
+  const kemContext = new Uint8Array(encapsulatedKey.length + recipient.length);
+  kemContext.set(encapsulatedKey, 0);
+  kemContext.set(recipient, encapsulatedKey.length);
+  const suiteID = new Uint8Array(5);
+  suiteID.set(new TextEncoder().encode("KEM"), 0);
+  suiteID[3] = hpkeDHKEMP256 >> 8;
+  suiteID[4] = hpkeDHKEMP256 & 255;
+  const eaePRK = hpkeLabeledExtract(suiteID, void 0, "eae_prk", ss);
+  const sharedSecret = hpkeLabeledExpand(suiteID, eaePRK, "shared_secret", kemContext, 32);
+  return { encapsulatedKey, sharedSecret };
+}
+var TagRecipient = class {
+  recipient;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("age1tag1") || res.prefix.toLowerCase() !== "age1tag" || res.bytes.length !== 33) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { encapsulatedKey, sharedSecret } = hpkeDHKEMP256Encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/p256tag");
+    const tag2 = (() => {
+      const recipientHash = sha256(this.recipient).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeDHKEMP256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["p256tag", base64nopad.encode(tag2), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var HybridTagRecipient = class {
+  recipient;
+  constructor(s) {
+    const { prefix, words } = bech32.decode(s, false);
+    const bytes = bech32.fromWords(words);
+    if (!s.startsWith("age1tagpq1") || prefix.toLowerCase() !== "age1tagpq" || bytes.length !== 1249) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = bytes;
+  }
+  wrapFileKey(fileKey) {
+    const { cipherText: encapsulatedKey, sharedSecret } = MLKEM768P256.encapsulate(this.recipient);
+    const label = new TextEncoder().encode("age-encryption.org/mlkem768p256tag");
+    const tag2 = (() => {
+      const recipientHash = sha256(this.recipient.subarray(1184)).subarray(0, 4);
+      const ikm = new Uint8Array(encapsulatedKey.length + recipientHash.length);
+      ikm.set(encapsulatedKey, 0);
+      ikm.set(recipientHash, encapsulatedKey.length);
+      return extract(sha256, ikm, label).subarray(0, 4);
+    })();
+    const { key, nonce } = hpkeContext(hpkeMLKEM768P256, sharedSecret, label);
+    const ciphertext = chacha20poly1305(key, nonce).encrypt(fileKey);
+    return [new Stanza(["mlkem768p256tag", base64nopad.encode(tag2), base64nopad.encode(encapsulatedKey)], ciphertext)];
+  }
+};
+var X25519Recipient = class {
+  recipient;
+  constructor(s) {
+    const res = bech32.decodeToBytes(s);
+    if (!s.startsWith("age1") || res.prefix.toLowerCase() !== "age" || res.bytes.length !== 32) {
+      throw Error("invalid recipient");
+    }
+    this.recipient = res.bytes;
+  }
+  async wrapFileKey(fileKey) {
+    const ephemeral = randomBytes3(32);
+    const share = await scalarMultBase(ephemeral);
+    const secret = await scalarMult(ephemeral, this.recipient);
+    const salt = new Uint8Array(share.length + this.recipient.length);
+    salt.set(share);
+    salt.set(this.recipient, share.length);
+    const label = new TextEncoder().encode("age-encryption.org/v1/X25519");
+    const key = hkdf(sha256, secret, salt, label, 32);
+    return [new Stanza(["X25519", base64nopad.encode(share)], encryptFileKey(fileKey, key))];
+  }
+};
 var X25519Identity = class {
   identity;
   recipient;
@@ -48303,6 +50343,23 @@ var X25519Identity = class {
     return null;
   }
 };
+var ScryptRecipient = class {
+  passphrase;
+  logN;
+  constructor(passphrase, logN) {
+    this.passphrase = passphrase;
+    this.logN = logN;
+  }
+  wrapFileKey(fileKey) {
+    const salt = randomBytes3(16);
+    const label = "age-encryption.org/v1/scrypt";
+    const labelAndSalt = new Uint8Array(label.length + 16);
+    labelAndSalt.set(new TextEncoder().encode(label));
+    labelAndSalt.set(salt, label.length);
+    const key = scrypt(this.passphrase, labelAndSalt, { N: 2 ** this.logN, r: 8, p: 1, dkLen: 32 });
+    return [new Stanza(["scrypt", base64nopad.encode(salt), this.logN.toString()], encryptFileKey(fileKey, key))];
+  }
+};
 var ScryptIdentity = class {
   passphrase;
   constructor(passphrase) {
@@ -48342,6 +50399,10 @@ var ScryptIdentity = class {
     return null;
   }
 };
+function encryptFileKey(fileKey, key) {
+  const nonce = new Uint8Array(12);
+  return chacha20poly1305(key, nonce).encrypt(fileKey);
+}
 function decryptFileKey(body, key) {
   if (body.length !== 32) {
     throw Error("invalid stanza");
@@ -48416,6 +50477,43 @@ function plaintextSize(ciphertextSize2) {
   size -= lastChunk > 0 ? chacha20poly1305Overhead : 0;
   return size;
 }
+function encryptSTREAM(key) {
+  const streamNonce = new Uint8Array(12);
+  const incNonce = () => {
+    for (let i = streamNonce.length - 2; i >= 0; i--) {
+      streamNonce[i]++;
+      if (streamNonce[i] !== 0)
+        break;
+    }
+  };
+  const plaintextBuffer = new Uint8Array(chunkSize);
+  let plaintextBufferUsed = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      while (chunk.length > 0) {
+        if (plaintextBufferUsed === plaintextBuffer.length) {
+          const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer);
+          controller.enqueue(encryptedChunk);
+          incNonce();
+          plaintextBufferUsed = 0;
+        }
+        const n = Math.min(plaintextBuffer.length - plaintextBufferUsed, chunk.length);
+        plaintextBuffer.set(chunk.subarray(0, n), plaintextBufferUsed);
+        plaintextBufferUsed += n;
+        chunk = chunk.subarray(n);
+      }
+    },
+    flush(controller) {
+      streamNonce[11] = 1;
+      const encryptedChunk = chacha20poly1305(key, streamNonce).encrypt(plaintextBuffer.subarray(0, plaintextBufferUsed));
+      controller.enqueue(encryptedChunk);
+    }
+  });
+}
+function ciphertextSize(plaintextSize2) {
+  const chunks = Math.max(1, Math.ceil(plaintextSize2 / chunkSize));
+  return plaintextSize2 + chacha20poly1305Overhead * chunks;
+}
 
 // node_modules/age-encryption/dist/armor.js
 var armor_exports = {};
@@ -48459,6 +50557,101 @@ function decode(file) {
 }
 
 // node_modules/age-encryption/dist/index.js
+var Encrypter = class {
+  passphrase = null;
+  scryptWorkFactor = 18;
+  recipients = [];
+  /**
+   * Set the passphrase to encrypt the file(s) with. This method can only be
+   * called once, and can't be called if {@link Encrypter.addRecipient} has
+   * been called.
+   *
+   * The passphrase is passed through the scrypt key derivation function, but
+   * it needs to have enough entropy to resist offline brute-force attacks.
+   * You should use at least 8-10 random alphanumeric characters, or 4-5
+   * random words from a list of at least 2000 words.
+   *
+   * @param s - The passphrase to encrypt the file with.
+   */
+  setPassphrase(s) {
+    if (this.passphrase !== null) {
+      throw new Error("can encrypt to at most one passphrase");
+    }
+    if (this.recipients.length !== 0) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    this.passphrase = s;
+  }
+  /**
+   * Set the scrypt work factor to use when encrypting the file(s) with a
+   * passphrase. The default is 18. Using a lower value will require stronger
+   * passphrases to resist offline brute-force attacks.
+   *
+   * @param logN - The base-2 logarithm of the scrypt work factor.
+   */
+  setScryptWorkFactor(logN) {
+    this.scryptWorkFactor = logN;
+  }
+  /**
+   * Add a recipient to encrypt the file(s) for. This method can be called
+   * multiple times to encrypt the file(s) for multiple recipients.
+   *
+   * This version supports native X25519 recipients (`age1...`), hybrid
+   * post-quantum recipients (`age1pq1...`), tag recipients (`age1tag1...`),
+   * and hybrid tag recipients (`age1tagpq1...`).
+   *
+   * @param s - The recipient to encrypt the file for. Either a string
+   * beginning with `age1...` or an object implementing the {@link Recipient}
+   * interface.
+   */
+  addRecipient(s) {
+    if (this.passphrase !== null) {
+      throw new Error("can't encrypt to both recipients and passphrases");
+    }
+    if (typeof s === "string") {
+      if (s.startsWith("age1pq1")) {
+        this.recipients.push(new HybridRecipient(s));
+      } else if (s.startsWith("age1tag1")) {
+        this.recipients.push(new TagRecipient(s));
+      } else if (s.startsWith("age1tagpq1")) {
+        this.recipients.push(new HybridTagRecipient(s));
+      } else if (s.startsWith("age1")) {
+        this.recipients.push(new X25519Recipient(s));
+      } else {
+        throw new Error("unrecognized recipient type");
+      }
+    } else {
+      this.recipients.push(s);
+    }
+  }
+  async encrypt(file) {
+    const fileKey = randomBytes3(16);
+    const stanzas = [];
+    let recipients = this.recipients;
+    if (this.passphrase !== null) {
+      recipients = [new ScryptRecipient(this.passphrase, this.scryptWorkFactor)];
+    }
+    for (const recipient of recipients) {
+      stanzas.push(...await recipient.wrapFileKey(fileKey));
+    }
+    const labelHeader = new TextEncoder().encode("header");
+    const hmacKey = hkdf(sha256, fileKey, void 0, labelHeader, 32);
+    const mac = hmac(sha256, hmacKey, encodeHeaderNoMAC(stanzas));
+    const header = encodeHeader(stanzas, mac);
+    const nonce = randomBytes3(16);
+    const labelPayload = new TextEncoder().encode("payload");
+    const streamKey = hkdf(sha256, fileKey, nonce, labelPayload, 32);
+    const encrypter2 = encryptSTREAM(streamKey);
+    if (!(file instanceof ReadableStream)) {
+      if (typeof file === "string")
+        file = new TextEncoder().encode(file);
+      return await readAll(prepend(stream(file).pipeThrough(encrypter2), header, nonce));
+    }
+    return Object.assign(prepend(file.pipeThrough(encrypter2), header, nonce), {
+      size: (size) => ciphertextSize(size) + header.length + nonce.length
+    });
+  }
+};
 var Decrypter = class {
   identities = [];
   /**
@@ -48576,9 +50769,44 @@ function isCryptoKey3(key) {
 }
 
 // actions/engine/age.ts
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
+import { open as open3, rename as rename2, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
+import { Readable, Writable } from "node:stream";
 init_errors();
 function fingerprint(recipient) {
   return `age:${createHash4("sha256").update(recipient).digest("hex").slice(0, 16)}`;
+}
+var RECIPIENT = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/;
+var SSH = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-\S+|sk-ssh-\S+)\s/;
+function parseRecipients(entries3, input = "age-recipients") {
+  const keys = /* @__PURE__ */ new Set();
+  for (const raw of entries3) {
+    const entry = raw.trim();
+    if (entry === "" || entry.startsWith("#")) continue;
+    if (SSH.test(entry)) {
+      throw new DeckhandError(
+        `${input}: SSH public keys are not supported by the age implementation deckhand uses. Generate an age key pair with age-keygen (or convert the SSH key with ssh-to-age) and give its age1\u2026 public key.`
+      );
+    }
+    if (/^AGE-SECRET-KEY-/i.test(entry)) {
+      throw new DeckhandError(
+        `${input} holds an age secret key: give the public key (age1\u2026, printed by age-keygen -y), never the identity.`
+      );
+    }
+    if (!RECIPIENT.test(entry)) {
+      throw new DeckhandError(
+        `${input}: "${entry.slice(0, 24)}${entry.length > 24 ? "\u2026" : ""}" is not an age recipient (a public key starting age1\u2026).`
+      );
+    }
+    try {
+      new Encrypter().addRecipient(entry);
+    } catch (err) {
+      throw new DeckhandError(`${input}: ${entry} is not a valid age recipient (${errorMessage(err)}).`);
+    }
+    keys.add(entry);
+  }
+  return [...keys].sort().map((key) => ({ key, fingerprint: fingerprint(key) }));
 }
 async function parseIdentities(text, input = "age-identity") {
   const keys = [];
@@ -48608,6 +50836,16 @@ async function parseIdentities(text, input = "age-identity") {
     throw new DeckhandError(`${input} holds no age identity (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes).`);
   return { keys, fingerprints };
 }
+function encrypter(recipients, extra) {
+  if (recipients.length === 0) throw new DeckhandError("no age recipients to encrypt to");
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(r.key);
+  if (extra) {
+    const carrier = { wrapFileKey: () => [new Stanza(extra.args, extra.body)] };
+    e.addRecipient(carrier);
+  }
+  return e;
+}
 function decrypter(identities) {
   const d = new Decrypter();
   for (const key of identities.keys) d.addIdentity(key);
@@ -48629,6 +50867,9 @@ function decryptFailure(err, what, identities, recipients) {
     }
   );
 }
+async function encryptBytes(data, recipients, extra) {
+  return encrypter(recipients, extra).encrypt(data);
+}
 async function decryptBytes(data, identities, what, recipients) {
   try {
     return await decrypter(identities).decrypt(data);
@@ -48649,18 +50890,62 @@ async function readStanzas(data) {
   await d.decrypt(data).catch(() => void 0);
   return seen?.map((s) => ({ args: s.args, body: s.body }));
 }
+async function encryptFile(source, target, recipients, durable = true) {
+  const handle = await open3(source, "r");
+  let whole;
+  try {
+    if ((await handle.stat()).size <= SMALL_FILE_BYTES) whole = await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+  if (whole) {
+    const sealed = await encrypter(recipients).encrypt(whole);
+    await writeOut(target, durable, (temp) => writeFile2(temp, sealed, { flag: "r+" }));
+    return;
+  }
+  const input = Readable.toWeb(createReadStream2(source));
+  await writeStream(await encrypter(recipients).encrypt(input), target, durable);
+}
 var SMALL_FILE_BYTES = 1024 * 1024;
-
-// actions/engine/jobs/secret-bundle.ts
-init_errors();
-
-// actions/engine/secrets/variables.ts
-init_errors();
-import { lstat as lstat2 } from "node:fs/promises";
-import { dirname as dirname3, join as join6 } from "node:path";
+async function decryptFile(source, target, identities, what, recipients) {
+  const input = Readable.toWeb(createReadStream2(source));
+  let output;
+  try {
+    output = await decrypter(identities).decrypt(input);
+  } catch (err) {
+    throw decryptFailure(err, what, identities, recipients);
+  }
+  try {
+    await writeStream(output, target);
+  } catch (err) {
+    if (err instanceof DeckhandError) throw err;
+    throw decryptFailure(err, what, identities, recipients);
+  }
+}
+async function writeStream(stream2, target, durable = true) {
+  await writeOut(
+    target,
+    durable,
+    (temp) => stream2.pipeTo(Writable.toWeb(createWriteStream(temp, { flags: "r+" })))
+  );
+}
+async function writeOut(target, durable, write) {
+  const temp = tempPathFor(target);
+  try {
+    await (await open3(temp, "wx", 384)).close();
+    await write(temp);
+    if (durable) {
+      const handle = await open3(temp, "r+");
+      await handle.sync().finally(() => handle.close());
+    }
+    await rename2(temp, target);
+  } finally {
+    await rm4(temp, { force: true });
+    forgetOnStop(temp);
+  }
+}
 
 // actions/engine/secrets/bundle.ts
-import { lstat, readFile as readFile5 } from "node:fs/promises";
 init_errors();
 init_json_file();
 var BUNDLE_FILE = "secrets.age";
@@ -48699,12 +50984,51 @@ var DECK_SETTINGS = new Set(
 function isDeckSetting(name) {
   return DECK_SETTINGS.has(name) || name.startsWith("DECK_KONNECT_");
 }
+function bundlePlaintext(variables) {
+  const sorted = {};
+  for (const name of [...variables.keys()].sort()) sorted[name] = variables.get(name);
+  return `${JSON.stringify({ format: BUNDLE_FORMAT, variables: sorted }, null, 2)}
+`;
+}
+function scrypt2(input, salt) {
+  return new Promise(
+    (resolve9, reject) => scryptCallback(input, salt, STAMP_BYTES, SCRYPT, (err, key) => err ? reject(err) : resolve9(key))
+  );
+}
+function computeStamp(plaintext, recipients, salt) {
+  const keys = recipients.map((r) => r.key).sort();
+  return scrypt2(Buffer.from(`${STAMP_TYPE}/1
+${keys.join("\n")}
+
+${plaintext}`, "utf8"), salt);
+}
 function stampOf(stanzas) {
   const stanza = stanzas?.find((s) => s.args[0] === STAMP_TYPE);
   if (!stanza || stanza.args.length < 2) return void 0;
   const salt = Buffer.from(stanza.args[1], "base64");
   if (salt.length !== SALT_BYTES || stanza.body.length !== STAMP_BYTES) return void 0;
   return { salt, fingerprints: stanza.args.slice(2), body: stanza.body };
+}
+async function sealBundle(variables, recipients, previous) {
+  if (recipients.length === 0) throw new DeckhandError("no age recipients to encrypt the secret bundle to");
+  for (const name of variables.keys()) checkName(name, "the secret bundle");
+  const plaintext = bundlePlaintext(variables);
+  const fingerprints = recipients.map((r) => r.fingerprint);
+  const stamp = previous ? stampOf(await readStanzas(previous)) : void 0;
+  if (stamp && sameList(stamp.fingerprints, fingerprints)) {
+    const again = await computeStamp(plaintext, recipients, stamp.salt);
+    if (timingSafeEqual(again, stamp.body)) return { bytes: previous, unchanged: true };
+  }
+  const salt = randomBytes8(SALT_BYTES);
+  const body = await computeStamp(plaintext, recipients, salt);
+  const bytes = await encryptBytes(plaintext, recipients, {
+    args: [STAMP_TYPE, salt.toString("base64").replace(/=+$/, ""), ...fingerprints],
+    body
+  });
+  return { bytes, unchanged: false };
+}
+function sameList(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 function checkName(name, where3) {
   if (!VARIABLE_NAME.test(name)) {
@@ -48748,7 +51072,7 @@ async function openBundle(data, identities, file) {
       `${file} decrypts to something that is not UTF-8 text: it is not a secret bundle.`
     );
   }
-  const doc = parseJson(text, file, "secret bundle (decrypted)");
+  const doc = parseJson2(text, file, "secret bundle (decrypted)");
   return { variables: bundleVariables(doc, file), recipients };
 }
 function bundleVariables(doc, file) {
@@ -48800,7 +51124,719 @@ async function readBundle(file, identities) {
 }
 var AGE_HEADER = "age-encryption.org/v1\n";
 
+// actions/engine/dump.ts
+import { lstat as lstat2, mkdir as mkdir2, mkdtemp as mkdtemp2, readdir as readdir2, readFile as readFile6, rename as rename3, rm as rm5, stat as stat7 } from "node:fs/promises";
+import { basename as basename2, join as join6 } from "node:path";
+init_errors();
+
+// actions/engine/state/digest.ts
+import { createHash as createHash5 } from "node:crypto";
+function digestFiles(files) {
+  const hash = createHash5("sha256");
+  for (const name of [...files.keys()].sort()) {
+    const data = files.get(name);
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    hash.update(`${Buffer.byteLength(name)}:${name}${bytes.length}:`);
+    hash.update(bytes);
+  }
+  return `sha256:${hash.digest("hex")}`;
+}
+function sha256Hex(data) {
+  return createHash5("sha256").update(data).digest("hex");
+}
+
+// actions/engine/state/pipeline.ts
+init_errors();
+
+// actions/engine/state/normalize.ts
+var VOLATILE_FIELDS = ["created_at", "updated_at"];
+function normalizeContent(content) {
+  sortCollections(content, COLLECTIONS);
+  return content;
+}
+function sortCollections(holder, specs) {
+  for (const collection in specs) {
+    const list = holder[collection];
+    if (!Array.isArray(list)) continue;
+    const spec = specs[collection];
+    for (const entity of list) {
+      if (!isObject(entity)) continue;
+      for (const field of VOLATILE_FIELDS) if (field in entity) delete entity[field];
+      if (spec.nested) sortCollections(entity, spec.nested);
+    }
+    if (list.length > 1) sortEntities(list, spec);
+  }
+}
+function sortEntities(list, spec) {
+  if (list.length === 2) {
+    const [a, b] = list;
+    const keyA = isObject(a) ? sortKey(a, spec) : "";
+    const keyB = isObject(b) ? sortKey(b, spec) : "";
+    if (keyA > keyB || keyA === keyB && canonicalJson(a) > canonicalJson(b)) {
+      list[0] = b;
+      list[1] = a;
+    }
+    return;
+  }
+  const keyed = list.map((entity) => ({
+    entity,
+    key: isObject(entity) ? sortKey(entity, spec) : "",
+    tie: void 0
+  }));
+  keyed.sort((a, b) => {
+    if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+    a.tie ??= canonicalJson(a.entity);
+    b.tie ??= canonicalJson(b.entity);
+    return a.tie < b.tie ? -1 : a.tie > b.tie ? 1 : 0;
+  });
+  keyed.forEach((k, i) => list[i] = k.entity);
+}
+function canonicalJson(value) {
+  return JSON.stringify(
+    value,
+    (_key, v) => isObject(v) ? Object.fromEntries(
+      Object.keys(v).sort().map((k) => [k, v[k]])
+    ) : v
+  );
+}
+
+// actions/engine/state/yaml.ts
+function toYaml(doc) {
+  const writer = new YamlWriter();
+  const keys = Object.keys(doc);
+  if (keys.length > 0) writer.map(doc, keys, 0, "");
+  return writer.text();
+}
+var CHUNK_SIZE = 16384;
+var YamlWriter = class {
+  /** The text written since the last chunk was set aside. */
+  out = "";
+  chunks = [];
+  layouts = new Layouts();
+  text() {
+    this.chunks.push(this.out);
+    this.out = "";
+    return this.chunks.join("");
+  }
+  /** Writes a map with at least one key. */
+  map(obj, keys, indent, first) {
+    const layout = this.layouts.of(keys);
+    const { sorted, texts } = layout;
+    const lines = keyLines(layout, indent);
+    let dashed = first !== indentation(indent);
+    for (let i = 0; i < sorted.length; i++) {
+      const value = obj[sorted[i]];
+      if (value === void 0) continue;
+      this.out += dashed ? first + texts[i] : lines[i];
+      dashed = false;
+      this.value(value, indent);
+      if (this.out.length > CHUNK_SIZE) this.flush();
+    }
+  }
+  /**
+   * Sets the current text aside as a chunk. Reading a character makes V8 flatten the rope into one
+   * string, so its many small pieces die young instead of being kept, and copied by every garbage
+   * collection, until the whole file is done: on large dumps that makes the writer much faster.
+   */
+  flush() {
+    this.out.charCodeAt(0);
+    this.chunks.push(this.out);
+    this.out = "";
+  }
+  /** Writes the value of a key or a sequence item whose indicator (`key:` or `-`) is already out. */
+  value(value, indent) {
+    if (typeof value === "string") this.string(value, indent);
+    else if (typeof value !== "object" || value === null) this.out += " " + otherScalar(value) + "\n";
+    else if (Array.isArray(value)) {
+      if (value.length === 0) this.out += " []\n";
+      else {
+        this.out += "\n";
+        this.seq(value, indent, indentation(indent));
+      }
+    } else if (value instanceof EnvRef) {
+      const pad = indentation(indent + 2);
+      this.out += " " + value.header() + "\n" + pad + value.template(indent + 2) + "\n";
+    } else {
+      const keys = Object.keys(value);
+      if (keys.length === 0) this.out += " {}\n";
+      else {
+        this.out += "\n";
+        this.map(value, keys, indent + 2, indentation(indent + 2));
+      }
+    }
+  }
+  seq(list, indent, first) {
+    const pad = indentation(indent);
+    let prefix = first;
+    for (const item of list) {
+      if (typeof item === "object" && item !== null && !(item instanceof EnvRef)) {
+        const dash = prefix === pad ? dashIndentation(indent) : prefix + "- ";
+        if (Array.isArray(item)) {
+          if (item.length > 0) {
+            this.seq(item, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        } else {
+          const keys = Object.keys(item);
+          if (keys.length > 0) {
+            this.map(item, keys, indent + 2, dash);
+            prefix = pad;
+            continue;
+          }
+        }
+      }
+      this.out += prefix + "-";
+      prefix = pad;
+      this.value(item, indent);
+    }
+  }
+  string(value, indent) {
+    if (plainSafe(value)) this.out += " " + value + "\n";
+    else if (isBlockLiteral(value)) this.blockLiteral(value, indent + 2);
+    else this.out += " " + quote(value) + "\n";
+  }
+  blockLiteral(value, indent) {
+    let end = value.length;
+    while (end > 0 && value[end - 1] === "\n") end--;
+    const trailing = value.length - end;
+    this.out += trailing === 0 ? " |-\n" : trailing === 1 ? " |\n" : " |+\n";
+    const pad = indentation(indent);
+    for (const line of value.slice(0, end).split("\n")) this.out += line === "" ? "\n" : pad + line + "\n";
+    for (let i = 1; i < trailing; i++) this.out += "\n";
+  }
+};
+var MAX_CACHED_INDENT = 64;
+var indentations = [];
+var dashIndentations = [];
+function indentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width);
+  return indentations[width] ??= " ".repeat(width);
+}
+function dashIndentation(width) {
+  if (width > MAX_CACHED_INDENT) return " ".repeat(width) + "- ";
+  return dashIndentations[width] ??= " ".repeat(width) + "- ";
+}
+function keyLines(layout, indent) {
+  const pad = indentation(indent);
+  if (indent > MAX_CACHED_INDENT) return layout.texts.map((text) => pad + text);
+  return layout.lines[indent] ??= layout.texts.map((text) => pad + text);
+}
+var MAX_LAYOUTS_PER_KEY = 32;
+var Layouts = class {
+  byFirstKey = /* @__PURE__ */ new Map();
+  of(keys) {
+    const candidates = this.byFirstKey.get(keys[0]);
+    if (candidates === void 0) {
+      const layout2 = newLayout(keys);
+      this.byFirstKey.set(keys[0], [layout2]);
+      return layout2;
+    }
+    for (const layout2 of candidates) if (sameKeys(layout2.keys, keys)) return layout2;
+    const layout = newLayout(keys);
+    if (candidates.length < MAX_LAYOUTS_PER_KEY) candidates.push(layout);
+    return layout;
+  }
+};
+function sameKeys(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function newLayout(keys) {
+  const sorted = [...keys].sort();
+  const texts = sorted.map((key) => (plainSafe(key) ? key : quote(key)) + ":");
+  return { keys, sorted, texts, lines: [] };
+}
+var PRINTABLE_LINES = /^[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+var NEEDS_ESCAPE = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+function isBlockLiteral(value) {
+  if (!(value.includes("\n") || value.includes("${{")) || !PRINTABLE_LINES.test(value)) return false;
+  if (value.trim() === "") return false;
+  return value.split("\n").every((line) => !/^[ \t]/.test(line));
+}
+var RESERVED = /* @__PURE__ */ new Set(["y", "n", "yes", "no", "true", "false", "on", "off", "null"]);
+var PLAIN_FIRST = 1;
+var PLAIN_REST = 2;
+var PLAIN_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
+  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
+}
+function isPlainChar(code, where3) {
+  return code < 128 && (PLAIN_CHARS[code] & where3) !== 0;
+}
+function plainSafe(value) {
+  const length = value.length;
+  if (length === 0 || !isPlainChar(value.charCodeAt(0), PLAIN_FIRST)) return false;
+  for (let i = 1; i < length; i++) if (!isPlainChar(value.charCodeAt(i), PLAIN_REST)) return false;
+  return value.charCodeAt(length - 1) !== 58 && !(length <= 5 && RESERVED.has(value.toLowerCase()));
+}
+function quote(value) {
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+}
+function otherScalar(value) {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as YAML`);
+      return String(value);
+    case "boolean":
+      return value ? "true" : "false";
+    default:
+      throw new TypeError(`cannot write a ${typeof value} as YAML`);
+  }
+}
+
+// actions/engine/state/pipeline.ts
+function parseDeckOutput(json, source) {
+  try {
+    return JSON.parse(json);
+  } catch (err) {
+    throw new DeckhandError(
+      `deck produced output that is not valid JSON (${source}): ${err.message}`
+    );
+  }
+}
+function processContent(content, options) {
+  if (!isObject(content)) {
+    throw new DeckhandError(
+      `${options.source} does not hold a deck state object (expected keys like _format_version, services, \u2026)`
+    );
+  }
+  const doc = normalizeContent(content);
+  const workspace = typeof doc._workspace === "string" && doc._workspace !== "" ? doc._workspace : options.workspace;
+  const counts2 = countEntities(doc);
+  const secrets = /* @__PURE__ */ new Map();
+  const redactions = options.redact ? redactContent(doc, { workspace, rules: options.rules, values: secrets }) : [];
+  return { yaml: toYaml(doc), workspace, counts: counts2, redactions, secrets };
+}
+
+// actions/engine/dump.ts
+var MANIFEST = "SHA256SUMS";
+var REQUIRED_ENV = "required-env.txt";
+function checkBundleOptions(options) {
+  if (options.recipients && !options.redactSecrets) {
+    throw new DeckhandError(
+      "age-recipients needs redact-secrets: true. With redact-secrets: false the files hold every value in plain text already, so there is nothing to encrypt; set redact-secrets: true (the default) to keep the values only in the encrypted secrets.age, or drop age-recipients."
+    );
+  }
+}
+function fileNameFor(workspace) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(workspace) || workspace.includes("..")) {
+    throw new DeckhandError(`workspace name "${workspace}" cannot be used as a file name`);
+  }
+  return `${workspace}.yaml`;
+}
+async function removable(dir, recorded, keep, logger2) {
+  const names = [];
+  for (const [name, digest] of recorded) {
+    if (keep.has(name) || name === MANIFEST) continue;
+    const info2 = await lstat2(join6(dir, name)).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile()) {
+      logger2.warn(`Kept ${name}: ${MANIFEST} lists it, but it is not a file deckhand wrote`);
+      continue;
+    }
+    if (sha256Hex(await readFile6(join6(dir, name))) !== digest) {
+      logger2.warn(`Kept ${name}: it changed since deckhand wrote it, so it is no longer deckhand's to delete`);
+      continue;
+    }
+    names.push(name);
+  }
+  return names;
+}
+async function dump(options) {
+  if (options.workspace && options.allWorkspaces) {
+    throw new DeckhandError("workspace and all-workspaces exclude each other: set one of them");
+  }
+  checkBundleOptions(options);
+  await ensureDirectory(options.outputDir);
+  const processed = options.controlPlanes ? await dumpControlPlanes(options, options.controlPlanes) : await runDeckDump(options);
+  const entityCount = processed.reduce((sum, f) => sum + totalEntities(f.counts), 0);
+  if (entityCount === 0 && !options.allowEmpty) {
+    const previous = await previousEntityCount(options.outputDir);
+    if (previous > 0) {
+      throw new DeckhandError(
+        `deck returned no entities, but the previous dump in ${options.outputDir} holds ${previous}. Refusing to replace it with an empty one (wrong workspace, select-tags or address?). Set allow-empty: true if the gateway really is empty now.`
+      );
+    }
+  }
+  const files = /* @__PURE__ */ new Map();
+  const workspaces = [];
+  for (const file of processed) {
+    const name = fileNameFor(file.workspace);
+    if (files.has(name)) throw new DeckhandError(`deck returned workspace "${file.workspace}" twice`);
+    files.set(name, file.yaml);
+    workspaces.push({
+      workspace: file.workspace,
+      file: join6(options.outputDir, name),
+      counts: file.counts,
+      redactions: file.redactions
+    });
+  }
+  const requiredEnv = [...new Set(processed.flatMap((f) => f.redactions.map((r) => r.name)))].sort();
+  const secrets = collectSecrets(processed, options);
+  const owned = new Map(files);
+  for (const [name, content] of options.sidecars ?? []) owned.set(name, content);
+  let bundle;
+  if (options.recipients) {
+    const sealed = await sealBundle(secrets, options.recipients, await previousBundle(options.outputDir));
+    owned.set(BUNDLE_FILE, sealed.bytes);
+    bundle = {
+      file: join6(options.outputDir, BUNDLE_FILE),
+      count: secrets.size,
+      recipients: options.recipients.map((r) => r.fingerprint),
+      unchanged: sealed.unchanged
+    };
+  }
+  const outcome = await install3(
+    options.outputDir,
+    owned,
+    requiredEnv,
+    options.logger,
+    void 0,
+    bundle !== void 0
+  );
+  return {
+    files: workspaces.map((w) => w.file),
+    workspaces,
+    entityCount,
+    digest: digestFiles(files),
+    secretsRedacted: processed.reduce((sum, f) => sum + f.redactions.length, 0),
+    requiredEnv,
+    ...outcome,
+    bundle
+  };
+}
+function collectSecrets(processed, options) {
+  const values = /* @__PURE__ */ new Map();
+  const owner = /* @__PURE__ */ new Map();
+  const clashes = [];
+  for (const file of processed) {
+    for (const [name, value] of file.secrets) {
+      const earlier = values.get(name);
+      if (earlier !== void 0 && earlier !== value) {
+        clashes.push(`${name} (workspaces ${owner.get(name)} and ${file.workspace})`);
+        continue;
+      }
+      values.set(name, value);
+      owner.set(name, file.workspace);
+    }
+  }
+  if (clashes.length > 0) {
+    const message = `${clashes.length} variable(s) stand for different values in two workspaces whose names differ only in punctuation: ${clashes.join(", ")}. deck fills a variable with one value, so one of the workspaces would be synced with the other's secret.`;
+    if (options.recipients) {
+      throw new DeckhandError(
+        `${message} The secret bundle cannot hold both: dump those workspaces in separate steps, into separate output-dirs.`
+      );
+    }
+    options.logger.warn(`${message} Dump those workspaces into separate output-dirs.`);
+  }
+  return values;
+}
+async function previousBundle(dir) {
+  const text = await readFile6(join6(dir, MANIFEST), "utf8").catch(() => void 0);
+  const digest = text === void 0 ? void 0 : manifestEntries(text).get(BUNDLE_FILE);
+  if (digest === void 0) return void 0;
+  const path5 = join6(dir, BUNDLE_FILE);
+  const info2 = await lstat2(path5).catch(() => void 0);
+  if (!info2?.isFile() || info2.size > MAX_BUNDLE_BYTES) return void 0;
+  const bytes = await readFile6(path5).catch(() => void 0);
+  return bytes !== void 0 && sha256Hex(bytes) === digest ? bytes : void 0;
+}
+async function ensureDirectory(dir) {
+  const info2 = await stat7(dir).catch(() => void 0);
+  if (info2 && !info2.isDirectory()) throw new DeckhandError(`output-dir ${dir} exists and is not a directory`);
+  try {
+    await mkdir2(dir, { recursive: true });
+  } catch (err) {
+    throw new DeckhandError(`output-dir ${dir} cannot be created: ${err.message}`);
+  }
+}
+function controlPlaneFiles(names) {
+  const files = /* @__PURE__ */ new Map();
+  const owners = /* @__PURE__ */ new Map();
+  for (const name of names) {
+    const stem = /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes("..") ? name : name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/\.\.+/g, ".").replace(/^[^A-Za-z0-9]+/, "").replace(/-+$/, "");
+    if (stem === "") throw new DeckhandError(`control plane name "${name}" gives no usable file name`);
+    const other = owners.get(stem.toLowerCase());
+    if (other !== void 0 && other !== name) {
+      throw new DeckhandError(
+        `control planes "${other}" and "${name}" would be dumped into one file (${stem}.yaml): dump them into separate output-dirs`
+      );
+    }
+    owners.set(stem.toLowerCase(), name);
+    files.set(name, stem);
+  }
+  return files;
+}
+async function dumpControlPlanes(options, names) {
+  if (names.length === 0) throw new DeckhandError("konnect-control-plane names no control plane to dump");
+  const results = [];
+  for (const [name, stem] of controlPlaneFiles([...new Set(names)])) {
+    const deck = options.deck.forControlPlane(name);
+    const liveRules = await options.liveRulesFor?.(name) ?? options.liveRules;
+    const single = { ...options, deck, liveRules, workspace: void 0, allWorkspaces: false };
+    for (const file of await runDeckDump(single, stem)) results.push(file);
+  }
+  return results;
+}
+async function runDeckDump(options, label) {
+  const work = await privateTempDir("deckhand-dump-");
+  try {
+    const single = !options.allWorkspaces;
+    const args = dumpArgs(options.deck.deck.features, {
+      outputFile: single ? join6(work.path, "dump.json") : void 0,
+      workspace: options.workspace,
+      allWorkspaces: options.allWorkspaces,
+      selectTags: options.selectTags,
+      skipConsumers: options.skipConsumers,
+      withId: options.withId
+    });
+    await options.deck.run(args, { online: true, cwd: work.path, timeoutMs: options.timeoutMs });
+    const outputs = (await readdir2(work.path, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+    if (outputs.length === 0) throw new DeckhandError("deck reported success but wrote no dump file");
+    const results = [];
+    for (const name of outputs) {
+      const fallback = single ? label ?? options.workspace ?? "default" : name.endsWith(".json") ? basename2(name, ".json") : name;
+      const source = `deck dump ${fallback}`;
+      const content = parseDeckOutput(await readFile6(join6(work.path, name), "utf8"), source);
+      const rules = options.redactSecrets && options.liveRules && isObject(content) ? await options.liveRules.for(content) : void 0;
+      results.push(
+        processContent(content, { workspace: fallback, redact: options.redactSecrets, source, rules })
+      );
+    }
+    options.logger.debug(`deck wrote ${outputs.length} file(s)`);
+    return results;
+  } finally {
+    await work.cleanup();
+  }
+}
+function manifestNames(text) {
+  return [...manifestEntries(text).keys()];
+}
+function manifestEntries(text) {
+  const entries3 = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m || m[2].includes("/") || m[2] === "." || m[2] === ".." || m[2].includes("\0")) continue;
+    entries3.set(m[2], m[1]);
+  }
+  return entries3;
+}
+async function previousFiles(dir) {
+  const text = await readFile6(join6(dir, MANIFEST), "utf8").catch(() => void 0);
+  return text === void 0 ? void 0 : manifestNames(text);
+}
+async function previousEntityCount(dir) {
+  const names = await previousFiles(dir) ?? (await readdir2(dir)).filter((f) => f.endsWith(".yaml"));
+  let total = 0;
+  for (const name of names.filter((n) => n.endsWith(".yaml"))) {
+    const path5 = join6(dir, name);
+    let text;
+    try {
+      text = await readStateFile(path5);
+    } catch (err) {
+      if (err instanceof StateReadError) total += 1;
+      continue;
+    }
+    try {
+      const doc = readStateText(text, path5);
+      if (isObject(doc)) total += totalEntities(countEntities(doc));
+    } catch {
+      total += text.trim() === "" ? 0 : 1;
+    }
+  }
+  return total;
+}
+async function install3(dir, files, requiredEnv, logger2, neededBy = "deck sync/diff/validate", bundled = false) {
+  const all = new Map(files);
+  const alternative = bundled ? `, or give age-identity: ${BUNDLE_FILE} holds their values` : "";
+  all.set(
+    REQUIRED_ENV,
+    requiredEnv.length === 0 ? "" : `# Set these environment variables before ${neededBy} of these files${alternative}.
+${requiredEnv.join("\n")}
+`
+  );
+  const manifest = [...all.keys()].sort().map((name) => `${sha256Hex(all.get(name))}  ${name}
+`).join("");
+  const before = await readFile6(join6(dir, MANIFEST), "utf8").catch(() => void 0);
+  const removed = await removable(
+    dir,
+    before === void 0 ? /* @__PURE__ */ new Map() : manifestEntries(before),
+    all,
+    logger2
+  );
+  const unchanged = before === manifest && removed.length === 0;
+  if (unchanged) logger2.info("Configuration unchanged since the last dump");
+  let staging;
+  let forget = () => void 0;
+  try {
+    staging = await mkdtemp2(join6(dir, ".deckhand-staging-"));
+    forget = removeOnStop(staging);
+    for (const [name, data] of all) await writeFileAtomic(join6(staging, name), data);
+    await writeFileAtomic(join6(staging, MANIFEST), manifest);
+    for (const name of all.keys()) await rename3(join6(staging, name), join6(dir, name));
+    for (const name of removed) {
+      try {
+        await rm5(join6(dir, name), { force: true });
+        if (name === BUNDLE_FILE)
+          logger2.warn(
+            `Removed ${name}: age-recipients is not set, so it would no longer follow the gateway's secrets (git's history keeps it)`
+          );
+        else logger2.info(`Removed ${name}: what it held is no longer on the gateway`);
+      } catch (err) {
+        logger2.warn(
+          `Kept ${name} (${err.code ?? "error"}): remove it by hand if it is no longer wanted`
+        );
+      }
+    }
+    await rename3(join6(staging, MANIFEST), join6(dir, MANIFEST));
+  } catch (err) {
+    throw fileSystemError(err, dir);
+  } finally {
+    if (staging !== void 0) await rm5(staging, { recursive: true, force: true });
+    forget();
+  }
+  return { removed: removed.map((name) => join6(dir, name)), changed: !unchanged };
+}
+
+// actions/engine/jobs/deck-dump.ts
+init_errors();
+
+// actions/engine/konnect/metadata.ts
+init_errors();
+init_json_file();
+var KONNECT_METADATA = ".konnect.json";
+var FORMAT = "deckhand-konnect/1";
+function metadataText(planes) {
+  const records = planes.map(({ plane, file }) => ({
+    name: plane.name,
+    ...plane.description ? { description: plane.description } : {},
+    ...plane.labels && Object.keys(plane.labels).length > 0 ? { labels: sortedLabels(plane.labels) } : {},
+    cluster_type: plane.config.cluster_type,
+    auth_type: plane.config.auth_type,
+    cloud_gateway: plane.config.cloud_gateway,
+    ...plane.config.proxy_urls?.length ? { proxy_urls: plane.config.proxy_urls } : {},
+    file
+  }));
+  records.sort((a, b) => a.name.localeCompare(b.name));
+  return `${JSON.stringify({ format: FORMAT, control_planes: records }, null, 2)}
+`;
+}
+function sortedLabels(labels) {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+}
+var CLUSTER_TYPES = [
+  "CLUSTER_TYPE_CONTROL_PLANE",
+  "CLUSTER_TYPE_K8S_INGRESS_CONTROLLER",
+  "CLUSTER_TYPE_CONTROL_PLANE_GROUP",
+  "CLUSTER_TYPE_SERVERLESS",
+  "CLUSTER_TYPE_KAFKA_NATIVE_EVENT_PROXY",
+  "CLUSTER_TYPE_SERVERLESS_V1"
+];
+var MAX_METADATA_BYTES = 4 * 2 ** 20;
+async function readMetadata(path5) {
+  return parseMetadata(await readJsonFile(path5, "deckhand Konnect record", MAX_METADATA_BYTES), path5);
+}
+function parseMetadata(doc, source) {
+  if (!isObject(doc) || doc.format !== FORMAT || !Array.isArray(doc.control_planes)) {
+    throw new DeckhandError(`${source} is not a deckhand Konnect record (format ${FORMAT})`);
+  }
+  return doc.control_planes.map((entry, i) => {
+    const where3 = `${source}: control_planes[${i}]`;
+    if (!isObject(entry) || typeof entry.name !== "string" || entry.name === "" || typeof entry.file !== "string")
+      throw new DeckhandError(`${where3} needs a name and a file`);
+    if (entry.cluster_type !== void 0 && !CLUSTER_TYPES.includes(entry.cluster_type))
+      throw new DeckhandError(`${where3}: unknown cluster_type ${JSON.stringify(entry.cluster_type)}`);
+    if (entry.labels !== void 0 && (!isObject(entry.labels) || Object.values(entry.labels).some((v) => typeof v !== "string")))
+      throw new DeckhandError(`${where3}: labels must map names to strings`);
+    if (entry.auth_type !== void 0 && entry.auth_type !== "pinned_client_certs" && entry.auth_type !== "pki_client_certs")
+      throw new DeckhandError(`${where3}: unknown auth_type ${JSON.stringify(entry.auth_type)}`);
+    return {
+      name: entry.name,
+      ...typeof entry.description === "string" ? { description: entry.description } : {},
+      ...entry.labels !== void 0 ? { labels: entry.labels } : {},
+      ...entry.cluster_type !== void 0 ? { cluster_type: entry.cluster_type } : {},
+      ...entry.auth_type !== void 0 ? { auth_type: entry.auth_type } : {},
+      ...typeof entry.cloud_gateway === "boolean" ? { cloud_gateway: entry.cloud_gateway } : {},
+      ...Array.isArray(entry.proxy_urls) ? { proxy_urls: entry.proxy_urls } : {},
+      file: entry.file
+    };
+  });
+}
+function createRequest(record) {
+  const { file: _file, ...request2 } = record;
+  return request2;
+}
+
+// actions/engine/report.ts
+function emptyReport(title) {
+  return { title, lines: [], tables: [], annotations: [] };
+}
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// actions/engine/secrets/report.ts
+var MAX_LISTED = 200;
+var RULE_TEXT = {
+  schema: "the gateway's schema",
+  catalogue: "Kong's schemas (bundled)",
+  configured: "secret-fields input",
+  name: "credential name",
+  detector: "value detector"
+};
+function countByRule(redactions) {
+  const counts2 = Object.fromEntries(REDACTION_RULES.map((r) => [r, 0]));
+  for (const r of redactions) counts2[r.rule]++;
+  return counts2;
+}
+function addRedactionReport(report, redactions, schemaProblems) {
+  addSchemaProblems(report, schemaProblems);
+  if (redactions.length === 0) return;
+  const counts2 = countByRule(redactions);
+  report.tables.push({
+    caption: "Secrets redacted, by rule",
+    header: ["rule", "values"],
+    rows: REDACTION_RULES.filter((r) => counts2[r] > 0).map((r) => [RULE_TEXT[r], String(counts2[r])])
+  });
+  const listed = redactions.slice(0, MAX_LISTED);
+  report.tables.push({
+    caption: `Redacted values (${redactions.length})` + (redactions.length > listed.length ? `, the first ${listed.length}` : ""),
+    header: ["where", "variable", "rule"],
+    rows: listed.map((r) => [r.location, r.name, RULE_TEXT[r.rule]]),
+    collapsed: true
+  });
+}
+function addSchemaProblems(report, problems) {
+  if (problems.length === 0) return;
+  report.lines.push(
+    `Schemas not read from the gateway (${problems.length}); Kong's bundled schemas, credential names and value detectors decided there: ${problems.slice(0, 5).join("; ")}` + (problems.length > 5 ? `; and ${problems.length - 5} more` : "")
+  );
+}
+
+// actions/engine/jobs/secret-bundle.ts
+import { readFile as readFile7, stat as stat8 } from "node:fs/promises";
+init_errors();
+
 // actions/engine/secrets/variables.ts
+init_errors();
+import { lstat as lstat3 } from "node:fs/promises";
+import { dirname as dirname3, join as join7 } from "node:path";
 var DeckVariables = class _DeckVariables {
   constructor(bundled, env, sources, unopened) {
     this.bundled = bundled;
@@ -48903,8 +51939,8 @@ function maskValue(value, secret) {
 async function defaultBundles(stateFiles) {
   const found = [];
   for (const folder of new Set(stateFiles.map((f) => dirname3(f)))) {
-    const file = join6(folder, BUNDLE_FILE);
-    if (await lstat2(file).catch(() => void 0)) found.push(file);
+    const file = join7(folder, BUNDLE_FILE);
+    if (await lstat3(file).catch(() => void 0)) found.push(file);
   }
   return found;
 }
@@ -48915,7 +51951,7 @@ async function readIdentityText(value, secret, input = "age-identity") {
   let text = value;
   if (!/AGE-SECRET-KEY-/i.test(value)) {
     const path5 = value.trim();
-    const info2 = path5.includes("\n") ? void 0 : await stat7(path5).catch(() => void 0);
+    const info2 = path5.includes("\n") ? void 0 : await stat8(path5).catch(() => void 0);
     if (!info2?.isFile()) {
       throw new DeckhandError(
         `${input} is neither the content of an age key file (AGE-SECRET-KEY-1\u2026 lines, as age-keygen writes) nor the path of a readable file.`
@@ -48925,7 +51961,7 @@ async function readIdentityText(value, secret, input = "age-identity") {
       throw new DeckhandError(
         `${input}: the file is ${info2.size} bytes, far more than an age key file holds.`
       );
-    text = await readFile6(path5, "utf8").catch(() => {
+    text = await readFile7(path5, "utf8").catch(() => {
       throw new DeckhandError(`${input}: the file cannot be read.`);
     });
   }
@@ -48936,6 +51972,14 @@ async function identitiesInput(inputs, ctx) {
   const value = inputs.string("age-identity");
   if (value === void 0) return void 0;
   return parseIdentities(await readIdentityText(value, ctx.secret), "age-identity");
+}
+function recipientsInput(inputs) {
+  const entries3 = inputs.list("age-recipients");
+  if (entries3.length === 0) return void 0;
+  const recipients = parseRecipients(entries3, "age-recipients");
+  if (recipients.length === 0)
+    throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
+  return recipients;
 }
 async function deckVariables(inputs, ctx, stateFiles) {
   const explicit = inputs.list("secrets-bundle");
@@ -48961,761 +52005,3773 @@ async function deckVariables(inputs, ctx, stateFiles) {
   return variables;
 }
 
-// actions/engine/jobs/gateway.ts
+// actions/engine/jobs/store.ts
 init_errors();
 
-// actions/engine/konnect/address.ts
+// actions/engine/store/open.ts
 init_errors();
-var KONNECT_REGIONS = ["us", "eu", "au", "me", "in", "sg"];
-var DEFAULT_KONNECT_REGION = "us";
-function konnectAddress(region, addr) {
-  if (region !== void 0 && addr !== void 0) {
-    throw new InputError(
-      `${inputName("konnect-region")} and ${inputName("konnect-addr")} exclude each other: set the region, or the address for an endpoint that is not a Konnect region.`
-    );
-  }
-  if (addr !== void 0) {
-    return parseAddress(
-      addr,
-      "konnect-addr",
-      "the Konnect API",
-      "https://eu.api.konghq.com",
-      inputName("konnect-token")
-    );
-  }
-  const geo = (region ?? DEFAULT_KONNECT_REGION).trim().toLowerCase();
-  if (!KONNECT_REGIONS.includes(geo)) {
-    throw new InputError(
-      `${inputName("konnect-region")} "${region}" is not a Konnect region: use one of ${KONNECT_REGIONS.join(", ")} (the geo in the address Konnect shows, e.g. eu for https://eu.api.konghq.com).`
-    );
-  }
-  return `https://${geo}.api.konghq.com`;
-}
+import { resolve as resolve3 } from "node:path";
 
-// actions/engine/konnect/api.ts
-init_errors();
-init_http();
-import { setTimeout as sleep } from "node:timers/promises";
+// actions/engine/store/local.ts
+import { createHash as createHash7 } from "node:crypto";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
+import { chmod, copyFile, mkdir as mkdir3, open as open4, readdir as readdir4, rename as rename4, rm as rm6, rmdir, stat as stat9, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname4, join as join9, sep as sep2 } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
 
-// actions/engine/retry-after.ts
-function retryAfterMs(value, options) {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? "";
-  let ms = options.fallbackMs;
-  if (/^\d+$/.test(text)) ms = Number(text) * 1e3;
-  else if (/^[A-Za-z]{3}/.test(text)) {
-    const date = Date.parse(text);
-    if (Number.isFinite(date)) ms = Math.max(0, date - (options.now ?? Date.now()));
-  }
-  return Math.min(Math.max(ms, options.minMs), options.maxMs);
-}
+// actions/engine/backup/checksums.ts
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream as createReadStream3 } from "node:fs";
+import { lstat as lstat4, readdir as readdir3 } from "node:fs/promises";
+import { join as join8, relative, sep } from "node:path";
 
-// actions/engine/konnect/api.ts
-var PAGE_SIZE = 100;
-var MAX_PAGES = 1e3;
-var KonnectApi = class {
-  constructor(options) {
-    this.options = options;
-    this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 6e4;
-  }
-  options;
-  /** Every wait a 429 imposed, in order. */
-  waits = [];
-  maxWaitMs;
-  /** The control plane of this name, or undefined: names are unique in an organization. */
-  async findControlPlane(name) {
-    const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
-    const page = await this.json("GET", `/v2/control-planes?${query}`);
-    return (page.data ?? []).find((cp2) => cp2.name === name);
-  }
-  /** Every control plane of the organization the token may see, page by page. */
-  async listControlPlanes() {
-    const all = [];
-    for (let number = 1; number <= MAX_PAGES; number++) {
-      const query = new URLSearchParams({ "page[size]": String(PAGE_SIZE), "page[number]": String(number) });
-      const page = await this.json(
-        "GET",
-        `/v2/control-planes?${query}`
-      );
-      const data = page.data ?? [];
-      for (const cp2 of data) all.push(cp2);
-      const total = page.meta?.page?.total ?? 0;
-      if (data.length === 0 || all.length >= total) return all;
-    }
-    throw new DeckhandError(
-      `Konnect listed more than ${MAX_PAGES * PAGE_SIZE} control planes; stopped reading.`
-    );
-  }
-  async createControlPlane(cp2) {
-    return this.json("POST", "/v2/control-planes", cp2, 201);
-  }
-  /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
-  async pluginSchema(controlPlaneId, plugin2) {
-    const path5 = `/v2/control-planes/${encodeURIComponent(controlPlaneId)}/core-entities/schemas/plugins/${encodeURIComponent(plugin2)}`;
-    const res = await this.send("GET", path5);
-    if (res.status === 404) return void 0;
-    if (res.status !== 200) throw this.failure("GET", path5, res);
-    return parse2(res, "GET", path5);
-  }
-  async json(method, path5, body, expected = 200) {
-    const res = await this.send(method, path5, body);
-    if (res.status !== expected) throw this.failure(method, path5, res);
-    return parse2(res, method, path5);
-  }
-  /** One request; a 429 is waited out as Retry-After asks, up to the run's budget. */
-  async send(method, path5, body) {
-    const url = new URL(path5, this.options.address);
-    const where3 = `${method} ${url.pathname}`;
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
-      let res;
+// actions/engine/concurrency.ts
+async function eachLimited(count, limit, task) {
+  let next = 0;
+  let failure;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
       try {
-        res = await sendRequest(url, {
-          method,
-          headers: { Authorization: `Bearer ${this.options.token}` },
-          body: body === void 0 ? void 0 : jsonBody(body),
-          timeoutMs: this.options.timeoutMs ?? 3e4,
-          tls: this.options.tls
-        });
+        await task(i);
       } catch (err) {
-        if (err instanceof TransportError)
-          throw new DeckhandError(
-            `${where3} at ${url.origin}: no answer (${err.message}). Check konnect-region or konnect-addr.`
-          );
-        throw err;
+        if (!failed) [failed, failure] = [true, err];
       }
-      if (res.status !== 429) return res;
-      const ms = retryAfterMs(res.headers["retry-after"], {
-        fallbackMs: Math.min(1e3 * 2 ** attempt, 3e4),
-        minMs: 100,
-        maxMs: 6e4
-      });
-      if (waited + ms > this.maxWaitMs) {
-        throw new DeckhandError(
-          `${where3}: Konnect's rate limit still held after ${Math.round(waited / 1e3)} s of waiting (${describe(res)}). Try again later, or with a token whose organization has a higher limit.`
-        );
-      }
-      this.options.logger.info(`${where3}: Konnect's rate limit (429); waiting ${ms / 1e3} s as it asks.`);
-      this.waits.push({ request: where3, ms });
-      waited += ms;
-      await sleep(ms);
     }
-  }
-  failure(method, path5, res) {
-    const where3 = `${method} ${path5.split("?")[0]}`;
-    switch (res.status) {
-      case 401:
-        return new DeckhandError(
-          `${where3}: Konnect refused ${inputName("konnect-token")} (${describe(res)}). Use a personal access token (kpat_\u2026) or a system account token (spat_\u2026) of this organization that has not expired, for this region.`
-        );
-      case 403:
-        return new DeckhandError(
-          `${where3}: ${inputName("konnect-token")} lacks the permission (${describe(res)}). Its user or system account needs, on the control plane, Konnect's Viewer role for dump and diff, Admin for sync and restore, and Creator to recreate a lost control plane.`
-        );
-      case 409:
-        return new DeckhandError(`${where3}: ${describe(res)}: a control plane of that name already exists.`);
-      default:
-        return new DeckhandError(`${where3}: ${describe(res)}`);
-    }
-  }
-};
-function describe(res) {
-  let text;
-  try {
-    const body = JSON.parse(res.body);
-    text = [body.title, body.detail ?? body.message].filter((v) => typeof v === "string" && v !== "").join(": ");
-  } catch {
-    text = res.body.trim();
-  }
-  if (text.length > 300) text = `${text.slice(0, 300)}\u2026`;
-  return `HTTP ${res.status}${text ? ` ${text}` : ""}`;
-}
-function parse2(res, method, path5) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(
-      `${method} ${path5.split("?")[0]}: Konnect answered HTTP ${res.status} with a body that is not JSON`
-    );
-  }
+  };
+  const workers = [];
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker());
+  await Promise.all(workers);
+  if (failed) throw failure;
 }
 
-// actions/engine/kong/admin.ts
-init_errors();
-init_http();
-var KongAdmin = class _KongAdmin {
-  constructor(address, connection, ca) {
-    this.address = address;
-    this.connection = connection;
-    this.ca = ca;
+// actions/engine/backup/checksums.ts
+async function sha256File2(path5) {
+  const hash = createHash6("sha256");
+  let size = 0;
+  for await (const chunk of createReadStream3(path5, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk);
+    size += chunk.length;
   }
-  address;
-  connection;
-  ca;
-  static async open(address, connection) {
-    return new _KongAdmin(address, connection, await readCaCert(connection.caCert));
+  return { sha256: hash.digest("hex"), size };
+}
+async function listFiles(dir) {
+  const out = [];
+  const walk2 = async (current) => {
+    for (const entry of await readdir3(current, { withFileTypes: true })) {
+      const full = join8(current, entry.name);
+      if (entry.isDirectory()) await walk2(full);
+      else if (entry.isFile()) out.push(full);
+      else throw new Error(`${full} is neither a file nor a directory`);
+    }
+  };
+  const stats = await lstat4(dir);
+  if (stats.isFile()) return [dir];
+  await walk2(dir);
+  return out.sort();
+}
+async function digestFiles2(root, files, concurrency = 4) {
+  const results = new Array(files.length);
+  await eachLimited(files.length, concurrency, async (index) => {
+    const file = files[index];
+    const { sha256: sha2563, size } = await sha256File2(file);
+    results[index] = { path: relative(root, file).split(sep).join("/"), size, sha256: sha2563 };
+  });
+  return results;
+}
+
+// actions/engine/store/local.ts
+init_errors();
+var LocalBackend = class {
+  constructor(root) {
+    this.root = root;
+    this.description = root;
+  }
+  root;
+  description;
+  path(key) {
+    if (key.split("/").some((part) => part === "" || part === "." || part === ".."))
+      throw new DeckhandError(`store key ${key} is not a relative path`);
+    return join9(this.root, key);
+  }
+  async *list(prefix) {
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    yield* this.walk(folder, prefix);
+  }
+  async *walk(folder, prefix) {
+    const dir = folder === "" ? this.root : join9(this.root, folder);
+    let entries3;
+    try {
+      entries3 = await readdir4(dir, { withFileTypes: true });
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      throw fileSystemError(err, dir);
+    }
+    entries3.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries3) {
+      if (entry.name.startsWith(".")) continue;
+      const key = folder === "" ? entry.name : `${folder}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || `${key}/`.startsWith(prefix))
+          yield* this.walk(key, prefix);
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        yield { key, size: (await stat9(join9(dir, entry.name))).size };
+      }
+    }
   }
   /**
-   * Sends one request; resolves with any HTTP answer, rejects with TransportError when there is none.
-   * The answer is limited to `maxBytes` (default: the transport's limit).
+   * Writes an object: `write` fills a temporary file beside it (0600), which is flushed and renamed in, so the
+   * object is whole or absent. A failure removes the temporary file and any folder it left empty.
    */
-  request(method, path5, body, timeoutMs = (this.connection.timeoutSeconds ?? 30) * 1e3, maxBytes) {
-    const headers = {};
-    for (const header of this.connection.headers ?? []) {
-      const colon = header.indexOf(":");
-      headers[header.slice(0, colon)] = header.slice(colon + 1);
-    }
-    if (this.connection.adminToken) headers["Kong-Admin-Token"] = this.connection.adminToken;
-    return sendRequest(new URL(this.address + path5), {
-      method,
-      headers,
-      body,
-      timeoutMs,
-      maxBytes,
-      tls: {
-        ca: this.ca,
-        skipVerify: this.connection.tlsSkipVerify,
-        serverName: this.connection.tlsServerName
+  async place(key, write) {
+    const target = this.path(key);
+    try {
+      await mkdir3(dirname4(target), { recursive: true, mode: 448 });
+      const temp = tempPathFor(target);
+      try {
+        const result = await write(temp);
+        await chmod(temp, 384);
+        const handle = await open4(temp, "r+");
+        await handle.sync().finally(() => handle.close());
+        await rename4(temp, target);
+        return result;
+      } finally {
+        await rm6(temp, { force: true });
+        forgetOnStop(temp);
       }
+    } catch (err) {
+      await this.pruneEmpty(dirname4(target));
+      throw fileSystemError(err, this.root);
+    }
+  }
+  async putFile(key, file, sha2563, size) {
+    await this.place(key, async (temp) => {
+      await copyFile(file, temp);
+      const copied = await sha256File2(temp);
+      if (copied.sha256 !== sha2563 || copied.size !== size)
+        throw new DeckhandError(`${file} changed while it was copied to ${this.description}: nothing stored`);
     });
   }
-  /** A request that must succeed with `expected`; anything else is an error naming the endpoint and Kong's message. */
-  async expect(method, path5, expected, body, maxBytes) {
-    const res = await this.request(method, path5, body, void 0, maxBytes);
-    if (res.status !== expected)
-      throw new DeckhandError(`${method} ${this.address}${path5}: ${describeAnswer(res)}`);
-    return res;
+  async putProduced(key, produce) {
+    return this.place(key, async (temp) => {
+      await produce(temp);
+      return sha256File2(temp);
+    });
   }
-  async info() {
-    return nodeInfo(await this.expect("GET", "/", 200));
+  async putBytes(key, data) {
+    await this.place(key, (temp) => writeFile3(temp, data, { flag: "wx", mode: 384 }));
   }
-  async status() {
-    return nodeStatus(await this.expect("GET", "/status", 200));
+  async getFile(key, file) {
+    const source = this.path(key);
+    if (!await stat9(source).catch(() => void 0))
+      throw new DeckhandError(`${key} is missing from ${this.description}`);
+    try {
+      return await writeHashed(createReadStream4(source), file);
+    } catch (err) {
+      throw fileSystemError(err, file);
+    }
+  }
+  async getBytes(key, maxBytes) {
+    const path5 = this.path(key);
+    const info2 = await stat9(path5).catch(() => void 0);
+    if (!info2) return void 0;
+    if (!info2.isFile() || info2.size > maxBytes)
+      throw new DeckhandError(`${key} in ${this.description} is not a file of at most ${maxBytes} bytes`);
+    const handle = await open4(path5, "r");
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+  async remove(key) {
+    const path5 = this.path(key);
+    await rm6(path5, { force: true });
+    await this.pruneEmpty(dirname4(path5));
+  }
+  /** Folders left empty go, up to the root: a pruned or failed backup leaves nothing behind. */
+  async pruneEmpty(from) {
+    for (let dir = from; dir !== this.root && dir.startsWith(this.root + sep2); dir = dirname4(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
   }
 };
-function nodeInfo(res) {
-  const root = parseJson2(res);
-  return {
-    version: root.version ?? "unknown",
-    edition: root.edition === "enterprise" ? "enterprise" : "community",
-    nodeId: root.node_id ?? "",
-    database: root.configuration?.database ?? "unknown"
-  };
-}
-function nodeStatus(res) {
-  const status = parseJson2(res);
-  return { databaseReachable: status.database?.reachable, configurationHash: status.configuration_hash };
-}
-function parseJson2(res) {
-  try {
-    return JSON.parse(res.body);
-  } catch {
-    throw new DeckhandError(
-      `The Admin API answered with something other than JSON (HTTP ${res.status}): is this Kong?`
-    );
-  }
+async function writeHashed(source, file) {
+  const hash = createHash7("sha256");
+  let size = 0;
+  await pipeline(
+    source,
+    new Transform({
+      transform(chunk, _encoding, done) {
+        hash.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      }
+    }),
+    createWriteStream2(file, { flags: "wx", mode: 384 })
+  );
+  return { sha256: hash.digest("hex"), size };
 }
 
-// actions/engine/kong/schemas.ts
+// actions/engine/store/s3.ts
 init_errors();
-init_http();
-var SCHEMA_LIMITS = { maxDepth: 32, maxFields: 2e4 };
-function readKongSchema(jsonable, limits = {}) {
-  if (!isRecord3(jsonable) || !Array.isArray(jsonable.fields)) {
-    const got = Array.isArray(jsonable) ? "a list" : jsonable === null ? "null" : typeof jsonable;
-    throw new DeckhandError(`Not a Kong schema: expected an object with a "fields" list, got ${got}`);
+import { createHash as createHash8 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
+import { join as join10 } from "node:path";
+var PART_BYTES = 16 * 1024 * 1024;
+var S3Backend = class _S3Backend {
+  constructor(s3, client, location, logger2) {
+    this.s3 = s3;
+    this.client = client;
+    this.location = location;
+    this.logger = logger2;
+    this.description = `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ""}`;
   }
-  const maxFields = limits.maxFields ?? SCHEMA_LIMITS.maxFields;
-  const walk2 = {
-    maxDepth: limits.maxDepth ?? SCHEMA_LIMITS.maxDepth,
-    maxFields,
-    budget: maxFields,
-    ignored: /* @__PURE__ */ new Set()
-  };
-  try {
-    const fields = readFields(jsonable.fields, void 0, [], 1, walk2);
-    return { node: fields ? { fields } : {}, ignored: [...walk2.ignored] };
-  } catch (err) {
-    throw new DeckhandError(`Not a Kong schema: ${errorMessage(err)}`, [], { cause: err });
+  s3;
+  client;
+  location;
+  logger;
+  description;
+  settings;
+  static async open(location, options) {
+    const s3 = await import("../s3/index.js");
+    const region = options.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || (options.endpoint ? "us-east-1" : void 0));
+    const client = new s3.S3Client({
+      region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== void 0,
+      // Transient failures (throttling, 5xx, dropped connections) are retried with the SDK's backoff.
+      maxAttempts: 5
+    });
+    return new _S3Backend(s3, client, location, options.logger);
   }
-}
-var MAX_NOTES = 20;
-function ignore(walk2, note) {
-  if (walk2.ignored.size < MAX_NOTES) walk2.ignored.add(note);
-}
-function readFields(list, shorthands, path5, depth, walk2) {
-  const out = {};
-  for (const [name, data] of entries2(list, path5, walk2)) {
-    const child3 = readField(data, [...path5, name], depth, walk2);
-    if (child3) mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, child3);
+  key(key) {
+    return this.location.prefix ? `${this.location.prefix}/${key}` : key;
   }
-  if (Array.isArray(shorthands)) {
-    for (const [name, data] of entries2(shorthands, path5, walk2)) {
-      const node = {};
-      const own = flagOf(data);
-      if (own) node.flag = own;
-      for (const target of replacedWith(data)) {
-        const found = lookup(out, target);
-        if (found) mergeInto(node, found);
-      }
-      if (isEmpty(node)) continue;
-      mergeInto(Object.hasOwn(out, name) ? out[name] : out[name] = {}, node);
-    }
-  }
-  return Object.keys(out).length > 0 ? out : void 0;
-}
-function* entries2(list, path5, walk2) {
-  for (const entry of list) {
-    if (!isRecord3(entry)) {
-      walk2.budget--;
-      continue;
-    }
-    for (const name of Object.keys(entry)) {
-      if (walk2.budget-- <= 0) {
-        ignore(walk2, `more than ${walk2.maxFields} fields: the rest were not read`);
-        return;
-      }
-      const data = entry[name];
-      if (!isRecord3(data)) continue;
-      if (name === "" || name in Object.prototype) {
-        ignore(walk2, `a field named ${JSON.stringify(name)} in ${where2(path5)}: not a usable field name`);
-        continue;
-      }
-      yield [name, data];
-    }
-  }
-}
-function readField(data, path5, depth, walk2) {
-  if (depth > walk2.maxDepth) {
-    ignore(walk2, `${where2(path5)}: nested deeper than ${walk2.maxDepth} levels, not read`);
-    return void 0;
-  }
-  const node = {};
-  const flag = flagOf(data);
-  if (flag) node.flag = flag;
-  if (Array.isArray(data.fields)) {
-    const fields = readFields(data.fields, data.shorthand_fields, path5, depth + 1, walk2);
-    if (fields) node.fields = fields;
-  }
-  if (isRecord3(data.elements)) {
-    const elements = readField(data.elements, [...path5, ELEMENTS], depth + 1, walk2);
-    if (elements) node.elements = elements;
-  }
-  if (isRecord3(data.values)) {
-    const values = readField(data.values, [...path5, VALUES], depth + 1, walk2);
-    if (values) node.values = values;
-  }
-  return isEmpty(node) ? void 0 : node;
-}
-function flagOf(data) {
-  if (data.encrypted === true) return "encrypted";
-  if (data.referenceable === true) return "referenceable";
-  return void 0;
-}
-function replacedWith(data) {
-  const paths2 = [];
-  const deprecation = data.deprecation;
-  if (isRecord3(deprecation) && Array.isArray(deprecation.replaced_with)) {
-    for (const item of deprecation.replaced_with.slice(0, 8)) if (isRecord3(item)) paths2.push(item.path);
-  }
-  paths2.push(data.translate_backwards);
-  return paths2.filter(
-    (path5) => Array.isArray(path5) && path5.length > 0 && path5.length <= 32 && path5.every((part) => typeof part === "string")
-  );
-}
-function lookup(fields, path5) {
-  let node = { fields };
-  for (const part of path5) {
-    const next = node?.fields;
-    node = next && Object.hasOwn(next, part) ? next[part] : void 0;
-    if (!node) return void 0;
-  }
-  return node;
-}
-function isEmpty(node) {
-  return !node.flag && !node.fields && !node.elements && !node.values;
-}
-function where2(path5) {
-  return path5.length > 0 ? path5.join(".") : "the schema";
-}
-function isRecord3(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-var shared = /* @__PURE__ */ new Map();
-var MAX_SHARED = 4096;
-function fromProcess(key, read2) {
-  const known = shared.get(key);
-  if (known) return known;
-  const pending = read2();
-  if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value);
-  shared.set(key, pending);
-  void pending.then((outcome) => {
-    if (!outcome.settled && shared.get(key) === pending) shared.delete(key);
-  });
-  return pending;
-}
-var LABELS = {
-  plugins: "plugin",
-  vaults: "vault backend",
-  entities: "entity"
-};
-var LiveSchemas = class {
-  constructor(admin, options = {}) {
-    this.admin = admin;
-    this.limits = options.limits ?? {};
-    if (options.version !== void 0) this.versionRead = Promise.resolve(options.version);
-    this.sharing = options.limits === void 0;
-    const size = Math.floor(options.concurrency ?? 8);
-    this.slots = new Slots(Number.isNaN(size) ? 8 : Math.max(1, size));
-  }
-  admin;
-  /** Why schemas were not read, or read only in part: one line each, for the caller to report. */
-  problems = [];
-  cache = /* @__PURE__ */ new Map();
-  reported = /* @__PURE__ */ new Set();
-  limits;
-  /** Whether reads go through the process-wide cache: not with limits of its own, which read differently. */
-  sharing;
-  slots;
-  versionRead;
-  plugin(name) {
-    return this.schema("plugins", name);
-  }
-  vault(name) {
-    return this.schema("vaults", name);
-  }
-  entity(name) {
-    return this.schema("entities", name);
-  }
-  /** Reads many schemas ahead of their use, `concurrency` requests at a time. */
-  async prefetch(names) {
-    const wanted = [];
-    for (const kind of ["plugins", "vaults", "entities"]) {
-      for (const name of new Set(names[kind] ?? [])) wanted.push([kind, name]);
-    }
-    await Promise.all(wanted.map(([kind, name]) => this.schema(kind, name)));
-  }
-  /** The node's version from `GET /`, read once; undefined (and a problem) when it cannot be had. */
-  version() {
-    return this.versionRead ??= this.readVersion();
-  }
-  /** One schema: a copy of the tree read, or undefined (see {@link problems}). */
-  async schema(kind, name) {
-    const version = await this.version();
-    if (version === void 0) return void 0;
-    const key = `${version} ${kind}/${name}`;
-    if (typeof name !== "string" || name === "" || name === "." || name === "..") {
-      this.report(key, `No schema asked for ${LABELS[kind]} ${JSON.stringify(name)}: not a name Kong has`);
-      return void 0;
-    }
-    let pending = this.cache.get(key);
-    if (!pending) {
-      const read2 = () => this.fetch(kind, name);
-      pending = this.sharing ? fromProcess(`${this.admin.address} ${key}`, read2) : read2();
-      this.cache.set(key, pending);
-    }
-    const outcome = await pending;
-    if (outcome.problem) this.report(key, outcome.problem);
-    return outcome.node ? structuredClone(outcome.node) : void 0;
-  }
-  async fetch(kind, name) {
-    const path5 = kind === "entities" ? `/schemas/${encodeURIComponent(name)}` : `/schemas/${kind}/${encodeURIComponent(name)}`;
-    const request2 = `GET ${this.admin.address}${path5}`;
-    const label = `${LABELS[kind]} ${JSON.stringify(name)}`;
-    let res;
+  /**
+   * Encryption and retention as the bucket dictates: its default encryption is asked for explicitly (so a policy
+   * that requires the header is met), and its Object Lock default retention is set on each object.
+   */
+  async writeSettings() {
+    if (this.settings) return this.settings;
+    const s3 = this.s3;
+    const Bucket = this.location.bucket;
+    const settings = { encryption: {}, description: [] };
     try {
-      res = await this.slots.run(() => this.admin.request("GET", path5));
+      const out = await this.client.send(new s3.GetBucketEncryptionCommand({ Bucket }));
+      const rule = out.ServerSideEncryptionConfiguration?.Rules?.[0];
+      const sse = rule?.ApplyServerSideEncryptionByDefault;
+      if (sse?.SSEAlgorithm) {
+        settings.encryption.ServerSideEncryption = sse.SSEAlgorithm;
+        if (sse.KMSMasterKeyID) settings.encryption.SSEKMSKeyId = sse.KMSMasterKeyID;
+        settings.description.push(
+          `server-side encryption ${sse.SSEAlgorithm}${sse.KMSMasterKeyID ? ` (${sse.KMSMasterKeyID})` : ""}, as the bucket's default`
+        );
+      }
     } catch (err) {
-      if (err instanceof AnswerTooLargeError)
-        return { problem: `No schema for ${label}: ${err.message}`, settled: true };
-      return {
-        problem: `No schema for ${label}: ${request2} got no answer (${errorMessage(err)})`,
-        settled: false
-      };
+      const code = errorCode(err);
+      if (code === "ServerSideEncryptionConfigurationNotFoundError") {
+        settings.description.push("no default encryption configured on the bucket");
+      } else if (code === "AccessDenied") {
+        settings.description.push(
+          "the bucket's encryption settings could not be read (s3:GetEncryptionConfiguration)"
+        );
+      } else throw this.failure(err, "GetBucketEncryption", "");
     }
-    if (res.status === 404)
-      return {
-        problem: `The gateway has no schema for ${label} (${request2}: ${describeAnswer(res)})`,
-        settled: true
-      };
-    if (res.status !== 200)
-      return { problem: `No schema for ${label}: ${request2} answered ${describeAnswer(res)}`, settled: false };
+    try {
+      const out = await this.client.send(new s3.GetObjectLockConfigurationCommand({ Bucket }));
+      const config = out.ObjectLockConfiguration;
+      const retention2 = config?.Rule?.DefaultRetention;
+      if (config?.ObjectLockEnabled === "Enabled" && retention2?.Mode) {
+        const days = retention2.Days ?? (retention2.Years ?? 0) * 365;
+        if (days > 0) {
+          settings.lock = { mode: retention2.Mode, days };
+          settings.description.push(
+            `Object Lock ${retention2.Mode} retention of ${days} day(s) on each object`
+          );
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== "ObjectLockConfigurationNotFoundError" && code !== "AccessDenied")
+        throw this.failure(err, "GetObjectLockConfiguration", "");
+    }
+    if (settings.description.length > 0)
+      this.logger.info(`${this.description}: ${settings.description.join("; ")}`);
+    this.settings = settings;
+    return settings;
+  }
+  objectParams(settings) {
+    const params = { ...settings.encryption };
+    if (settings.lock) {
+      params.ObjectLockMode = settings.lock.mode;
+      params.ObjectLockRetainUntilDate = new Date(Date.now() + settings.lock.days * 864e5);
+    }
+    return params;
+  }
+  async *list(prefix) {
+    const strip = this.location.prefix ? this.location.prefix.length + 1 : 0;
+    let token;
+    do {
+      let out;
+      try {
+        out = await this.client.send(
+          new this.s3.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: this.key(prefix),
+            ContinuationToken: token
+          })
+        );
+      } catch (err) {
+        throw this.failure(err, "ListBucket", prefix);
+      }
+      for (const object of out.Contents ?? []) {
+        if (object.Key === void 0) continue;
+        yield { key: object.Key.slice(strip), size: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : void 0;
+    } while (token);
+  }
+  async putFile(key, file, sha2563, size) {
+    const settings = await this.writeSettings();
+    const Bucket = this.location.bucket;
+    const Key = this.key(key);
+    try {
+      if (size <= PART_BYTES) {
+        await this.client.send(
+          new this.s3.PutObjectCommand({
+            Bucket,
+            Key,
+            Body: createReadStream5(file),
+            ContentLength: size,
+            ChecksumSHA256: Buffer.from(sha2563, "hex").toString("base64"),
+            ...this.objectParams(settings)
+          })
+        );
+      } else {
+        const upload = new this.s3.Upload({
+          client: this.client,
+          params: {
+            Bucket,
+            Key,
+            Body: createReadStream5(file),
+            ChecksumAlgorithm: "SHA256",
+            ...this.objectParams(settings)
+          },
+          partSize: PART_BYTES,
+          queueSize: 4,
+          leavePartsOnError: false
+        });
+        await upload.done();
+      }
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  async putProduced(key, produce) {
+    const temp = await privateTempDir("deckhand-s3-");
+    try {
+      const path5 = join10(temp.path, "object");
+      await produce(path5);
+      const digest = await sha256File2(path5);
+      await this.putFile(key, path5, digest.sha256, digest.size);
+      return digest;
+    } finally {
+      await temp.cleanup();
+    }
+  }
+  async putBytes(key, data) {
+    const settings = await this.writeSettings();
+    try {
+      await this.client.send(
+        new this.s3.PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.key(key),
+          Body: data,
+          ChecksumSHA256: createHash8("sha256").update(data).digest("base64"),
+          ...this.objectParams(settings)
+        })
+      );
+    } catch (err) {
+      throw this.failure(err, "PutObject", key);
+    }
+  }
+  /** GetObject, asking S3 for the checksum it stored (the SDK checks a single-part object's on arrival). */
+  async get(key) {
+    return this.client.send(
+      new this.s3.GetObjectCommand({
+        Bucket: this.location.bucket,
+        Key: this.key(key),
+        ChecksumMode: "ENABLED"
+      })
+    );
+  }
+  async getFile(key, file) {
     let body;
     try {
-      body = JSON.parse(res.body);
-    } catch {
-      return {
-        problem: `No schema for ${label}: ${request2} answered with something other than JSON`,
-        settled: true
-      };
-    }
-    try {
-      const { node, ignored } = readKongSchema(body, this.limits);
-      return {
-        node,
-        problem: ignored.length > 0 ? `The schema of ${label} was read in part: ${ignored.join("; ")}` : void 0,
-        settled: true
-      };
+      body = (await this.get(key)).Body;
     } catch (err) {
-      return { problem: `No schema for ${label}: ${request2}: ${errorMessage(err)}`, settled: true };
+      throw this.failure(err, "GetObject", key);
     }
-  }
-  async readVersion() {
-    const request2 = `GET ${this.admin.address}/`;
     try {
-      const res = await this.admin.request("GET", "/");
-      if (res.status !== 200) {
-        this.report("version", `Live schemas not read: ${request2} answered ${describeAnswer(res)}`);
-        return void 0;
-      }
-      const { version } = nodeInfo(res);
-      if (version === "unknown" || version === "") {
-        this.report("version", `Live schemas not read: ${request2} did not say which Kong version it is`);
-        return void 0;
-      }
-      return version;
+      return await writeHashed(body, file);
     } catch (err) {
-      this.report("version", `Live schemas not read: ${request2}: ${errorMessage(err)}`);
-      return void 0;
-    }
-  }
-  report(key, problem) {
-    if (this.reported.has(key)) return;
-    this.reported.add(key);
-    this.problems.push(problem);
-  }
-};
-var Slots = class {
-  constructor(size) {
-    this.size = size;
-  }
-  size;
-  active = 0;
-  waiting = [];
-  async run(task) {
-    while (this.active >= this.size) await new Promise((resolve5) => this.waiting.push(resolve5));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-};
-
-// actions/engine/secrets/live-rules.ts
-var NOT_ENTITIES = /* @__PURE__ */ new Set(["plugins", "groups", "consumers_of_group"]);
-var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
-function emptyNeeds() {
-  return { plugins: /* @__PURE__ */ new Set(), vaults: /* @__PURE__ */ new Set(), entities: /* @__PURE__ */ new Set() };
-}
-function addNeeds(needs, collection, entity) {
-  if (collection === "plugins" && typeof entity.name === "string") needs.plugins.add(entity.name);
-  else if (collection === "vaults" && typeof entity.name === "string") needs.vaults.add(entity.name);
-  if (!NOT_ENTITIES.has(collection)) needs.entities.add(collection);
-}
-function collectNeeds(content, needs) {
-  walkEntities(content, ({ entity, collection, parents }) => {
-    if (collection === "consumers" && parents.some((p) => p.collection === "consumer_groups")) return;
-    addNeeds(needs, collection, entity);
-  });
-  return needs;
-}
-var LiveRules = class {
-  constructor(connection, options = {}) {
-    this.connection = connection;
-    this.options = options;
-  }
-  connection;
-  options;
-  rules = new SecretRules();
-  live;
-  added = /* @__PURE__ */ new Set();
-  /** Why some schema could not be read; never a value. */
-  get problems() {
-    return this.live?.problems ?? [];
-  }
-  /** The rules for one state file, after reading the schemas it needs that were not read yet. */
-  for(content) {
-    return this.forNeeds(collectNeeds(content, emptyNeeds()));
-  }
-  /** The rules for some entities (a plan's bodies), likewise. */
-  forEntities(entities) {
-    const needs = emptyNeeds();
-    for (const { collection, entity } of entities) addNeeds(needs, collection, entity);
-    return this.forNeeds(needs);
-  }
-  async forNeeds(needs) {
-    const fresh = (kind, names) => this.options.kinds && !this.options.kinds.includes(kind) ? [] : [...names].filter((n) => !this.added.has(`${kind}/${n}`));
-    const wanted = {
-      plugins: fresh("plugins", needs.plugins),
-      vaults: fresh("vaults", needs.vaults),
-      entities: fresh("entities", needs.entities)
-    };
-    if (wanted.plugins.length + wanted.vaults.length + wanted.entities.length === 0) return this.rules;
-    if (!this.live) {
-      const admin = await KongAdmin.open(this.connection.kongAddr, this.connection);
-      this.live = new LiveSchemas(
-        {
-          address: admin.address,
-          request: (method, path5) => admin.request(method, path5, void 0, void 0, MAX_SCHEMA_BYTES)
-        },
-        { version: this.options.version }
+      throw new DeckhandError(
+        `${key} in ${this.description} could not be read whole (${errorMessage(err)}): it is damaged or the connection failed.`,
+        [],
+        { cause: err }
       );
     }
-    await this.live.prefetch(wanted);
-    for (const name of wanted.plugins) await this.add("plugins", name, this.live.plugin(name));
-    for (const name of wanted.vaults) await this.add("vaults", name, this.live.vault(name));
-    for (const name of wanted.entities) await this.add("entities", name, this.live.entity(name));
-    return this.rules;
   }
-  async add(kind, name, reading) {
-    this.added.add(`${kind}/${name}`);
-    const node = await reading;
-    if (node) this.rules.addLive(kind, name, node);
+  async getBytes(key, maxBytes) {
+    try {
+      const out = await this.get(key);
+      if ((out.ContentLength ?? 0) > maxBytes) {
+        ;
+        out.Body.destroy();
+        throw new DeckhandError(`${key} in ${this.description} is larger than ${maxBytes} bytes`);
+      }
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (err instanceof DeckhandError) throw err;
+      if (errorCode(err) === "NoSuchKey") return void 0;
+      throw this.failure(err, "GetObject", key);
+    }
+  }
+  async remove(key) {
+    try {
+      await this.client.send(
+        new this.s3.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(key) })
+      );
+    } catch (err) {
+      throw this.failure(err, "DeleteObject", key);
+    }
+  }
+  /** An SDK failure as an actionable message: what was refused, and what to change. */
+  failure(err, action, key) {
+    if (err instanceof DeckhandError) return err;
+    const code = errorCode(err);
+    const where3 = `${this.description}${key ? ` (${key})` : ""}`;
+    const say = (message2) => new DeckhandError(message2, [], { cause: err });
+    switch (code) {
+      case "AccessDenied":
+      case "AllAccessDisabled":
+        return say(
+          `${where3}: access denied to s3:${action}. Grant the role deckhand runs as s3:PutObject, s3:GetObject, s3:ListBucket and (for retention) s3:DeleteObject on ${this.location.bucket}.`
+        );
+      case "InvalidAccessKeyId":
+      case "SignatureDoesNotMatch":
+      case "ExpiredToken":
+      case "InvalidToken":
+        return say(
+          `${where3}: the AWS credentials were refused (${code}). Check the credentials the step runs with (aws-actions/configure-aws-credentials, AWS_PROFILE, AWS_ACCESS_KEY_ID).`
+        );
+      case "NoSuchBucket":
+        return say(
+          `${where3}: bucket ${this.location.bucket} does not exist (check the name, the account and store-endpoint).`
+        );
+      case "CredentialsProviderError":
+        return say(
+          `${where3}: no AWS credentials found. In GitHub Actions configure them with aws-actions/configure-aws-credentials (OIDC, no stored keys); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. deckhand takes no keys as inputs.`
+        );
+      case "BadDigest":
+      case "InvalidDigest":
+      case "XAmzContentSHA256Mismatch":
+        return say(
+          `${where3}: S3 refused the upload because its checksum did not match what arrived (${code}); nothing was stored.`
+        );
+      case "NoSuchKey":
+        return say(`${where3}: no such object.`);
+    }
+    const message = errorMessage(err);
+    if (/region is missing/i.test(message))
+      return say(`${where3}: no AWS region: set store-region, or AWS_REGION in the environment.`);
+    const net = err.code;
+    if (net && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(net))
+      return say(`${where3}: cannot reach the S3 endpoint (${net}).`);
+    return say(`${where3}: s3:${action} failed: ${code ?? ""}${code ? ": " : ""}${message}`);
   }
 };
-
-// actions/engine/konnect/schemas.ts
-var KonnectSchemas = class {
-  constructor(connection, api) {
-    this.connection = connection;
-    this.api = api;
-  }
-  connection;
-  api;
-  byName = /* @__PURE__ */ new Map();
-  made = [];
-  /** The rules of one control plane, or undefined when Konnect does not know it (yet). */
-  for(controlPlane) {
-    let rules = this.byName.get(controlPlane);
-    if (!rules) {
-      rules = this.open(controlPlane);
-      this.byName.set(controlPlane, rules);
-    }
-    return rules;
-  }
-  /** Why schemas were not read, over every control plane; never a value. */
-  get problems() {
-    return this.made.flatMap((rules) => rules.problems);
-  }
-  async open(controlPlane) {
-    const plane = await this.api.findControlPlane(controlPlane);
-    if (!plane) {
-      this.byName.delete(controlPlane);
-      return void 0;
-    }
-    const c = this.connection;
-    const rules = new LiveRules(
-      {
-        kongAddr: `${c.konnectAddr}/v2/control-planes/${encodeURIComponent(plane.id)}/core-entities`,
-        headers: [`Authorization:Bearer ${c.token}`],
-        caCert: c.caCert,
-        tlsSkipVerify: c.tlsSkipVerify,
-        tlsServerName: c.tlsServerName,
-        timeoutSeconds: c.timeoutSeconds
-      },
-      { version: "konnect", kinds: ["plugins"] }
-    );
-    this.made.push(rules);
-    return rules;
-  }
-};
-
-// actions/engine/jobs/gateway.ts
-init_http();
-var KONNECT_ONLY = ["konnect-token", "konnect-region", "konnect-addr", "konnect-control-plane"];
-var KONG_ONLY = ["kong-addr", "kong-admin-token", "headers", "workspace", "all-workspaces"];
-function gatewayKind(inputs) {
-  const kind = inputs.oneOf("gateway", ["kong", "konnect", "tyk"]);
-  if (kind !== "konnect") refuseInputs(inputs, KONNECT_ONLY, `for ${inputName("gateway")} konnect`);
-  return kind;
+function errorCode(err) {
+  const e = err;
+  return e?.Code ?? e?.name;
 }
-function refuseInputs(inputs, names, purpose) {
-  const set = names.filter(
-    (name) => inputs.has(name) && inputs.given(name) && inputs.string(name) !== "false"
-  );
-  if (set.length > 0) {
-    throw new InputError(`${set.map(inputName).join(", ")} ${set.length === 1 ? "is" : "are"} ${purpose}.`);
-  }
-}
-async function readDeckGateway(kind, inputs, ctx) {
-  if (kind === "kong") {
-    const connection2 = readConnection(inputs, ctx);
-    return { kind, connection: connection2, address: connection2.kongAddr };
-  }
-  refuseInputs(inputs, KONG_ONLY, `for a self-managed Kong's Admin API, not ${inputName("gateway")} konnect`);
-  const token = inputs.string("konnect-token");
-  if (!token) {
-    throw requiredInput(
-      "konnect-token",
-      "a Konnect personal access token (kpat_\u2026) or system account token (spat_\u2026) for gateway: konnect"
-    );
-  }
-  const connection = {
-    kind: "konnect",
-    konnectAddr: konnectAddress(inputs.string("konnect-region"), inputs.string("konnect-addr")),
-    token,
-    tlsSkipVerify: inputs.boolean("tls-skip-verify"),
-    caCert: inputs.string("ca-cert"),
-    tlsServerName: inputs.string("tls-server-name"),
-    timeoutSeconds: inputs.integer("timeout")
-  };
-  for (const secret of connectionSecrets(connection)) ctx.secret(secret);
-  const api = new KonnectApi({
-    address: connection.konnectAddr,
-    token,
-    logger: ctx.logger,
-    tls: {
-      ca: await readCaCert(connection.caCert),
-      skipVerify: connection.tlsSkipVerify,
-      serverName: connection.tlsServerName
-    },
-    timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
-  });
-  return { kind, connection, address: connection.konnectAddr, api };
-}
-function checkKonnectDeck(features) {
-  if (!features.konnect) {
+function parseS3Url(url) {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new DeckhandError(`store ${url} is not an s3://bucket/prefix address`);
+  const bucket = m[1];
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes(".."))
     throw new DeckhandError(
-      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+      `store ${url}: "${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+    );
+  const prefix = (m[2] ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix.split("/").some((p) => p === "." || p === "..") || /\/\//.test(prefix))
+    throw new DeckhandError(`store ${url}: the prefix must be a plain path (no empty, . or .. parts)`);
+  return { bucket, prefix };
+}
+
+// actions/engine/store/store.ts
+import { randomBytes as randomBytes9 } from "node:crypto";
+import { mkdir as mkdir4, rename as rename5, rm as rm7 } from "node:fs/promises";
+import { basename as basename3, join as join11, relative as relative2, sep as sep3 } from "node:path";
+init_errors();
+init_json_file();
+
+// actions/engine/version.ts
+var TOOL_VERSION = "0.1.0";
+
+// actions/engine/store/store.ts
+var KINDS = ["db", "files", "state"];
+var MANIFEST2 = "deckhand-backup.json";
+var VERIFIED = "deckhand-verified.json";
+var PRUNING = "deckhand-pruning.json";
+var RESERVED2 = /* @__PURE__ */ new Set([MANIFEST2, VERIFIED, PRUNING]);
+var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
+function checkSource(source) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(source) || source.includes(".."))
+    throw new DeckhandError(
+      `backup source "${source}" cannot name a folder: use letters, digits, dot, dash and underscore.`
+    );
+  return source;
+}
+function folderTime(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+var TIME_NAME = /^(\d{8}T\d{6}Z)-([0-9a-f]{6})$/;
+var TIME_ONLY = /^\d{8}T\d{6}Z$/;
+function isBackupRef(value) {
+  return value === "latest" || TIME_NAME.test(value) || TIME_ONLY.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+function nameTime(name) {
+  const m = TIME_NAME.exec(name);
+  const t = m[1];
+  return /* @__PURE__ */ new Date(
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`
+  );
+}
+var BackupStore = class {
+  constructor(backend, logger2) {
+    this.backend = backend;
+    this.logger = logger2;
+  }
+  backend;
+  logger;
+  get description() {
+    return this.backend.description;
+  }
+  /**
+   * Stores a backup: each file (encrypted first when recipients are given), then the manifest. A failure removes
+   * what this run stored (no manifest was written, so nothing of it could be picked meanwhile).
+   */
+  async save(request2) {
+    const source = checkSource(request2.source);
+    const name = `${folderTime(request2.time)}-${randomBytes9(3).toString("hex")}`;
+    const folder = `${request2.kind}/${source}/${name}`;
+    const names = request2.files.map((file) => storedName(request2.root, file));
+    const encrypted = request2.recipients !== void 0 && request2.recipients.length > 0;
+    const stored = [];
+    try {
+      await eachLimited(request2.files.length, 4, async (i) => {
+        const local = request2.files[i];
+        const name2 = names[i];
+        if (encrypted) {
+          const object = `${name2}.age`;
+          const { sha256: sha2563, size } = await this.backend.putProduced(
+            `${folder}/${object}`,
+            (path5) => encryptFile(local, path5, request2.recipients, false)
+          );
+          stored[i] = { name: name2, object, size, sha256: sha2563 };
+        } else {
+          const { sha256: sha2563, size } = await sha256File2(local);
+          await this.backend.putFile(`${folder}/${name2}`, local, sha2563, size);
+          stored[i] = { name: name2, object: name2, size, sha256: sha2563 };
+        }
+      });
+      const manifest = {
+        format: "deckhand-backup/1",
+        kind: request2.kind,
+        source,
+        time: request2.time.toISOString(),
+        tool: { name: "deckhand", version: TOOL_VERSION },
+        encryption: encrypted ? { format: "age", recipients: request2.recipients.map((r) => r.fingerprint) } : null,
+        files: stored,
+        summary: request2.summary ?? {}
+      };
+      await this.backend.putBytes(
+        `${folder}/${MANIFEST2}`,
+        Buffer.from(JSON.stringify(manifest, null, 2) + "\n")
+      );
+      const bytes = stored.reduce((sum, f) => sum + f.size, 0);
+      return {
+        manifest,
+        backup: {
+          kind: request2.kind,
+          source,
+          name,
+          folder,
+          bytes,
+          complete: true,
+          verified: false,
+          pruning: false
+        }
+      };
+    } catch (err) {
+      for (const file of stored)
+        if (file) await this.backend.remove(`${folder}/${file.object}`).catch(() => void 0);
+      throw err;
+    }
+  }
+  /** Every backup below the store's root, of one kind and source when given, oldest first. */
+  async list(filter = {}) {
+    const prefix = filter.kind ? `${filter.kind}/${filter.source ? `${checkSource(filter.source)}/` : ""}` : "";
+    const found = /* @__PURE__ */ new Map();
+    for await (const object of this.backend.list(prefix)) {
+      const parts = object.key.split("/");
+      if (parts.length < 4) continue;
+      const [kind, source, name] = parts;
+      if (!KINDS.includes(kind) || !TIME_NAME.test(name)) continue;
+      const folder = `${kind}/${source}/${name}`;
+      let backup = found.get(folder);
+      if (!backup) {
+        backup = { kind, source, name, folder, bytes: 0, complete: false, verified: false, pruning: false };
+        found.set(folder, backup);
+      }
+      const file = parts.slice(3).join("/");
+      if (file === MANIFEST2) backup.complete = true;
+      else if (file === VERIFIED) backup.verified = true;
+      else if (file === PRUNING) backup.pruning = true;
+      backup.bytes += object.size;
+    }
+    return [...found.values()].sort((a, b) => compareBackups(a, b));
+  }
+  /** A backup's manifest, checked: it must name files inside its folder only. */
+  async manifest(backup) {
+    const key = `${backup.folder}/${MANIFEST2}`;
+    const bytes = await this.backend.getBytes(key, MAX_MANIFEST_BYTES);
+    if (!bytes)
+      throw new DeckhandError(`${this.description}: ${backup.folder} has no manifest: it is incomplete`);
+    const data = parseJson2(
+      Buffer.from(bytes).toString("utf8"),
+      `${this.description}/${key}`,
+      "backup manifest"
+    );
+    return checkManifest(data, `${this.description}/${key}`);
+  }
+  /**
+   * The backup `ref` names among the complete ones of a kind: `latest`, or a time (`20261206T071500Z`, or an ISO
+   * time, which picks the newest backup taken at or before it). `source` may be left out when the store holds
+   * one source of that kind.
+   */
+  async resolve(kind, ref, source) {
+    const all = (await this.list({ kind, source })).filter((b) => b.complete && !b.pruning);
+    const sources = [...new Set(all.map((b) => b.source))].sort();
+    if (all.length === 0) {
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup${source ? ` of ${source}` : ""} (a backup without its manifest is never used).`
+      );
+    }
+    if (!source && sources.length > 1)
+      throw new DeckhandError(
+        `${this.description} holds ${kind} backups of ${sources.length} sources (${sources.join(", ")}): name one with backup-source.`
+      );
+    let pick;
+    if (ref === "latest") pick = all[all.length - 1];
+    else if (TIME_NAME.test(ref)) pick = all.find((b) => b.name === ref);
+    else if (TIME_ONLY.test(ref)) pick = all.filter((b) => b.name.startsWith(ref)).pop();
+    else {
+      const at2 = Date.parse(ref);
+      if (Number.isNaN(at2))
+        throw new DeckhandError(
+          `"${ref}" names no backup: give latest, a backup's name like 20261206T071500Z-3f9a1c (or its time), or an ISO time`
+        );
+      pick = all.filter((b) => nameTime(b.name).getTime() <= at2).pop();
+    }
+    if (!pick)
+      throw new DeckhandError(
+        `${this.description} holds no complete ${kind} backup ${/^\d{8}T/.test(ref) ? "named" : "taken at or before"} ${ref} (newest: ${all[all.length - 1].name}).`
+      );
+    return pick;
+  }
+  /**
+   * Downloads a backup into a private folder: every object is checked against the manifest's size and SHA-256
+   * (a damaged object is refused before anything uses it) and decrypted with the identities when encrypted.
+   */
+  async fetch(backup, identities) {
+    const manifest = await this.manifest(backup);
+    if (manifest.encryption && !identities)
+      throw new DeckhandError(
+        `${this.description}/${backup.folder} is encrypted with age (to ${manifest.encryption.recipients.join(", ")}): set ${inputName("age-identity")} to restore it.`
+      );
+    const temp = await privateTempDir("deckhand-fetch-");
+    try {
+      const out = join11(temp.path, "backup");
+      await mkdir4(out, { mode: 448 });
+      for (const file of manifest.files) {
+        const download2 = join11(temp.path, `object-${randomBytes9(6).toString("hex")}`);
+        const got = await this.backend.getFile(`${backup.folder}/${file.object}`, download2);
+        if (got.size !== file.size || got.sha256 !== file.sha256)
+          throw new DeckhandError(
+            `${this.description}/${backup.folder}/${file.object} is damaged: its ${got.size !== file.size ? "size" : "SHA-256"} differs from the manifest's. The backup was refused; nothing was restored.`
+          );
+        const target = join11(out, file.name);
+        await mkdir4(join11(target, ".."), { recursive: true, mode: 448 });
+        if (manifest.encryption) {
+          await decryptFile(
+            download2,
+            target,
+            identities,
+            `${backup.folder}/${file.object}`,
+            manifest.encryption.recipients
+          );
+          await rm7(download2, { force: true });
+        } else await rename5(download2, target);
+      }
+      this.logger.info(
+        `Fetched ${backup.kind} backup ${backup.source}/${backup.name} from ${this.description}`
+      );
+      return { path: out, manifest, cleanup: temp.cleanup };
+    } catch (err) {
+      await temp.cleanup();
+      throw err;
+    }
+  }
+  /** Records beside a backup that a restore of it was verified. */
+  async markVerified(backup, result) {
+    const mark = {
+      format: "deckhand-verified/1",
+      verifiedAt: (/* @__PURE__ */ new Date()).toISOString(),
+      tool: TOOL_VERSION,
+      ...result
+    };
+    await this.backend.putBytes(
+      `${backup.folder}/${VERIFIED}`,
+      Buffer.from(JSON.stringify(mark, null, 2) + "\n")
+    );
+  }
+  /**
+   * Deletes a backup through its manifest: first a note of what is to go (so a prune cut short is finished by
+   * the next one), then the manifest (the backup is no longer whole, so never picked), then its files, the
+   * verification mark and the note. Objects the manifest does not name are left where they are.
+   */
+  async remove(backup) {
+    let objects;
+    const noteKey = `${backup.folder}/${PRUNING}`;
+    const note = await this.backend.getBytes(noteKey, MAX_MANIFEST_BYTES);
+    if (note) {
+      objects = checkPruningNote(
+        parseJson2(Buffer.from(note).toString("utf8"), noteKey, "pruning note"),
+        noteKey
+      );
+    } else {
+      const manifest = await this.manifest(backup);
+      objects = manifest.files.map((f) => f.object);
+      await this.backend.putBytes(noteKey, Buffer.from(JSON.stringify({ objects }) + "\n"));
+    }
+    await this.backend.remove(`${backup.folder}/${MANIFEST2}`);
+    for (const object of objects) await this.backend.remove(`${backup.folder}/${object}`);
+    await this.backend.remove(`${backup.folder}/${VERIFIED}`);
+    await this.backend.remove(noteKey);
+  }
+};
+function compareBackups(a, b) {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+function storedName(root, file) {
+  const rel = relative2(root, file).split(sep3).join("/");
+  if (rel === "" || rel.startsWith("../") || rel === ".." || rel.startsWith("/"))
+    throw new DeckhandError(`${file} is not inside ${root}`);
+  if (RESERVED2.has(basename3(rel)))
+    throw new DeckhandError(`${file}: ${basename3(rel)} is a name the store reserves`);
+  return rel;
+}
+var SAFE_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\0\\]+$/;
+function checkManifest(data, where3) {
+  const m = data;
+  const bad = (what) => new DeckhandError(`${where3} is not a deckhand backup manifest: ${what}`);
+  if (typeof m !== "object" || m === null || m.format !== "deckhand-backup/1") throw bad("unknown format");
+  if (!KINDS.includes(m.kind)) throw bad("unknown kind");
+  if (!Array.isArray(m.files)) throw bad("no file list");
+  for (const f of m.files) {
+    if (typeof f?.name !== "string" || typeof f.object !== "string" || !SAFE_PATH.test(f.name) || !SAFE_PATH.test(f.object) || RESERVED2.has(f.object) || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256)))
+      throw bad("a file entry names a path outside its folder, or has no size or SHA-256");
+  }
+  if (m.encryption !== null && (m.encryption?.format !== "age" || !Array.isArray(m.encryption.recipients)))
+    throw bad("unknown encryption");
+  return m;
+}
+function checkPruningNote(data, where3) {
+  const objects = data?.objects;
+  if (!Array.isArray(objects) || objects.some((o) => typeof o !== "string" || !SAFE_PATH.test(o) || RESERVED2.has(o)))
+    throw new DeckhandError(`${where3} is not a pruning note deckhand wrote: the backup is left as it is`);
+  return objects;
+}
+
+// actions/engine/store/open.ts
+function parseStoreTarget(value) {
+  const text = value.trim();
+  if (text === "artifact") return { type: "artifact" };
+  if (text.startsWith("s3://")) {
+    parseS3Url(text);
+    return { type: "s3", url: text };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text))
+    throw new DeckhandError(
+      `store ${text}: deckhand stores backups as artifacts, in a folder, or in S3 (s3://bucket/prefix, any S3-compatible service through store-endpoint).`
+    );
+  if (text === "") throw new DeckhandError("store is empty: give artifact, a folder, or s3://bucket/prefix");
+  return { type: "path", path: resolve3(text) };
+}
+async function openStore(target, options) {
+  if (target.type === "artifact") throw new DeckhandError("artifacts are not a backup store deckhand lists");
+  if (target.type === "path") {
+    if (options.endpoint) throw new DeckhandError("store-endpoint applies to s3:// stores only");
+    return new BackupStore(new LocalBackend(target.path), options.logger);
+  }
+  if (options.endpoint !== void 0) {
+    let url;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new DeckhandError(`store-endpoint ${options.endpoint} is not a URL (e.g. https://s3.example.com)`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new DeckhandError(`store-endpoint ${options.endpoint} must be an http or https URL`);
+    if (url.username || url.password)
+      throw new DeckhandError(
+        "store-endpoint must not hold credentials: they come from the AWS credential chain"
+      );
+  }
+  const backend = await S3Backend.open(parseS3Url(target.url), {
+    endpoint: options.endpoint,
+    region: options.region,
+    logger: options.logger
+  });
+  return new BackupStore(backend, options.logger);
+}
+
+// actions/engine/store/retention.ts
+init_errors();
+function hasPolicy(policy) {
+  return Object.values(policy).some((n) => n !== void 0 && n > 0);
+}
+function planRetention(backups, policy) {
+  if (!hasPolicy(policy))
+    throw new DeckhandError(
+      "retention needs at least one of keep-last, keep-daily, keep-weekly, keep-monthly"
+    );
+  const newestFirst = [...backups].sort((a, b) => a.name < b.name ? 1 : a.name > b.name ? -1 : 0);
+  const rules = [
+    { label: "last", count: policy.last ?? 0, bucket: () => "" },
+    { label: "daily", count: policy.daily ?? 0, bucket: (d) => d.toISOString().slice(0, 10) },
+    { label: "weekly", count: policy.weekly ?? 0, bucket: isoWeek },
+    { label: "monthly", count: policy.monthly ?? 0, bucket: (d) => d.toISOString().slice(0, 7) }
+  ];
+  const last = /* @__PURE__ */ new Map();
+  const newestVerified = newestFirst.find((b) => b.verified);
+  const plan2 = { keep: [], remove: [] };
+  newestFirst.forEach((backup, index) => {
+    const reasons = [];
+    const time = nameTime(backup.name);
+    for (const rule of rules) {
+      if (rule.count <= 0) continue;
+      const bucket = rule.label === "last" ? backup.name : rule.bucket(time);
+      if (last.get(rule.label) !== bucket) {
+        last.set(rule.label, bucket);
+        rule.count--;
+        reasons.push(rule.label === "last" ? "last" : `${rule.label} ${bucket}`);
+      }
+    }
+    if (index === 0) reasons.push("newest");
+    if (backup === newestVerified) reasons.push("newest verified");
+    if (reasons.length > 0) plan2.keep.push({ backup, reasons });
+    else plan2.remove.push(backup);
+  });
+  return plan2;
+}
+function isoWeek(date) {
+  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  const day = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - day);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 864e5 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+// actions/engine/jobs/artifacts.ts
+import { resolve as resolve4 } from "node:path";
+
+// actions/engine/artifacts.ts
+function artifactServiceUnavailable(env) {
+  const server = env.GITHUB_SERVER_URL;
+  if (server) {
+    const host2 = new URL(server).hostname.toLowerCase();
+    if (host2 !== "github.com" && !host2.endsWith(".ghe.com") && !host2.endsWith(".localhost"))
+      return `${host2} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
+    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
+  return void 0;
+}
+
+// actions/engine/jobs/artifacts.ts
+init_errors();
+async function uploadBackup(inputs, ctx, backup) {
+  if (!inputs.boolean("upload-artifact") || !ctx.artifacts) return void 0;
+  const retentionDays = inputs.integer("retention-days");
+  if (retentionDays !== void 0 && retentionDays > 90)
+    throw new DeckhandError(`retention-days must be between 1 and 90, got ${retentionDays}`);
+  const name = inputs.string("artifact-name") ?? backup.defaultName;
+  if (/["<>|*?:\\/\r\n]/.test(name)) {
+    throw new DeckhandError(
+      `artifact-name "${name}" holds a character artifact names cannot have (" : < > | * ? \\ / or a line break).`
+    );
+  }
+  const unavailable = artifactServiceUnavailable(ctx.env);
+  if (unavailable) {
+    ctx.logger.warn(
+      `Not uploaded as an artifact: ${unavailable}. The backup stays at ${backup.location ?? backup.rootDir}.`
+    );
+    return void 0;
+  }
+  const uploaded = await ctx.artifacts.upload(name, backup.files, backup.rootDir, retentionDays);
+  ctx.logger.info(`Uploaded artifact ${name} (id ${uploaded.id}, ${uploaded.size} bytes)`);
+  return uploaded.id;
+}
+async function resolveBackupInput(inputs, ctx, input, name = "input") {
+  const path5 = resolve4(input);
+  if (await exists(path5)) return { path: path5, cleanup: async () => void 0 };
+  if (!ctx.artifacts || /[\\/]/.test(input))
+    throw new DeckhandError(`${name} ${path5}: no such file or directory.`);
+  const runId = inputs.string("artifact-run-id");
+  let from;
+  if (runId !== void 0) {
+    if (!/^[0-9]+$/.test(runId))
+      throw new DeckhandError(`artifact-run-id must be a workflow run id (digits), got "${runId}"`);
+    const token = inputs.string("github-token");
+    if (!token)
+      throw new DeckhandError(
+        "artifact-run-id needs github-token (with actions: read) to download from another run."
+      );
+    ctx.secret(token);
+    from = { runId, token };
+  }
+  const temp = await privateTempDir("deckhand-artifact-");
+  try {
+    await ctx.artifacts.download(input, temp.path, from);
+  } catch (err) {
+    await temp.cleanup();
+    throw new DeckhandError(
+      `${name} ${input} is neither a file nor an artifact of ${from ? `workflow run ${from.runId}` : "this workflow run"}: ` + errorMessage(err),
+      [],
+      { cause: err }
+    );
+  }
+  ctx.logger.info(`Downloaded artifact ${input}${from ? ` of run ${from.runId}` : ""}`);
+  return { path: temp.path, cleanup: temp.cleanup };
+}
+
+// actions/engine/jobs/store.ts
+function storeTarget(inputs, fallback) {
+  const value = inputs.string("store") ?? fallback;
+  return value === "" ? void 0 : parseStoreTarget(value);
+}
+async function open5(inputs, ctx, target) {
+  return openStore(target, {
+    endpoint: inputs.string("store-endpoint"),
+    region: inputs.string("store-region"),
+    logger: ctx.logger
+  });
+}
+function retentionPolicy(inputs) {
+  return {
+    last: inputs.count("keep-last"),
+    daily: inputs.count("keep-daily"),
+    weekly: inputs.count("keep-weekly"),
+    monthly: inputs.count("keep-monthly")
+  };
+}
+async function storeBackup(inputs, ctx, backup, report, fallback = "artifact") {
+  const target = storeTarget(inputs, fallback);
+  const recipients = inputs.has("age-recipients") && recipientsInput(inputs) || [];
+  const policy = retentionPolicy(inputs);
+  if (!target) return { encrypted: false, pruned: [] };
+  if (target.type === "artifact") {
+    if (recipients.length > 0)
+      throw new DeckhandError(
+        `${inputName("age-recipients")} encrypts backups kept in a folder or S3 store: set ${inputName("store")} to one (artifacts hold the files as they are).`
+      );
+    if (hasPolicy(policy))
+      throw new DeckhandError(
+        "keep-last, keep-daily, keep-weekly and keep-monthly apply to a folder or S3 store, not artifacts"
+      );
+    const artifactId = await uploadBackup(inputs, ctx, {
+      files: backup.files,
+      rootDir: backup.root,
+      defaultName: backup.artifactName,
+      location: backup.location
+    });
+    if (artifactId) report.lines.push(`Uploaded as artifact ${artifactId}.`);
+    return { artifactId, encrypted: false, pruned: [] };
+  }
+  const store = await open5(inputs, ctx, target);
+  if (recipients.length === 0 && backup.sensitive) {
+    ctx.logger.warn(
+      `The backup holds credentials and goes to ${store.description} unencrypted: set ${inputName("age-recipients")} to encrypt it before it leaves this machine.`
+    );
+  }
+  const source = inputs.string("backup-source") ?? backup.source;
+  const saved = await store.save({
+    kind: backup.kind,
+    source,
+    time: backup.time,
+    root: backup.root,
+    files: backup.files,
+    recipients,
+    summary: backup.summary
+  });
+  const location = `${store.description}/${saved.backup.folder}`;
+  report.lines.push(
+    `Stored in ${location} (${formatBytes(saved.backup.bytes)}, ${saved.manifest.files.length} object(s)` + (recipients.length > 0 ? `, encrypted with age to ${recipients.map((r) => r.fingerprint).join(", ")})` : ", not encrypted by deckhand)") + "; its manifest was written last."
+  );
+  const pruned = [];
+  if (hasPolicy(policy)) {
+    const all = await store.list({ kind: backup.kind, source: saved.manifest.source });
+    const plan2 = planRetention(
+      all.filter((b) => b.complete && !b.pruning),
+      policy
+    );
+    for (const old of plan2.remove) {
+      await store.remove(old);
+      pruned.push(old.name);
+    }
+    for (const leftover of all.filter((b) => b.pruning)) {
+      await store.remove(leftover);
+      pruned.push(leftover.name);
+    }
+    report.lines.push(
+      pruned.length > 0 ? `Retention removed ${pruned.length} older backup(s) of ${saved.manifest.source}: ${pruned.join(", ")}; kept ${plan2.keep.length}.` : `Retention kept all ${plan2.keep.length} backup(s) of ${saved.manifest.source}.`
+    );
+  }
+  return { location, name: saved.backup.name, encrypted: recipients.length > 0, pruned };
+}
+async function fetchFromStore(inputs, ctx, kind, ref) {
+  const target = storeTarget(inputs, "");
+  if (!target || target.type === "artifact")
+    throw new DeckhandError(
+      `"${ref}" names a backup in a store: set ${inputName("store")} to the folder or s3:// address db-dump wrote to.`
+    );
+  const store = await open5(inputs, ctx, target);
+  const backup = await store.resolve(kind, ref, inputs.string("backup-source"));
+  ctx.logger.info(`Using ${kind} backup ${backup.source}/${backup.name} from ${store.description} (${ref})`);
+  const identities = await identitiesInput(inputs, ctx);
+  const fetched = await store.fetch(backup, identities);
+  return { path: fetched.path, backup, store, cleanup: fetched.cleanup };
+}
+function namesStoredBackup(inputs, value) {
+  const store = inputs.string("store");
+  if (!store || store === "artifact") return false;
+  return isBackupRef(value);
+}
+function storeOutputs2(stored) {
+  return {
+    "artifact-id": stored.artifactId ?? "",
+    stored: stored.location ?? "",
+    "backup-name": stored.name ?? "",
+    encrypted: String(stored.encrypted),
+    pruned: stored.pruned.join("\n")
+  };
+}
+
+// actions/engine/jobs/deck-dump.ts
+async function deckDumpJob(kind, inputs, ctx) {
+  const outputDir = inputs.string("output-dir") ?? DEFAULT_OUTPUT_DIR[kind];
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const planes = gateway.kind === "konnect" ? await konnectControlPlanes(inputs, gateway.api) : void 0;
+  const controlPlanes = planes?.map((p) => p.name);
+  const options = {
+    outputDir,
+    workspace: inputs.string("workspace"),
+    allWorkspaces: inputs.boolean("all-workspaces"),
+    controlPlanes,
+    // What a restore needs to create a lost control plane again, beside its state.
+    sidecars: planes && /* @__PURE__ */ new Map([[KONNECT_METADATA, konnectMetadata(planes)]]),
+    selectTags: inputs.list("select-tags"),
+    skipConsumers: inputs.boolean("skip-consumers"),
+    withId: inputs.boolean("with-id"),
+    redactSecrets: inputs.boolean("redact-secrets"),
+    allowEmpty: inputs.boolean("allow-empty"),
+    // Checked before deck runs: a bad key fails the step with nothing written.
+    recipients: recipientsInput(inputs)
+  };
+  checkBundleOptions(options);
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
+  if (!options.redactSecrets) {
+    ctx.logger.warn(
+      `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
+    );
+  }
+  const schemas = gatewaySchemas(gateway);
+  const started = /* @__PURE__ */ new Date();
+  const result = await dump({
+    ...options,
+    deck,
+    logger: ctx.logger,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
+  });
+  const report = emptyReport("deckhand dump");
+  const scope = gateway.kind === "konnect" ? "control plane" : "workspace";
+  const where3 = gateway.kind === "konnect" ? `Konnect at ${gateway.address}` : gateway.address;
+  report.lines.push(
+    `${result.entityCount} entities from ${result.workspaces.length} ${scope}(s) of ${where3} (deck ${deck.deck.features.version}); ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  const kinds = [...new Set(result.workspaces.flatMap((w) => Object.keys(w.counts)))].sort();
+  const total = (counts2) => Object.values(counts2).reduce((a, b) => a + b, 0);
+  report.tables.push({
+    caption: `Entities per ${scope}`,
+    header: ["kind", ...result.workspaces.map((w) => w.workspace)],
+    rows: [
+      ...kinds.map((kind2) => [kind2, ...result.workspaces.map((w) => String(w.counts[kind2] ?? 0))]),
+      ["total", ...result.workspaces.map((w) => String(total(w.counts)))]
+    ]
+  });
+  const bundle = result.bundle;
+  if (bundle) {
+    report.lines.push(
+      `Secret bundle ${bundle.file}: ${bundle.count} value(s) encrypted to ${bundle.recipients.length} recipient(s) (${bundle.recipients.join(", ")}); ${bundle.unchanged ? "unchanged, kept byte for byte" : "rewritten"}.`
+    );
+  } else if (result.requiredEnv.length > 0) {
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECK_ variable(s) listed in required-env.txt before syncing these files.`,
+      "Hint: set age-recipients (age public keys) to keep these values encrypted in secrets.age beside the files, so that a restore needs one CI secret (the age identity) instead of one per variable."
+    );
+  }
+  for (const removed of result.removed)
+    report.lines.push(
+      basename4(removed) === BUNDLE_FILE ? `Removed ${removed}: age-recipients is not set, so it would no longer follow the gateway's secrets.` : `Removed ${removed}: its ${scope} is ${gateway.kind === "konnect" ? "no longer dumped" : "gone"}.`
+    );
+  const redactions = result.workspaces.flatMap((w) => w.redactions);
+  addRedactionReport(report, redactions, schemas.problems());
+  if (gateway.kind === "konnect") {
+    const waits = gateway.api.waits;
+    if (waits.length > 0) {
+      const seconds = waits.reduce((sum, w) => sum + w.ms, 0) / 1e3;
+      report.lines.push(
+        `Konnect's rate limit held ${waits.length} request(s) of deckhand's for ${seconds} s in all (429, waited as Retry-After asked).`
+      );
+    }
+  }
+  const owned = await previousFiles(options.outputDir) ?? [];
+  const stored = await storeBackup(
+    inputs,
+    ctx,
+    {
+      kind: "state",
+      source: basename4(resolve5(options.outputDir)),
+      time: started,
+      root: options.outputDir,
+      files: [...owned, MANIFEST].map((name) => join12(options.outputDir, name)),
+      summary: { entities: result.entityCount, workspaces: result.workspaces.length, digest: result.digest },
+      sensitive: !options.redactSecrets,
+      artifactName: basename4(resolve5(options.outputDir))
+    },
+    report,
+    ""
+  );
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: controlPlanes ? "" : result.workspaces.map((w) => w.workspace).join("\n"),
+      "control-planes": controlPlanes ? controlPlanes.join("\n") : "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "secrets-by-rule": JSON.stringify(countByRule(redactions)),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed),
+      ...storeOutputs2(stored),
+      "secrets-bundle": bundle?.file ?? ""
+    }
+  };
+}
+async function konnectControlPlanes(inputs, api) {
+  const names = [...new Set(inputs.list("konnect-control-plane"))];
+  if (names.length === 0) {
+    throw requiredInput("konnect-control-plane", "the Konnect control planes to dump, one name per line");
+  }
+  const found = [];
+  const missing = [];
+  for (const name of names) {
+    const plane = await api.findControlPlane(name);
+    if (plane) found.push(plane);
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    const seen = (await api.listControlPlanes()).map((cp2) => cp2.name);
+    throw new InputError(
+      `Konnect has no control plane named ${missing.map((n) => `"${n}"`).join(", ")} that ${inputName("konnect-token")} can see (it sees ${seen.length === 0 ? "none" : shortList(seen)}). Check the names, konnect-region and the token's roles.`
+    );
+  }
+  return found;
+}
+function shortList(items, max = 10) {
+  const shown = items.slice(0, max).map((n) => `"${n}"`).join(", ");
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+function konnectMetadata(planes) {
+  const files = controlPlaneFiles(planes.map((p) => p.name));
+  return metadataText(planes.map((plane) => ({ plane, file: `${files.get(plane.name)}.yaml` })));
+}
+
+// actions/engine/jobs/problems.ts
+function addProblems(report, problems, command) {
+  report.tables.push({
+    caption: "Problems",
+    header: ["file", "line", "check", "problem"],
+    rows: problems.map((p) => [p.file ?? "", p.line === void 0 ? "" : String(p.line), p.check, p.message])
+  });
+  append(
+    report.annotations,
+    problems.map((p) => ({
+      level: "error",
+      title: `deckhand ${command}: ${p.check}`,
+      message: p.message,
+      file: p.file,
+      line: p.line,
+      column: p.column
+    }))
+  );
+}
+
+// actions/engine/jobs/deck-plan.ts
+var KONNECT_PARALLELISM = 4;
+function controlPlaneScope(plans) {
+  const count = new Set(plans.map((p) => p.controlPlane)).size;
+  return `${count} Konnect control plane${count === 1 ? "" : "s"}`;
+}
+async function planDeckJob(kind, mode, inputs, ctx) {
+  const report = emptyReport(`deckhand ${mode}`);
+  const gateway = await readDeckGateway(kind, inputs, ctx);
+  const konnect = gateway.kind === "konnect";
+  const parallelism = inputs.integer("parallelism") ?? (konnect ? KONNECT_PARALLELISM : void 0);
+  const files = await expandState(
+    inputs.list("state").length > 0 ? inputs.list("state") : [konnect ? "konnect" : "kong"]
+  );
+  const variables = await deckVariables(inputs, ctx, files);
+  const bundleLine = variables.describe();
+  const read2 = await readTargets({
+    state: files,
+    workspace: konnect ? void 0 : inputs.string("workspace"),
+    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
+    selectTags: inputs.list("select-tags"),
+    env: variables.view(),
+    hint: variables.missingHint()
+  });
+  if (read2.problems.length > 0) {
+    report.lines.push(
+      `${read2.problems.length} problem(s) in ${read2.files.length} state file(s); nothing was planned or sent.`
+    );
+    if (bundleLine) report.lines.push(bundleLine);
+    addProblems(report, read2.problems, mode);
+    return { failed: true, report };
+  }
+  const deck = await openDeck(inputs, ctx, gateway.connection);
+  if (konnect) checkKonnectDeck(deck.deck.features);
+  deck.useVariables(variables.forDeck(read2.envNames));
+  const envValues = variables.values(read2.envNames);
+  for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+  const schemas = gatewaySchemas(gateway);
+  const options = {
+    deck,
+    logger: ctx.logger,
+    secrets: [...connectionSecrets(gateway.connection), ...envValues],
+    skipConsumers: inputs.boolean("skip-consumers"),
+    parallelism,
+    liveRules: schemas.liveRules,
+    liveRulesFor: schemas.liveRulesFor
+  };
+  const plans = await planTargets(read2.targets, options);
+  addSchemaProblems(report, schemas.problems());
+  return {
+    failed: false,
+    report,
+    plans,
+    gateway: gateway.address,
+    scope: konnect ? controlPlaneScope(plans) : void 0,
+    bundleLine,
+    tool: { deck: deck.deck.features.version },
+    // Only sync has workspace-concurrency.
+    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
+  };
+}
+
+// actions/engine/jobs/kong-restore.ts
+import { readFile as readFile8 } from "node:fs/promises";
+init_errors();
+init_http();
+
+// actions/engine/postgres/connection.ts
+init_errors();
+import { writeFile as writeFile4 } from "node:fs/promises";
+import { join as join13 } from "node:path";
+var URL_SETTINGS = {
+  sslmode: "PGSSLMODE",
+  sslrootcert: "PGSSLROOTCERT",
+  sslcert: "PGSSLCERT",
+  sslkey: "PGSSLKEY",
+  sslcrl: "PGSSLCRL",
+  connect_timeout: "PGCONNECT_TIMEOUT",
+  application_name: "PGAPPNAME",
+  options: "PGOPTIONS",
+  target_session_attrs: "PGTARGETSESSIONATTRS",
+  gssencmode: "PGGSSENCMODE",
+  channel_binding: "PGCHANNELBINDING"
+};
+function parsePgTarget(url, env) {
+  const raw = (url ?? "").trim();
+  if (raw === "") {
+    const target = {
+      host: env.PGHOST || void 0,
+      port: env.PGPORT || void 0,
+      user: env.PGUSER || void 0,
+      database: env.PGDATABASE || void 0,
+      password: env.PGPASSWORD || void 0,
+      settings: {}
+    };
+    for (const variable of Object.values(URL_SETTINGS))
+      if (env[variable]) target.settings[variable] = env[variable];
+    if (!target.host && !target.database && !target.user) {
+      throw new DeckhandError(
+        "No database given: set database-url (postgres://user:password@host:5432/kong) or the PGHOST, PGUSER, PGPASSWORD and PGDATABASE variables."
+      );
+    }
+    return target;
+  }
+  let parsed;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new DeckhandError(
+      "database-url is not a URL: use postgres://user:password@host:5432/database (percent-encode special characters in the password)."
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new DeckhandError(
+      `database-url must start with postgres:// or postgresql://, not ${parsed.protocol}//`
+    );
+  }
+  const decode2 = (value, what) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      throw new DeckhandError(`database-url: the ${what} is not valid percent-encoding`);
+    }
+  };
+  const settings = {};
+  let host2 = parsed.hostname ? decode2(parsed.hostname, "host").replace(/^\[(.*)\]$/, "$1") : void 0;
+  for (const [key, value] of parsed.searchParams) {
+    if (key === "host") host2 = value;
+    else if (key === "port" || key === "user" || key === "dbname") continue;
+    else if (URL_SETTINGS[key]) settings[URL_SETTINGS[key]] = value;
+    else throw new DeckhandError(`database-url: unsupported parameter "${key}"`);
+  }
+  const database = decode2(parsed.pathname.replace(/^\//, ""), "database name");
+  return {
+    host: host2,
+    port: parsed.port || parsed.searchParams.get("port") || void 0,
+    user: parsed.username ? decode2(parsed.username, "user name") : parsed.searchParams.get("user") || void 0,
+    database: database || parsed.searchParams.get("dbname") || void 0,
+    password: parsed.password ? decode2(parsed.password, "password") : void 0,
+    settings
+  };
+}
+function withDatabase(target, database) {
+  return { ...target, database };
+}
+function describeTarget(target) {
+  const host2 = target.host ?? "localhost";
+  return `${target.user ? `${target.user}@` : ""}${host2}${target.port ? `:${target.port}` : ""}/${target.database ?? ""}`;
+}
+function pgpassField(value) {
+  return value.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+async function libpqEnv(target, dir) {
+  const env = {
+    PGHOST: target.host,
+    PGPORT: target.port,
+    PGUSER: target.user,
+    PGDATABASE: target.database,
+    PGPASSWORD: void 0,
+    PGPASSFILE: void 0,
+    PGSERVICE: void 0,
+    // Messages in English, whatever the runner's locale: errors are recognised by their text.
+    LC_MESSAGES: "C",
+    ...target.settings
+  };
+  if (target.password !== void 0) {
+    const file = join13(dir, "pgpass");
+    await writeFile4(file, `*:*:*:${pgpassField(target.user ?? "*")}:${pgpassField(target.password)}
+`, {
+      mode: 384
+    });
+    env.PGPASSFILE = file;
+  }
+  return env;
+}
+function explainPgError(tool, stderr, target) {
+  const text = scrubPassword(stderr, target).trim();
+  const where3 = describeTarget(target);
+  const rules = [
+    [
+      /password authentication failed|no password supplied|SASL authentication failed/i,
+      `PostgreSQL at ${where3} refused the credentials: check the user and password in database-url (or PGUSER/PGPASSWORD).`
+    ],
+    [
+      /could not translate host name|Name or service not known|nodename nor servname/i,
+      `cannot resolve the database host of ${where3}: check the host in database-url (or PGHOST).`
+    ],
+    [
+      /Connection refused|could not connect|timeout expired|No route to host|Network is unreachable/i,
+      `cannot reach PostgreSQL at ${where3}: is the server running and reachable from this runner (host, port, firewall, security group)?`
+    ],
+    [
+      /database "[^"]*" does not exist/i,
+      `the database of ${where3} does not exist: check the database name in database-url, or use create to let the restore create it.`
+    ],
+    [
+      /no pg_hba\.conf entry/i,
+      `PostgreSQL at ${where3} does not accept connections from this runner (pg_hba.conf).`
+    ],
+    [
+      /server version mismatch|unsupported version .* in file header/i,
+      `the ${tool} client is older than the server or the dump: install a newer PostgreSQL client or point postgres-bin at one.`
+    ],
+    [/permission denied/i, `the database user of ${where3} lacks a permission ${tool} needs.`]
+  ];
+  return explainOutput(tool, text, rules);
+}
+function scrubPassword(text, target) {
+  const { password } = target;
+  return password ? scrub(text, [password, encodeURIComponent(password)], "[redacted]") : text;
+}
+
+// actions/engine/backup/kong-profile.ts
+var KONG_OSS_SKIPPED_TABLES = [
+  "cluster_events",
+  "ratelimiting_metrics",
+  "response_ratelimiting_metrics",
+  "clustering_data_planes",
+  "clustering_rpc_requests",
+  "locks",
+  "oauth2_authorization_codes"
+];
+var KONG_ENTERPRISE_SKIPPED_TABLES = [
+  // [ee] 000_base.lua: rate-limiting-advanced's counters (strategy cluster), the same kind of data as
+  // ratelimiting_metrics.
+  "rl_counters",
+  // [ee] 000_base.lua: the template every vitals_stats_seconds_<interval> table is created LIKE (empty itself).
+  "vitals_stats_seconds",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_stats_minutes",
+  // [ee] 000_base.lua.
+  "vitals_stats_hours",
+  // [docs] and [ee] 010_2200_to_2211.lua.
+  "vitals_stats_days",
+  // [ee] 000_base.lua: each node records itself (node id, hostname, last report) when Vitals starts on it.
+  "vitals_node_meta",
+  // [docs] and [ee] 000_base.lua.
+  "vitals_code_classes_by_cluster",
+  "vitals_code_classes_by_workspace",
+  "vitals_codes_by_route",
+  // [ee] 000_base.lua.
+  "vitals_codes_by_consumer_route"
+];
+var KONG_SKIPPED_TABLES = [
+  ...KONG_OSS_SKIPPED_TABLES,
+  ...KONG_ENTERPRISE_SKIPPED_TABLES
+];
+var KONG_RUNTIME_TABLES = [
+  ...KONG_SKIPPED_TABLES,
+  "oauth2_tokens",
+  "sessions",
+  "session_metadatas",
+  // Enterprise: the lock row must be restored (see above), but its expiry is runtime state.
+  "vitals_locks"
+];
+var KONG_ENTITY_TABLES = [
+  "services",
+  "routes",
+  "consumers",
+  "plugins",
+  "upstreams",
+  "targets",
+  "certificates",
+  "snis",
+  "ca_certificates",
+  "keys",
+  "key_sets",
+  "sm_vaults",
+  "filter_chains",
+  "acls",
+  "basicauth_credentials",
+  "hmacauth_credentials",
+  "jwt_secrets",
+  "keyauth_credentials",
+  "oauth2_credentials",
+  "consumer_groups",
+  "consumer_group_consumers",
+  "consumer_group_plugins"
+];
+var KONG_UNMANAGED_ENTERPRISE_TABLES = [
+  "admins",
+  "rbac_",
+  "keyring_",
+  "licenses",
+  "developers",
+  "portal_",
+  "event_hooks",
+  "groups",
+  "group_rbac_roles",
+  "login_attempts",
+  "audit_",
+  "applications",
+  "application_instances"
+];
+function isUnmanagedEnterpriseTable(table) {
+  return KONG_UNMANAGED_ENTERPRISE_TABLES.some((p) => p.endsWith("_") ? table.startsWith(p) : table === p);
+}
+
+// actions/engine/backup/manifest.ts
+init_errors();
+import { readdir as readdir5, stat as stat10 } from "node:fs/promises";
+import { dirname as dirname5, isAbsolute, join as join14, resolve as resolve6 } from "node:path";
+init_json_file();
+var MANIFEST_FILE = "manifest.json";
+var DB_MANIFEST_FORMAT = "deckhand-db/1";
+async function readManifest(input) {
+  const candidates = input.endsWith(".json") ? [resolve6(input)] : [join14(resolve6(input), MANIFEST_FILE), join14(dirname5(resolve6(input)), MANIFEST_FILE)];
+  for (const path5 of candidates) {
+    try {
+      await stat10(path5);
+    } catch {
+      continue;
+    }
+    const manifest = await readJsonFile(path5, "deckhand database manifest");
+    if (manifest?.format !== DB_MANIFEST_FORMAT || !Array.isArray(manifest.files) || !manifest.dump?.path) {
+      throw new DeckhandError(
+        `${path5} is not a deckhand database manifest (format ${DB_MANIFEST_FORMAT}): is this a db-dump backup folder?`
+      );
+    }
+    checkDumpPath(manifest, path5);
+    return { manifest, folder: dirname5(path5), path: path5 };
+  }
+  const newest = await newestBackupIn(resolve6(input));
+  if (newest) return { ...await readManifest(newest), picked: true };
+  throw new DeckhandError(
+    `No manifest.json for ${input}: a dump without its manifest is incomplete (the dump was interrupted, or only part of the backup was copied). Give the backup folder that db-dump wrote.`
+  );
+}
+async function newestBackupIn(dir) {
+  const entries3 = await readdir5(dir, { withFileTypes: true }).catch(() => []);
+  const found = [];
+  for (const entry of entries3) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const path5 = join14(dir, entry.name, MANIFEST_FILE);
+    const manifest = await readJsonFile(path5, "deckhand database manifest").catch(() => void 0);
+    if (manifest?.format !== DB_MANIFEST_FORMAT || typeof manifest.startedAt !== "string") continue;
+    found.push({
+      folder: join14(dir, entry.name),
+      database: String(manifest.database),
+      startedAt: manifest.startedAt
+    });
+  }
+  if (found.length === 0) return void 0;
+  const databases = [...new Set(found.map((f) => f.database))].sort();
+  if (databases.length > 1)
+    throw new DeckhandError(
+      `${dir} holds backups of ${databases.length} databases (${databases.join(", ")}): give the folder of the one to restore.`
+    );
+  found.sort(
+    (a, b) => a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.folder < b.folder ? -1 : 1
+  );
+  return found[found.length - 1].folder;
+}
+function checkDumpPath(manifest, path5) {
+  const dump2 = manifest.dump.path;
+  const parts = typeof dump2 === "string" ? dump2.split(/[\\/]/) : [];
+  if (typeof dump2 !== "string" || isAbsolute(dump2) || parts.includes("..") || parts.includes("") || dump2.includes("\0")) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${JSON.stringify(String(dump2)).slice(0, 120)}) is not a path inside the backup folder: the backup cannot be trusted.`
+    );
+  }
+  const listed = manifest.files.some(
+    (f) => typeof f?.path === "string" && (f.path === dump2 || f.path.startsWith(`${dump2}/`))
+  );
+  if (!listed) {
+    throw new DeckhandError(
+      `${path5}: the dump it names (${dump2}) is not among the files it checksums: the backup cannot be verified, so it is not restored.`
     );
   }
 }
-function gatewaySchemas(gateway) {
-  if (gateway.kind === "kong") {
-    const liveRules = new LiveRules(gateway.connection);
-    return { liveRules, problems: () => liveRules.problems };
+async function verifyFiles(folder, files) {
+  const problems = [];
+  const expected = new Map(files.map((f) => [f.path, f]));
+  const onDisk = (await listFiles(folder)).filter((f) => resolve6(f) !== join14(resolve6(folder), MANIFEST_FILE));
+  const actual = await digestFiles2(folder, onDisk);
+  for (const file of actual) {
+    const want = expected.get(file.path);
+    if (!want) problems.push(`${file.path}: not in the manifest`);
+    else if (want.size !== file.size)
+      problems.push(`${file.path}: ${file.size} bytes, the manifest says ${want.size}`);
+    else if (want.sha256 !== file.sha256) problems.push(`${file.path}: sha256 differs from the manifest`);
+    expected.delete(file.path);
   }
-  const schemas = new KonnectSchemas(gateway.connection, gateway.api);
-  return { liveRulesFor: (controlPlane) => schemas.for(controlPlane), problems: () => schemas.problems };
+  for (const missing of expected.keys()) problems.push(`${missing}: missing`);
+  return problems;
+}
+
+// actions/engine/database/pg-restore.ts
+import { createReadStream as createReadStream6 } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join as join16 } from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+import { createGunzip } from "node:zlib";
+init_errors();
+
+// actions/engine/postgres/commands.ts
+function quoteIdent(name) {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+function quotedName({ schema, table }) {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+function dbnameConninfo(database) {
+  return `dbname='${database.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+function pgRestoreArgs(options) {
+  const args = [`--dbname=${dbnameConninfo(options.database)}`, "--no-password", "--exit-on-error"];
+  if (options.create) args.push("--create");
+  if (options.clean) args.push("--clean", "--if-exists");
+  if (options.jobs !== void 0 && options.jobs > 1) {
+    if (options.singleTransaction) throw new Error("pg_restore --single-transaction cannot run in parallel");
+    args.push(`--jobs=${options.jobs}`);
+  }
+  if (options.singleTransaction) {
+    if (options.create) throw new Error("pg_restore --single-transaction cannot create the database");
+    args.push("--single-transaction");
+  }
+  if (options.noOwner) args.push("--no-owner", "--no-privileges");
+  args.push(options.input);
+  return args;
+}
+function psqlArgs(options = {}) {
+  const args = [
+    "--no-psqlrc",
+    "--no-password",
+    "--quiet",
+    "--no-align",
+    "--tuples-only",
+    "--set=ON_ERROR_STOP=1"
+  ];
+  if (options.singleTransaction) args.push("--single-transaction");
+  if (options.file) args.push(`--file=${options.file}`);
+  return args;
+}
+
+// actions/engine/postgres/catalog.ts
+async function serverInfo(session) {
+  const info2 = await session.json(
+    `SELECT json_build_object(
+       'version', current_setting('server_version'),
+       'versionNum', current_setting('server_version_num')::int,
+       'database', current_database(),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'sizeBytes', pg_database_size(d.oid),
+       'timeZone', (SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'))
+     FROM pg_database d WHERE d.datname = current_database()`
+  );
+  return { ...info2, major: Math.floor(info2.versionNum / 1e4) };
+}
+async function listTables(session) {
+  const tables = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'estimate', c.reltuples::bigint)
+       ORDER BY n.nspname, c.relname), '[]')
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend e
+                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid AND e.deptype = 'e')`
+  );
+  return tables;
+}
+async function countTables(session, tables) {
+  const out = [];
+  for (const { table, checksum } of tables) {
+    const name = quotedName(table);
+    if (checksum) {
+      const [line] = await session.query(
+        `SELECT count(*) || ' ' || coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint::numeric), 0) FROM ${name} AS t`
+      );
+      const [rows, sum] = (line ?? "0 0").split(" ");
+      out.push({ ...table, rows: Number(rows), checksum: sum });
+    } else {
+      const [line] = await session.query(`SELECT count(*) FROM ${name}`);
+      out.push({ ...table, rows: Number(line ?? 0) });
+    }
+  }
+  return out;
+}
+async function kongSchemas(session) {
+  return session.json(
+    `SELECT coalesce(json_agg(table_schema ORDER BY table_schema), '[]')
+     FROM information_schema.tables WHERE table_name = 'schema_meta' AND table_type = 'BASE TABLE'`
+  );
+}
+async function userTableCount(session) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`
+  );
+  return Number(line ?? 0);
+}
+async function databaseExists(session, name) {
+  const [line] = await session.query(
+    `SELECT count(*) FROM pg_database WHERE datname = '${name.replace(/'/g, "''")}'`
+  );
+  return Number(line) > 0;
+}
+async function kongRowsIn(session, tables) {
+  const schemas = await kongSchemas(session);
+  if (schemas.length === 0) return [];
+  const list = (names) => names.map((n) => `'${n.replace(/'/g, "''")}'`).join(", ");
+  const present = await session.json(
+    `SELECT coalesce(json_agg(json_build_object('schema', table_schema, 'table', table_name)
+       ORDER BY table_schema, table_name), '[]')
+     FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema IN (${list(schemas)}) AND table_name IN (${list(tables)})`
+  );
+  const counts2 = await countTables(
+    session,
+    present.map((table) => ({ table, checksum: false }))
+  );
+  return counts2.filter((c) => c.rows > 0);
+}
+
+// actions/engine/postgres/databases.ts
+import { randomBytes as randomBytes11 } from "node:crypto";
+
+// actions/engine/postgres/session.ts
+init_errors();
+import { randomBytes as randomBytes10 } from "node:crypto";
+var PsqlSession = class _PsqlSession {
+  constructor(psql, env, target) {
+    this.target = target;
+    const sessionEnv = childEnv(process.env, { ...env, PGDATABASE: target.database ?? env.PGDATABASE });
+    this.child = spawnTracked(psql, psqlArgs(), {
+      env: sessionEnv,
+      stdio: ["pipe", "pipe", "pipe"]
+    });
+    this.child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      this.stdout += chunk;
+      this.waiter?.();
+    });
+    this.child.stderr.setEncoding("utf8").on("data", (chunk) => {
+      this.stderr += chunk;
+    });
+    this.child.stdin.on("error", () => void 0);
+    this.child.on("close", (code, signal) => {
+      this.exited = { code, signal };
+      this.waiter?.();
+    });
+    this.child.on("error", (err) => {
+      this.stderr += String(err);
+      this.exited = { code: 1, signal: null };
+      this.waiter?.();
+    });
+  }
+  target;
+  child;
+  marker = `__deckhand_${randomBytes10(8).toString("hex")}__`;
+  stdout = "";
+  stderr = "";
+  exited;
+  waiter;
+  queue = Promise.resolve();
+  /**
+   * Starts psql and checks the connection with a first query, so that a wrong password or an
+   * unreachable host is reported here, with an actionable message.
+   */
+  static async open(psql, env, target) {
+    const session = new _PsqlSession(psql, env, target);
+    await session.query(
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'"
+    );
+    return session;
+  }
+  /** Runs SQL and returns its output lines (unaligned, tuples only). Statements run one after another. */
+  query(sql) {
+    const next = this.queue.then(() => this.exchange(sql));
+    this.queue = next.catch(() => void 0);
+    return next;
+  }
+  /** Runs a query that returns one JSON value (json_agg, json_build_object) and parses it. */
+  async json(sql) {
+    const lines = await this.query(sql);
+    const text = lines.join("\n").trim();
+    return text === "" ? null : JSON.parse(text);
+  }
+  async exchange(sql) {
+    if (this.exited) throw this.failure();
+    this.stdout = "";
+    this.child.stdin.write(`${sql.trim().replace(/;?$/, ";")}
+\\echo ${this.marker}
+`);
+    for (; ; ) {
+      const end = this.stdout.indexOf(`${this.marker}
+`);
+      if (end >= 0) {
+        const out = this.stdout.slice(0, end);
+        this.stdout = this.stdout.slice(end + this.marker.length + 1);
+        return out.split("\n").filter((line) => line !== "");
+      }
+      if (this.exited) throw this.failure();
+      await new Promise((resolve9) => this.waiter = resolve9);
+      this.waiter = void 0;
+    }
+  }
+  failure() {
+    return new DeckhandError(explainPgError("psql", this.stderr, this.target));
+  }
+  /** Ends the session (and with it any open transaction and exported snapshot). */
+  async close() {
+    if (this.exited) return;
+    this.child.stdin.end("\\q\n");
+    await new Promise((resolve9) => {
+      if (this.exited) return resolve9();
+      const timer = setTimeout(() => killTree(this.child), 5e3);
+      this.child.once("close", () => {
+        clearTimeout(timer);
+        resolve9();
+      });
+    });
+  }
+};
+function literal(value) {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+// actions/engine/postgres/databases.ts
+var MAX_NAME_BYTES = 63;
+async function readDatabase(session, name) {
+  const row = await session.json(
+    `SELECT json_build_object(
+       'row', to_jsonb(d) - 'datacl',
+       'owner', pg_get_userbyid(d.datdba),
+       'encoding', pg_encoding_to_char(d.encoding),
+       'tablespace', (SELECT spcname FROM pg_tablespace WHERE oid = d.dattablespace),
+       'aclSet', d.datacl IS NOT NULL,
+       'grants', (SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN a.grantee = 0 THEN NULL ELSE pg_get_userbyid(a.grantee) END,
+                    'privilege', a.privilege_type, 'grantable', a.is_grantable)), '[]')
+                  FROM aclexplode(d.datacl) a),
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'settings', (SELECT coalesce(json_agg(json_build_object(
+                      'role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_get_userbyid(s.setrole) END,
+                      'config', s.setconfig)), '[]')
+                    FROM pg_db_role_setting s WHERE s.setdatabase = d.oid),
+       'user', current_user,
+       'superuser', r.rolsuper,
+       'createdb', r.rolcreatedb,
+       'ownsDatabase', pg_has_role(d.datdba, 'USAGE'))
+     FROM pg_database d, pg_roles r
+     WHERE d.datname = ${literal(name)} AND r.rolname = current_user`
+  );
+  if (!row) return void 0;
+  const text = (key) => typeof row.row[key] === "string" ? row.row[key] : void 0;
+  return {
+    properties: {
+      name,
+      owner: row.owner,
+      encoding: row.encoding,
+      collate: text("datcollate") ?? "",
+      ctype: text("datctype") ?? "",
+      localeProvider: text("datlocprovider"),
+      locale: text("datlocale") ?? text("daticulocale"),
+      icuRules: text("daticurules"),
+      connectionLimit: Number(row.row.datconnlimit ?? -1),
+      tablespace: row.tablespace === "pg_default" ? void 0 : row.tablespace,
+      grants: row.aclSet ? row.grants : void 0,
+      comment: row.comment,
+      settings: row.settings
+    },
+    rights: {
+      user: row.user,
+      superuser: row.superuser,
+      createdb: row.createdb || row.superuser,
+      ownsDatabase: row.ownsDatabase || row.superuser
+    }
+  };
+}
+function clipBytes(name, bytes) {
+  let out = "";
+  let used = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    out += char;
+    used += size;
+  }
+  return out;
+}
+var FRESH_SUFFIX = /_deckhand_[0-9a-f]{8}$/;
+var PREVIOUS_SUFFIX = /_deckhand_previous_\d{8}T\d{6}Z(?:_\d+)?$/;
+var FRESH_STEM = MAX_NAME_BYTES - "_deckhand_00000000".length;
+var PREVIOUS_STEM = MAX_NAME_BYTES - "_deckhand_previous_00000000T000000Z_99".length;
+function freshName(target) {
+  return `${clipBytes(target, FRESH_STEM)}_deckhand_${randomBytes11(4).toString("hex")}`;
+}
+function previousName(target, stamp, n = 1) {
+  return `${clipBytes(target, PREVIOUS_STEM)}_deckhand_previous_${stamp}${n > 1 ? `_${n}` : ""}`;
+}
+function restoreMarker(target) {
+  return `deckhand: restore of ${target} in progress; a later restore of ${target} drops it if it was left behind`;
+}
+async function findLeftovers(session, target) {
+  const stem = clipBytes(target, PREVIOUS_STEM);
+  const rows = await session.json(
+    `SELECT coalesce(json_agg(json_build_object(
+       'name', d.datname,
+       'comment', shobj_description(d.oid, 'pg_database'),
+       'sessions', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid))
+       ORDER BY d.datname), '[]')
+     FROM pg_database d
+     WHERE left(d.datname, ${[...stem].length}) = ${literal(stem)} AND d.datname LIKE '%\\_deckhand\\_%'`
+  );
+  const out = { abandoned: [], inUse: [], unmarked: [], previous: [] };
+  const marker = restoreMarker(target);
+  for (const row of rows) {
+    if (row.name === target) continue;
+    if (FRESH_SUFFIX.test(row.name) && row.name.replace(FRESH_SUFFIX, "") === clipBytes(target, FRESH_STEM)) {
+      if (row.comment !== marker) out.unmarked.push(row.name);
+      else if (row.sessions > 0) out.inUse.push(row.name);
+      else out.abandoned.push(row.name);
+    } else if (PREVIOUS_SUFFIX.test(row.name) && row.name.replace(PREVIOUS_SUFFIX, "") === stem) {
+      out.previous.push(row.name);
+    }
+  }
+  return out;
+}
+async function databaseNames(session, names) {
+  if (names.length === 0) return /* @__PURE__ */ new Set();
+  const found = await session.json(
+    `SELECT coalesce(json_agg(datname), '[]') FROM pg_database WHERE datname IN (${names.map(literal).join(", ")})`
+  );
+  return new Set(found);
+}
+var LIST_QUOTE_SETTINGS = /* @__PURE__ */ new Set([
+  "local_preload_libraries",
+  "search_path",
+  "session_preload_libraries",
+  "shared_preload_libraries",
+  "temp_tablespaces",
+  "unix_socket_directories"
+]);
+function splitSettingList(value) {
+  const out = [];
+  let i = 0;
+  while (i < value.length) {
+    while (value[i] === " ") i++;
+    let element = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length; i++) {
+        if (value[i] === '"') {
+          if (value[i + 1] !== '"') break;
+          i++;
+        }
+        element += value[i];
+      }
+      i++;
+      while (i < value.length && value[i] !== ",") i++;
+    } else {
+      while (i < value.length && value[i] !== ",") element += value[i++];
+      element = element.trim();
+    }
+    out.push(element);
+    i++;
+  }
+  return out;
+}
+function setClause(setting) {
+  const eq = setting.indexOf("=");
+  const name = setting.slice(0, eq);
+  const value = setting.slice(eq + 1);
+  const values = LIST_QUOTE_SETTINGS.has(name.toLowerCase()) ? splitSettingList(value) : [value];
+  return `SET ${quoteIdent(name)} = ${values.map(literal).join(", ")}`;
+}
+function createLikeSql(name, like) {
+  const options = [
+    `OWNER = ${quoteIdent(like.owner)}`,
+    "TEMPLATE = template0",
+    `ENCODING = ${literal(like.encoding)}`,
+    `LC_COLLATE = ${literal(like.collate)}`,
+    `LC_CTYPE = ${literal(like.ctype)}`
+  ];
+  const provider = { c: "libc", i: "icu", b: "builtin" }[like.localeProvider ?? ""];
+  if (provider) options.push(`LOCALE_PROVIDER = ${provider}`);
+  if (provider === "icu" && like.locale) options.push(`ICU_LOCALE = ${literal(like.locale)}`);
+  if (provider === "builtin" && like.locale) options.push(`BUILTIN_LOCALE = ${literal(like.locale)}`);
+  if (provider === "icu" && like.icuRules) options.push(`ICU_RULES = ${literal(like.icuRules)}`);
+  if (like.tablespace) options.push(`TABLESPACE = ${quoteIdent(like.tablespace)}`);
+  options.push(`CONNECTION LIMIT = ${like.connectionLimit}`);
+  return `CREATE DATABASE ${quoteIdent(name)} WITH ${options.join(" ")}`;
+}
+function copyPropertiesSql(name, like) {
+  const db = quoteIdent(name);
+  const out = [];
+  if (like.grants) {
+    out.push(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
+    for (const g of like.grants) {
+      const grantee = g.grantee === null ? "PUBLIC" : quoteIdent(g.grantee);
+      out.push(
+        `GRANT ${g.privilege} ON DATABASE ${db} TO ${grantee}${g.grantable ? " WITH GRANT OPTION" : ""}`
+      );
+    }
+  }
+  for (const { role, config } of like.settings) {
+    for (const setting of config) {
+      out.push(
+        role === null ? `ALTER DATABASE ${db} ${setClause(setting)}` : `ALTER ROLE ${quoteIdent(role)} IN DATABASE ${db} ${setClause(setting)}`
+      );
+    }
+  }
+  return out;
+}
+function swapSql(database, fresh, previous, comment) {
+  return [
+    "BEGIN",
+    `SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a
+     WHERE a.datname = ${literal(database)} AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+       AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            OR pg_has_role(a.usesysid, 'USAGE')
+            OR (pg_has_role('pg_signal_backend', 'USAGE')
+                AND NOT coalesce((SELECT rolsuper FROM pg_roles WHERE oid = a.usesysid), false)))`,
+    `ALTER DATABASE ${quoteIdent(database)} RENAME TO ${quoteIdent(previous)}`,
+    `ALTER DATABASE ${quoteIdent(fresh)} RENAME TO ${quoteIdent(database)}`,
+    // The replacement's marker goes; the replaced database's comment comes with its name.
+    `COMMENT ON DATABASE ${quoteIdent(database)} IS ${comment === null ? "NULL" : literal(comment)}`,
+    "COMMIT"
+  ].join(";\n");
+}
+async function sessionsOn(session, database) {
+  return session.json(
+    `SELECT coalesce(json_agg(format('%s (%s): %s', coalesce(usename, '?'), coalesce(nullif(application_name, ''), backend_type), n)), '[]')
+     FROM (SELECT usename, application_name, backend_type, count(*) AS n FROM pg_stat_activity
+           WHERE datname = ${literal(database)} AND pid <> pg_backend_pid()
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3) s`
+  );
+}
+
+// actions/engine/postgres/time-zone.ts
+var OPTIONS_TIME_ZONE = /(?:^|\s)(?:-c\s*|--)timezone=(\S+)/i;
+function sessionTimeZone(recorded, inherited) {
+  if (inherited.PGTZ) return { zone: inherited.PGTZ, source: "PGTZ", env: {} };
+  const option = OPTIONS_TIME_ZONE.exec(inherited.PGOPTIONS ?? "")?.[1];
+  if (option) return { zone: option, source: "PGOPTIONS", env: {} };
+  if (recorded) return { zone: recorded, source: "backup", env: { PGTZ: recorded } };
+  return { source: "server", env: {} };
+}
+function describeTimeZone(tz, recorded, targetDefault) {
+  if (tz.source === "server") return `${targetDefault}, the target's default: the backup records no time zone`;
+  if (tz.source === "backup") {
+    const other = targetDefault !== tz.zone ? `; the target's default is ${targetDefault}` : "";
+    return `${tz.zone}, the source's, recorded at dump time${other}`;
+  }
+  const dumped = !recorded ? "the backup records none" : recorded === tz.zone ? "as at dump time" : `the backup was dumped in ${recorded}`;
+  return `${tz.zone}, from ${tz.source} (${dumped})`;
+}
+function timeZoneHint(tz, recorded) {
+  if (tz.source === "backup") return void 0;
+  if (!recorded) {
+    const ran = tz.source === "server" ? "the target's default" : `${tz.zone} (${tz.source})`;
+    return `The backup records no time zone (an older db-dump) and the restore ran in ${ran}: if columns computed through the session's time zone differ, set PGTZ to the source's zone and restore again.`;
+  }
+  if (recorded === tz.zone) return void 0;
+  return `The restore ran in time zone ${tz.zone} (${tz.source}), the dump in ${recorded}: columns computed through the session's time zone (a TIMESTAMP generated from text, say) come out shifted. Without ${tz.source === "PGTZ" ? "PGTZ" : "the TimeZone option"}, the restore runs in ${recorded}.`;
+}
+
+// actions/engine/postgres/tools.ts
+init_errors();
+import { readdir as readdir6 } from "node:fs/promises";
+import { delimiter as delimiter2, join as join15 } from "node:path";
+var INSTALL_ROOTS = [
+  { dir: "/usr/lib/postgresql", bin: (v) => join15("/usr/lib/postgresql", v, "bin") },
+  { dir: "/usr", bin: (v) => join15("/usr", v, "bin") },
+  { dir: "/opt/homebrew/opt", bin: (v) => join15("/opt/homebrew/opt", v, "bin") },
+  { dir: "/usr/local/opt", bin: (v) => join15("/usr/local/opt", v, "bin") }
+];
+function parseClientVersion(output) {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return void 0;
+  return { version: match[2] ? `${match[1]}.${match[2]}` : match[1], major: Number(match[1]) };
+}
+async function clientsIn(binDir) {
+  const pgDump = join15(binDir, "pg_dump");
+  if (!await isExecutable(pgDump)) return void 0;
+  const result = await run(pgDump, ["--version"]).catch(() => void 0);
+  const parsed = result && result.exitCode === 0 ? parseClientVersion(result.stdout) : void 0;
+  if (!parsed) return void 0;
+  const pgRestore = join15(binDir, "pg_restore");
+  const psql = join15(binDir, "psql");
+  if (!await isExecutable(pgRestore) || !await isExecutable(psql)) return void 0;
+  return { binDir, ...parsed, pgDump, pgRestore, psql };
+}
+async function candidateDirs(pathEnv) {
+  const dirs = (pathEnv ?? "").split(delimiter2).filter(Boolean);
+  for (const root of INSTALL_ROOTS) {
+    const entries3 = await readdir6(root.dir).catch(() => []);
+    for (const entry of entries3) {
+      if (/^(?:\d+|pgsql-\d+|postgresql@\d+)$/.test(entry)) dirs.push(root.bin(entry));
+    }
+  }
+  return [...new Set(dirs)];
+}
+async function locatePgClients(options) {
+  let clients;
+  if (options.binDir) {
+    clients = await clientsIn(options.binDir);
+    if (!clients) {
+      throw new DeckhandError(
+        `${inputSubject("postgres-bin")}: ${options.binDir} does not hold working pg_dump, pg_restore and psql programs.`
+      );
+    }
+  } else {
+    const found = (await Promise.all((await candidateDirs(options.pathEnv)).map(clientsIn))).filter(
+      (c) => c !== void 0
+    );
+    clients = found.sort((a, b) => b.major - a.major)[0];
+    if (!clients) {
+      throw new DeckhandError(
+        `No PostgreSQL client found (pg_dump, pg_restore, psql): install one (Debian/Ubuntu: apt-get install postgresql-client) or set ${inputName("postgres-bin")}.`
+      );
+    }
+  }
+  if (options.minMajor !== void 0 && clients.major < options.minMajor) {
+    throw new DeckhandError(
+      `pg_dump ${clients.version} (${clients.binDir}) is older than PostgreSQL ${options.minMajor}, which it must read: install postgresql-client-${options.minMajor} or newer, or set ${inputName("postgres-bin")} to its bin folder.`
+    );
+  }
+  return clients;
+}
+
+// actions/engine/database/folder.ts
+init_errors();
+function timestamp(date) {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+// actions/engine/database/manifest-compare.ts
+async function compareWithManifest(session, tables, options) {
+  const result = { tables: 0, rows: 0, differences: [] };
+  await session.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  const present = new Set((await listTables(session)).map((t) => `${t.schema}.${t.table}`));
+  const found = tables.filter((t) => {
+    if (present.has(`${t.schema}.${t.table}`)) return true;
+    result.differences.push({
+      table: `${t.schema}.${t.table}`,
+      expected: `${t.rows} rows`,
+      actual: "table missing"
+    });
+    return false;
+  });
+  const withChecksum = (t) => options.checksums && t.checksum !== void 0;
+  const counts2 = await countTables(
+    session,
+    found.map((table) => ({ table, checksum: withChecksum(table) }))
+  );
+  await session.query("ROLLBACK");
+  for (const [i, count] of counts2.entries()) {
+    const want = found[i];
+    const name = `${want.schema}.${want.table}`;
+    result.tables++;
+    result.rows += count.rows;
+    if (count.rows !== want.rows) {
+      result.differences.push({ table: name, expected: `${want.rows} rows`, actual: `${count.rows} rows` });
+    } else if (withChecksum(want) && count.checksum !== want.checksum) {
+      result.differences.push({
+        table: name,
+        expected: "the dumped rows",
+        actual: "same count, different content"
+      });
+    }
+  }
+  return result;
+}
+
+// actions/engine/database/pg-restore.ts
+var ConfiguredGatewayError = class extends DeckhandError {
+  constructor(where3, tables) {
+    super(
+      `${where3} already holds a configured Kong (${tables.map((t) => `${t.table}: ${t.rows}`).join(", ")}): restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName("overwrite")} to true.`
+    );
+    this.name = "ConfiguredGatewayError";
+  }
+};
+async function restorePostgres(options) {
+  const { logger: logger2 } = options;
+  const t0 = performance.now();
+  const notes = [];
+  const { manifest, folder, picked } = await readManifest(options.input);
+  if (picked) {
+    const note = `${options.input} holds several backups: restoring the newest complete one, ${folder} (taken ${manifest.startedAt}).`;
+    logger2.info(note);
+    notes.push(note);
+  }
+  if (manifest.engine !== "postgres") {
+    throw new DeckhandError(
+      `This is a ${manifest.engine} backup: restore it by stopping the server, putting ${manifest.dump.path} in its data directory as dump.rdb (with append-only files off), and starting it again.`
+    );
+  }
+  const problems = await verifyFiles(folder, manifest.files);
+  if (problems.length) {
+    throw new DeckhandError(
+      `The backup in ${folder} does not match its manifest: refusing to restore it (the database was not touched).`,
+      problems
+    );
+  }
+  logger2.info(
+    `Backup of ${manifest.database} from ${manifest.startedAt} verified: ${manifest.files.length} file(s).`
+  );
+  const format = manifest.dump.format;
+  const dumpMajor = Number(manifest.clients.pg_dump?.split(".")[0] ?? 0);
+  const clients = await locatePgClients({
+    binDir: options.binDir,
+    pathEnv: options.pathEnv,
+    minMajor: dumpMajor
+  });
+  if (format === "plain" && (options.create || options.clean || options.noOwner)) {
+    throw new DeckhandError(
+      "create, clean and no-owner cannot apply to a plain dump (its SQL is fixed when it is written): restore it into an empty database, or dump with the directory or custom format."
+    );
+  }
+  const database = options.create ? manifest.database : options.target.database;
+  if (!database) throw new DeckhandError("database-url names no database to restore into.");
+  if (options.create && options.target.database === manifest.database) {
+    throw new DeckhandError(
+      `With create, database-url must name a maintenance database such as postgres, not ${manifest.database} itself: the restore connects there to create ${manifest.database}.`
+    );
+  }
+  const connectTo = options.create ? withDatabase(options.target, options.target.database ?? "postgres") : options.target;
+  const recordedZone = manifest.dump.timeZone;
+  const timeZone = sessionTimeZone(recordedZone, {
+    PGTZ: process.env.PGTZ,
+    PGOPTIONS: connectTo.settings.PGOPTIONS ?? process.env.PGOPTIONS
+  });
+  const temp = await privateTempDir("deckhand-pg-");
+  try {
+    const env = await libpqEnv(connectTo, temp.path);
+    const pre = await PsqlSession.open(clients.psql, env, connectTo);
+    let nonEmpty;
+    let targetZone;
+    let serverMajor;
+    try {
+      const server = await serverInfo(pre);
+      targetZone = server.timeZone;
+      serverMajor = server.major;
+      if (manifest.server.versionNum && server.versionNum < manifest.server.versionNum - manifest.server.versionNum % 1e4) {
+        notes.push(
+          `The backup comes from PostgreSQL ${manifest.server.version}, the target runs ${server.version}: restoring into an older major version may fail.`
+        );
+      }
+      nonEmpty = options.create ? await databaseExists(pre, database) : await userTableCount(pre) > 0;
+      if (options.refuseConfigured && !options.create && nonEmpty) {
+        const configured2 = await kongRowsIn(pre, KONG_ENTITY_TABLES);
+        if (configured2.length > 0) throw new ConfiguredGatewayError(describeTarget(connectTo), configured2);
+      }
+    } finally {
+      await pre.close();
+    }
+    if (nonEmpty && !options.clean) {
+      throw new DeckhandError(
+        options.create ? `Database ${database} already exists on ${describeTarget(connectTo)}: set ${inputName("clean")} to replace it, or restore elsewhere. Nothing was changed.` : `${describeTarget(connectTo)} already holds tables: set ${inputName("clean")} to replace them, or restore into an empty database. Nothing was changed.`
+      );
+    }
+    const zone = { ...timeZone, description: describeTimeZone(timeZone, recordedZone, targetZone) };
+    logger2.info(`Session time zone: ${zone.description}.`);
+    const restore = {
+      options,
+      manifest,
+      clients,
+      dumpPath: join16(folder, manifest.dump.path),
+      database,
+      connectTo,
+      // Every session that computes or compares generated values: pg_restore, psql, and the verification.
+      env: { ...env, ...timeZone.env },
+      zone,
+      recordedZone,
+      serverMajor,
+      notes,
+      folder,
+      t0
+    };
+    return nonEmpty ? await restoreBeside(restore) : await restoreInPlace(restore);
+  } finally {
+    await temp.cleanup();
+  }
+}
+function restoreJobs(r) {
+  const format = r.manifest.dump.format;
+  return format === "directory" || format === "custom" ? r.options.jobs ?? availableParallelism() : 1;
+}
+function restoreFailure(r, restored, where3) {
+  const plain = r.manifest.dump.format === "plain";
+  const why = restored.signal ? `The restore was killed (${restored.signal}).` : explainPgError(plain ? "psql" : "pg_restore", restored.stderr, where3);
+  const role = /role "[^"]+" does not exist/.test(restored.stderr) ? ` The backup names roles this server lacks: set ${inputName("no-owner")} to restore everything as the connecting user.` : "";
+  const unknownZone = /invalid value for parameter "TimeZone"/i.test(restored.stderr) ? ` This server does not know the time zone ${r.zone.zone} (${r.zone.source === "backup" ? "recorded at dump time" : r.zone.source}): set PGTZ to a name it knows for the same zone.` : "";
+  return `${why}${role}${unknownZone}`;
+}
+function runRestore(r, database, how) {
+  const { clients, dumpPath } = r;
+  if (r.manifest.dump.format === "plain") {
+    return run(
+      clients.psql,
+      psqlArgs({ singleTransaction: true, file: dumpPath.endsWith(".sql") ? dumpPath : void 0 }),
+      {
+        env: { ...r.env, PGDATABASE: database },
+        stdin: dumpPath.endsWith(".gz") ? createReadStream6(dumpPath).pipe(createGunzip()) : void 0
+      }
+    );
+  }
+  return run(
+    clients.pgRestore,
+    pgRestoreArgs({ input: dumpPath, database, noOwner: r.options.noOwner, ...how }),
+    { env: r.env }
+  );
+}
+async function check(r, restored) {
+  const result = {
+    database: r.database,
+    manifest: r.manifest,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    differences: [],
+    verified: false,
+    replaced: false,
+    timeZone: r.zone,
+    durationMs: 0,
+    notes: r.notes,
+    folder: r.folder
+  };
+  if (r.options.verify) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, withDatabase(r.connectTo, restored));
+    try {
+      await compare(session, r.manifest, result);
+    } finally {
+      await session.close();
+    }
+    result.verified = result.differences.length === 0;
+    const hint = result.verified ? void 0 : timeZoneHint(r.zone, r.recordedZone);
+    if (hint) r.notes.push(hint);
+  }
+  return result;
+}
+async function restoreInPlace(r) {
+  const { options, database, connectTo } = r;
+  const format = r.manifest.dump.format;
+  let jobs = restoreJobs(r);
+  const singleTransaction = !options.create && (format === "plain" || jobs === 1);
+  if (singleTransaction) jobs = 1;
+  options.checked?.();
+  r.options.logger.info(
+    `Restoring into ${describeTarget(withDatabase(connectTo, database))} with ${format === "plain" ? "psql" : "pg_restore"} ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}${singleTransaction ? ", in one transaction" : ""}${options.create ? ", creating the database" : ""}.`
+  );
+  const restored = await runRestore(r, connectTo.database ?? database, {
+    create: options.create,
+    // Into a database create makes there is nothing to clean, and --clean would drop one made meanwhile.
+    clean: options.clean && !options.create,
+    jobs,
+    singleTransaction
+  });
+  if (restored.signal || restored.exitCode !== 0) {
+    const why = restoreFailure(r, restored, connectTo);
+    let state;
+    if (singleTransaction) {
+      state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
+    } else if (options.create) {
+      const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
+      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      await session?.close();
+      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+    } else {
+      state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
+    }
+    throw new DeckhandError(`${why}${state}`);
+  }
+  const result = await check(r, database);
+  result.durationMs = Math.round(performance.now() - r.t0);
+  return result;
+}
+async function restoreBeside(r) {
+  const { options, database, notes } = r;
+  const { logger: logger2 } = options;
+  const admin = await openMaintenance(r);
+  const maintenance = admin.target;
+  const session = admin.session;
+  let fresh;
+  let keeper;
+  try {
+    const found = await readDatabase(session, database);
+    if (!found) {
+      throw new DeckhandError(`${database} does not exist on ${describeTarget(maintenance)} any more.`);
+    }
+    const { properties, rights } = found;
+    if (!rights.createdb) {
+      throw new DeckhandError(
+        `Replacing ${database} needs the CREATEDB privilege, which ${rights.user} lacks: the restore goes into a new database that is swapped in only once it is complete, so that a failure leaves ${database} as it was. Grant it (ALTER ROLE ${quoteIdent(rights.user)} CREATEDB, as a superuser), or restore without clean into an empty database. Nothing was changed.`
+      );
+    }
+    if (!rights.ownsDatabase) {
+      throw new DeckhandError(
+        `Replacing ${database} renames it, which only its owner ${properties.owner} (or a superuser) may do, and ${rights.user} is not a member of ${properties.owner}: connect as ${properties.owner}, or restore without clean into an empty database. Nothing was changed.`
+      );
+    }
+    const leftovers = await findLeftovers(session, database);
+    for (const name2 of leftovers.inUse)
+      notes.push(
+        `${name2} is being restored by another restore of ${database}: this one will replace ${database} too, whichever finishes last wins.`
+      );
+    for (const name2 of leftovers.unmarked)
+      notes.push(
+        `${name2} looks like a database an earlier restore of ${database} created and never swapped in: drop it if nobody uses it.`
+      );
+    if (leftovers.previous.length)
+      notes.push(
+        `Databases earlier restores replaced are still kept: ${leftovers.previous.join(", ")}. Drop them when you no longer need to go back to them.`
+      );
+    options.checked?.();
+    for (const name2 of leftovers.abandoned) {
+      const dropped = await dropDatabase(r, maintenance, name2);
+      notes.push(
+        dropped ? `Dropped ${name2}, which an earlier restore of ${database} left behind when it was stopped before it finished.` : `${name2}, left by an earlier restore of ${database} that was stopped before it finished, could not be dropped: drop it yourself.`
+      );
+    }
+    const name = freshName(database);
+    await session.query(createLikeSql(name, properties)).catch((err) => {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new DeckhandError(
+        `Could not create the database to restore into beside ${database}: ${why} Nothing was changed.`
+      );
+    });
+    fresh = name;
+    await session.query(`COMMENT ON DATABASE ${quoteIdent(fresh)} IS ${literal(restoreMarker(database))}`);
+    for (const sql of copyPropertiesSql(fresh, properties)) await session.query(sql);
+    keeper = await PsqlSession.open(r.clients.psql, r.env, withDatabase(maintenance, fresh));
+    const jobs = restoreJobs(r);
+    logger2.info(
+      `Restoring into a new database ${describeTarget(withDatabase(maintenance, fresh))} with pg_restore ${r.clients.version}${jobs > 1 ? `, ${jobs} jobs` : ""}; it replaces ${database} once it is complete${options.verify ? " and verified" : ""}.`
+    );
+    const restored = await runRestore(r, fresh, {
+      create: false,
+      clean: false,
+      jobs,
+      singleTransaction: false
+    });
+    if (restored.signal || restored.exitCode !== 0) {
+      throw new DeckhandError(restoreFailure(r, restored, withDatabase(maintenance, fresh)));
+    }
+    const result = await check(r, fresh);
+    if (options.verify && !result.verified) {
+      const hint = timeZoneHint(r.zone, r.recordedZone);
+      throw new DeckhandError(
+        `The restored copy differs from the backup's manifest in ${result.differences.length} table(s), so it did not replace ${database}.${hint ? ` ${hint}` : ""}`,
+        result.differences.map((d) => `${d.table}: expected ${d.expected}, found ${d.actual}`)
+      );
+    }
+    await keeper.close();
+    keeper = void 0;
+    const swapped = await swap(r, maintenance, fresh, properties);
+    fresh = void 0;
+    logger2.info(
+      `Swapped the restored database in as ${database}${swapped.ended ? `, ending ${swapped.ended} session(s) connected to the one it replaced` : ""}.`
+    );
+    result.replaced = true;
+    if (options.keepPrevious) result.previous = swapped.previous;
+    else if (!await dropDatabase(r, maintenance, swapped.previous)) {
+      result.previous = swapped.previous;
+      notes.push(
+        `The replaced database, now ${swapped.previous}, could not be dropped (keep-previous is false): drop it yourself.`
+      );
+    }
+    result.durationMs = Math.round(performance.now() - r.t0);
+    return result;
+  } catch (err) {
+    if (fresh === void 0 || err instanceof UncertainSwapError) throw err;
+    await keeper?.close();
+    const dropped = await dropDatabase(r, maintenance, fresh);
+    if (!isDeckhandError(err)) throw err;
+    throw new DeckhandError(
+      `${err.message} The database ${database} was not changed: the backup was restored into a new database, ${fresh}, ` + (dropped ? "which was dropped." : `which could not be dropped: drop it (DROP DATABASE ${quoteIdent(fresh)}), or the next restore of ${database} will.`),
+      err.details
+    );
+  } finally {
+    await keeper?.close();
+    await session.close();
+  }
+}
+async function openMaintenance(r) {
+  const names = r.options.create ? [r.connectTo.database ?? "postgres"] : ["postgres", "template1"].filter((name) => name !== r.database);
+  let last;
+  for (const name of names) {
+    const target = withDatabase(r.connectTo, name);
+    try {
+      return { session: await PsqlSession.open(r.clients.psql, r.env, target), target };
+    } catch (err) {
+      last = err;
+    }
+  }
+  const why = last instanceof Error ? last.message : String(last);
+  throw new DeckhandError(
+    `Replacing ${r.database} is done from another database of the server (${names.join(" or ")}), and none accepted a connection: ${why} Nothing was changed.`
+  );
+}
+async function dropDatabase(r, maintenance, name) {
+  let session;
+  try {
+    session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    await session.query(
+      `DROP DATABASE IF EXISTS ${quoteIdent(name)}${r.serverMajor >= 13 ? " WITH (FORCE)" : ""}`
+    );
+    return true;
+  } catch (err) {
+    r.options.logger.warn(`Could not drop ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  } finally {
+    await session?.close();
+  }
+}
+var SWAP_ATTEMPTS = 3;
+var UncertainSwapError = class extends DeckhandError {
+};
+async function swap(r, maintenance, fresh, properties) {
+  const { database } = r;
+  for (let attempt = 1; ; attempt++) {
+    const session = await PsqlSession.open(r.clients.psql, r.env, maintenance);
+    let previous = "";
+    try {
+      const stamp = timestamp(/* @__PURE__ */ new Date());
+      const candidates = Array.from({ length: 99 }, (_, i) => previousName(database, stamp, i + 1));
+      const taken = await databaseNames(session, candidates);
+      previous = candidates.find((name) => !taken.has(name)) ?? candidates[0];
+      const [ended] = await session.query(swapSql(database, fresh, previous, properties.comment));
+      return { previous, ended: Number(ended ?? 0) };
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      const check2 = await PsqlSession.open(r.clients.psql, r.env, maintenance).catch((again) => {
+        throw new UncertainSwapError(
+          `The swap of the restored database ${fresh} for ${database} failed (${err.message}) and the server could not be asked whether it happened (${again instanceof Error ? again.message : String(again)}). If ${fresh} still exists, ${database} was not changed and the next restore of ${database} drops ${fresh}; otherwise ${fresh} is now ${database}, and the database it replaced is ${previous}.`
+        );
+      });
+      try {
+        const present = await databaseNames(check2, [database, fresh, previous]);
+        if (previous && present.has(previous) && present.has(database) && !present.has(fresh))
+          return { previous, ended: 0 };
+        if (/being accessed by other users/.test(err.message) && attempt < SWAP_ATTEMPTS) {
+          r.options.logger.info(`${database} is still in use; trying the swap again.`);
+          await sleep2(1e3 * attempt);
+          continue;
+        }
+        const sessions = await sessionsOn(check2, database);
+        throw new DeckhandError(
+          `Could not swap the restored database in for ${database}: ${err.message}` + (sessions.length ? ` These sessions are still connected to ${database} (this role may not end them, or they kept reconnecting): stop their clients, or restore as a superuser, then try again.` : ""),
+          sessions
+        );
+      } finally {
+        await check2.close();
+      }
+    } finally {
+      await session.close();
+    }
+  }
+}
+async function compare(session, manifest, result) {
+  const comparison = await compareWithManifest(session, manifest.tables, { checksums: true });
+  result.tablesChecked += comparison.tables;
+  result.rowsChecked += comparison.rows;
+  append(result.differences, comparison.differences);
+}
+
+// actions/engine/restore/restore.ts
+init_errors();
+
+// actions/engine/restore/command.ts
+async function runUserCommand(command, options) {
+  const done = await run("sh", ["-c", command], {
+    env: options.env,
+    timeoutMs: options.timeoutMs
+  });
+  const output = scrub(`${done.stdout}
+${done.stderr}`, options.secrets).trim();
+  for (const line of output.split("\n").filter(Boolean).slice(-20)) options.logger.info(`  ${line}`);
+  return { ok: !done.signal && done.exitCode === 0, exitCode: done.exitCode, signal: done.signal };
+}
+
+// actions/engine/restore/declarative-config.ts
+init_errors();
+async function buildDeclarativeConfig(state, env, hint) {
+  const files = await expandState(state);
+  const texts = await Promise.all(files.map((file) => readStateFile(file)));
+  const refs = texts.flatMap((text) => findEnvReferences(text));
+  const missing = missingEnv(refs, env);
+  if (missing.length > 0) {
+    throw new DeckhandError(
+      `${missing.length} environment variable(s) the state files reference are not set: ${missing.join(", ")}. Set them (for example from secrets) before this step: they hold the values the dump redacted.` + (hint ? ` ${hint}` : "")
+    );
+  }
+  const merged = {};
+  let formatVersion;
+  texts.forEach((text, i) => {
+    const file = files[i];
+    const content = readStateText(renderTemplates(text, env, file), file);
+    if (content === null || content === void 0) return;
+    if (!isObject(content)) throw new DeckhandError(`${file}: a state file must be a mapping of collections`);
+    const workspace = content._workspace;
+    if (typeof workspace === "string" && workspace !== "" && workspace !== "default") {
+      throw new DeckhandError(
+        `${file} belongs to workspace ${workspace}: DB-less Kong has no workspaces. Restore only the default workspace's files with strategy dbless.`
+      );
+    }
+    const info2 = content._info;
+    if (isObject(info2) && Array.isArray(info2.select_tags) && info2.select_tags.length > 0) {
+      throw new DeckhandError(
+        `${file} covers only entities tagged ${info2.select_tags.join(", ")}: a DB-less node loads one whole configuration, so every file it needs must be given together, without select_tags.`
+      );
+    }
+    const version = content._format_version;
+    if (typeof version === "string") {
+      if (formatVersion !== void 0 && formatVersion !== version) {
+        throw new DeckhandError(
+          `${file}: _format_version ${version} differs from the other files' ${formatVersion}`
+        );
+      }
+      formatVersion = version;
+    }
+    for (const [key, value] of Object.entries(content)) {
+      if (META_KEYS.has(key)) continue;
+      if (!Array.isArray(value)) throw new DeckhandError(`${file}: ${key} must be a list`);
+      const list = merged[key] ??= [];
+      for (const entity of value) list.push(entity);
+    }
+  });
+  const config = { _format_version: formatVersion ?? "3.0", ...merged };
+  return {
+    body: JSON.stringify(config),
+    counts: countCollections(config),
+    files,
+    envNames: [...new Set(refs.map((r) => r.name))]
+  };
+}
+var TEMPLATE2 = /\$\{\{\s*(.*?)\s*\}\}/g;
+var ENV = /^env\s+(?:"([^"]*)"|`([^`]*)`)$/;
+function renderTemplates(text, env, file) {
+  return text.split("\n").map(
+    (line, i) => line.trimStart().startsWith("#") ? line : line.replace(
+      TEMPLATE2,
+      (_whole, pipeline3) => renderPipeline(pipeline3, env, `${file}:${i + 1}`)
+    )
+  ).join("\n");
+}
+function renderPipeline(pipeline3, env, where3) {
+  const [first = "", ...rest] = pipeline3.split("|").map((part) => part.trim());
+  const call = ENV.exec(first);
+  if (!call) throw new DeckhandError(`${where3}: the template "${pipeline3}" is not an env reference`);
+  let value = env[call[1] ?? call[2] ?? ""] ?? "";
+  for (const step of rest) {
+    const indent = /^indent\s+(\d+)$/.exec(step);
+    if (indent) value = value.replaceAll("\n", "\n" + " ".repeat(Number(indent[1])));
+    else if (step === "toBool") value = String(/^(1|t|T|TRUE|true|True)$/.test(value));
+    else if (step === "toInt" || step === "toFloat") {
+      if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
+        throw new DeckhandError(`${where3}: ${step} needs a number, and the variable does not hold one`);
+      value = value.trim();
+    } else throw new DeckhandError(`${where3}: "${step}" is not a function deck's templates offer`);
+  }
+  return value;
+}
+var isReference2 = (spec) => spec.label === "group" || spec.label === "member";
+function flatten2(specs, into = {}) {
+  for (const [name, spec] of Object.entries(specs)) {
+    if (isReference2(spec)) continue;
+    into[name] ??= spec;
+    if (spec.nested) flatten2(spec.nested, into);
+  }
+  return into;
+}
+var FLAT = flatten2(COLLECTIONS);
+function countCollections(content) {
+  const counts2 = {};
+  const walk2 = (holder, specs) => {
+    for (const [key, value] of Object.entries(holder)) {
+      const spec = specs[key];
+      if (!spec || isReference2(spec) || !Array.isArray(value)) continue;
+      for (const entity of value) {
+        if (!isObject(entity)) continue;
+        counts2[key] = (counts2[key] ?? 0) + 1;
+        if (spec.nested) walk2(entity, spec.nested);
+      }
+    }
+  };
+  walk2(content, FLAT);
+  return counts2;
+}
+
+// actions/engine/restore/dbless.ts
+init_errors();
+import { setTimeout as sleep3 } from "node:timers/promises";
+async function nodeEntityCounts(admin) {
+  const answer = parseJson(await admin.expect("GET", "/config", 200, void 0, MAX_STATE_BYTES));
+  const content = typeof answer.config === "string" ? readStateText(answer.config, `${admin.address} GET /config`) : void 0;
+  return isObject(content) ? countCollections(content) : {};
+}
+async function loadNode(admin, config, options) {
+  let busy = 0;
+  for (; ; ) {
+    const res = await admin.request(
+      "POST",
+      "/config?check_hash=1&flatten_errors=1",
+      { contentType: "application/json", data: JSON.stringify({ config: config.body }) },
+      void 0,
+      MAX_STATE_BYTES
+    );
+    if (res.status === 201 || res.status === 200) return { address: admin.address, reloaded: true, busy };
+    if (res.status === 304) return { address: admin.address, reloaded: false, busy };
+    if (res.status === 429 || res.status === 503) {
+      busy++;
+      const wait = retryAfterMs(res.headers["retry-after"], { fallbackMs: 1e3, minMs: 250, maxMs: 6e4 });
+      if (performance.now() + wait > options.deadline) {
+        throw new DeckhandError(
+          `${admin.address} was still busy loading a configuration (${describeAnswer(res)}) when ${inputName("wait-timeout")} ran out. Nothing else was changed on it.`
+        );
+      }
+      options.logger.info(
+        `${admin.address} is busy (${describeAnswer(res)}); trying again in ${wait / 1e3} s.`
+      );
+      await sleep3(wait);
+      continue;
+    }
+    if (res.status === 413) {
+      const bytes = Buffer.byteLength(config.body);
+      throw new DeckhandError(
+        /lmdb/i.test(res.body) ? `${admin.address} refused the configuration as too large for its LMDB map (${describeAnswer(res)}, ${bytes} bytes): raise lmdb_map_size (KONG_LMDB_MAP_SIZE) on the DB-less nodes and restore again.` : `${admin.address} refused a request body of ${bytes} bytes (HTTP 413 from nginx, before Kong read it): raise nginx_admin_client_max_body_size (KONG_NGINX_ADMIN_CLIENT_MAX_BODY_SIZE, 10m by default) on the DB-less nodes and restore again.`
+      );
+    }
+    if (res.status === 400)
+      throw new DeckhandError(
+        `${admin.address} rejected the configuration: ${describeAnswer(res)}`,
+        flatErrors(res.body)
+      );
+    throw new DeckhandError(`POST ${admin.address}/config: ${describeAnswer(res)}`);
+  }
+}
+function flatErrors(body) {
+  try {
+    const parsed = JSON.parse(body);
+    return (parsed.flattened_errors ?? []).slice(0, 20).flatMap(
+      (e) => (e.errors ?? []).map(
+        (f) => `${e.entity_type ?? "entity"} ${e.entity_name ?? ""}: ${f.field ? `${f.field}: ` : ""}${f.message ?? ""}`.trim()
+      )
+    );
+  } catch {
+    return [];
+  }
+}
+async function checkNodes(admins, config) {
+  const checks = await Promise.all(
+    admins.map(async (admin) => {
+      const [status, counts2] = await Promise.all([admin.status(), nodeEntityCounts(admin)]);
+      const hash = status.configurationHash ?? "";
+      const problems = [];
+      if (!hash || hash === EMPTY_CONFIGURATION_HASH) problems.push("reports no configuration loaded");
+      for (const key of /* @__PURE__ */ new Set([...Object.keys(config.counts), ...Object.keys(counts2)])) {
+        const want = config.counts[key] ?? 0;
+        const got = counts2[key] ?? 0;
+        if (want !== got) problems.push(`${key}: ${got} instead of ${want}`);
+      }
+      return { address: admin.address, hash, counts: counts2, problems };
+    })
+  );
+  const hashes = new Set(checks.map((c) => c.hash));
+  if (hashes.size > 1) {
+    for (const check2 of checks) check2.problems.push(`configuration hash ${check2.hash} differs between nodes`);
+  }
+  return { checks, ok: checks.every((c) => c.problems.length === 0) };
+}
+
+// actions/engine/restore/smoke.ts
+init_errors();
+init_http();
+import { setTimeout as sleep4 } from "node:timers/promises";
+function parseSmokeRequests(lines) {
+  return lines.map((line, i) => {
+    const parts = line.trim().split(/\s+/);
+    const [method = "", url = "", expected = ""] = parts;
+    let valid2 = parts.length === 3 && /^[A-Z]+$/.test(method) && /^([1-5]\d\d|[1-5]xx)$/.test(expected);
+    if (valid2) {
+      try {
+        valid2 = ["http:", "https:"].includes(new URL(url).protocol);
+      } catch {
+        valid2 = false;
+      }
+    }
+    if (!valid2) {
+      throw new DeckhandError(
+        `smoke-requests line ${i + 1} is not "METHOD URL STATUS", e.g. GET https://api.example.com/health 200 (STATUS may be a class such as 2xx).`
+      );
+    }
+    return { method, url, expected };
+  });
+}
+function displayUrl(url) {
+  const u = new URL(url);
+  u.username = "";
+  u.password = "";
+  for (const key of [...u.searchParams.keys()]) u.searchParams.set(key, "***");
+  return u.toString().replace(/%2A%2A%2A/g, "***");
+}
+var matches = (status, expected) => expected.endsWith("xx") ? String(status)[0] === expected[0] : String(status) === expected;
+async function runSmokeRequests(requests, options) {
+  const results = [];
+  for (const request2 of requests) {
+    const until = performance.now() + (options.windowMs ?? 3e4);
+    const result = {
+      method: request2.method,
+      url: displayUrl(request2.url),
+      expected: request2.expected,
+      status: 0,
+      ok: false,
+      attempts: 0
+    };
+    for (let delay = 500; ; delay = Math.min(delay * 2, 5e3)) {
+      result.attempts++;
+      try {
+        const res = await sendRequest(new URL(request2.url), {
+          method: request2.method,
+          headers: {},
+          timeoutMs: options.timeoutMs ?? 1e4,
+          discardBody: true,
+          ...options.tls ? { tls: options.tls } : {}
+        });
+        result.status = res.status;
+        result.error = void 0;
+        result.ok = matches(res.status, request2.expected);
+      } catch (err) {
+        result.status = 0;
+        result.error = err.message;
+      }
+      if (result.ok || performance.now() + delay > until) break;
+      await sleep4(delay);
+    }
+    options.logger.info(
+      `Smoke ${result.method} ${result.url}: ${result.status || result.error} (expected ${result.expected})${result.ok ? "" : ", FAILED"}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`
+    );
+    results.push(result);
+  }
+  return results;
+}
+async function smokePhase(timeline, requests, options) {
+  const results = await timeline.phase(
+    "smoke requests",
+    () => runSmokeRequests(requests, options),
+    (r) => `${r.filter((x) => x.ok).length} of ${r.length} as expected`
+  );
+  for (const r of results) {
+    timeline.check(
+      `${r.method} ${r.url}`,
+      r.ok,
+      `${r.status || r.error} (expected ${r.expected})${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`
+    );
+  }
+  return results;
+}
+
+// actions/engine/restore/timeline.ts
+init_errors();
+var round = (ms) => Math.round(ms / 100) / 10;
+var Timeline = class {
+  started = performance.now();
+  phases = [];
+  checks = [];
+  /** Seconds since the start. */
+  elapsed() {
+    return round(performance.now() - this.started);
+  }
+  /**
+   * Runs one phase and records it, as failed when it throws (the error goes on). `detail` describes
+   * a successful result for the report.
+   */
+  async phase(name, work, detail) {
+    const begin = performance.now();
+    const startedAt = round(begin - this.started);
+    try {
+      const result = await work();
+      this.phases.push({
+        name,
+        status: "ok",
+        startedAt,
+        seconds: round(performance.now() - begin),
+        detail: detail?.(result)
+      });
+      return result;
+    } catch (err) {
+      this.phases.push({
+        name,
+        status: "failed",
+        startedAt,
+        seconds: round(performance.now() - begin),
+        detail: errorMessage(err)
+      });
+      throw err;
+    }
+  }
+  check(name, ok3, detail) {
+    this.checks.push({ name, ok: ok3, detail });
+  }
+};
+function timelineTables(caption, phases, checks) {
+  const tables = [
+    {
+      caption,
+      header: ["phase", "started at", "took", "result"],
+      rows: phases.map((p) => [
+        p.name,
+        `${p.startedAt} s`,
+        `${p.seconds} s`,
+        `${p.status}${p.detail ? `: ${p.detail}` : ""}`
+      ])
+    }
+  ];
+  if (checks.length > 0) {
+    tables.push({
+      caption: "Checks",
+      header: ["check", "result", "detail"],
+      rows: checks.map((c) => [c.name, c.ok ? "passed" : "FAILED", c.detail])
+    });
+  }
+  return tables;
+}
+
+// actions/engine/restore/wait.ts
+init_errors();
+import { setTimeout as sleep5 } from "node:timers/promises";
+init_http();
+async function waitForGateway(admins, options) {
+  return Promise.all(admins.map((admin) => waitForNode(admin, options)));
+}
+async function waitForNode(admin, options) {
+  const started = performance.now();
+  let delay = options.firstDelayMs ?? 1e3;
+  let last;
+  let unresolved = 0;
+  for (let attempt = 1; ; attempt++) {
+    const why = await probe(admin);
+    if (typeof why !== "string" && "unresolved" in why) {
+      if (++unresolved >= DNS_TRIES) {
+        const host2 = new URL(admin.address).hostname;
+        throw new DeckhandError(
+          `${admin.address}: the host name ${host2} does not resolve (${why.unresolved}, ${unresolved} tries): check ${inputName("kong-addr")} for a typo, and the DNS this machine uses. Nothing was restored.`
+        );
+      }
+    } else unresolved = 0;
+    if (typeof why !== "string" && "info" in why) {
+      if (attempt > 1)
+        options.logger.info(`${admin.address} is up (Kong ${why.info.version}) after ${attempt} attempts.`);
+      return { admin, ...why, attempts: attempt };
+    }
+    last = typeof why === "string" ? why : why.unresolved;
+    const now = performance.now();
+    if (now >= options.deadline) break;
+    const elapsed = Math.round((now - started) / 1e3);
+    options.logger.info(
+      `Waiting for ${admin.address} (attempt ${attempt}, ${elapsed} s of ${options.timeoutSeconds} s): ${last}`
+    );
+    await sleep5(Math.min(delay, Math.max(0, options.deadline - now)));
+    delay = Math.min(delay * 2, options.maxDelayMs ?? 15e3);
+  }
+  throw new DeckhandError(
+    `The gateway at ${admin.address} did not come up within ${options.timeoutSeconds} s (${inputName("wait-timeout")}); last: ${last}. Check that Kong is running and reachable from here (address, port, security groups), or raise ${inputName("wait-timeout")}. Nothing was restored.`
+  );
+}
+var DNS_TRIES = 3;
+async function probe(admin) {
+  try {
+    const root = await admin.request("GET", "/");
+    if (root.status === 401 || root.status === 403) {
+      throw new DeckhandError(
+        `${admin.address} refused the credentials (${describeAnswer(root)}): check ${inputName("kong-admin-token")} and ${inputName("headers")}.`
+      );
+    }
+    if (root.status !== 200) return `GET / answered ${describeAnswer(root)}`;
+    const statusAnswer = await admin.request("GET", "/status");
+    if (statusAnswer.status !== 200) return `GET /status answered ${describeAnswer(statusAnswer)}`;
+    const info2 = nodeInfo(root);
+    const status = nodeStatus(statusAnswer);
+    if (status.databaseReachable === false) return "Kong is up but cannot reach its database";
+    return { info: info2, status };
+  } catch (err) {
+    if (err instanceof TransportError) return isDnsFailure(err) ? { unresolved: err.message } : err.message;
+    throw err;
+  }
+}
+
+// actions/engine/restore/restore.ts
+var STRATEGIES = ["auto", "database", "declarative", "dbless"];
+function startOutcome(strategy, timeline) {
+  return {
+    strategy,
+    verified: false,
+    rtoSeconds: 0,
+    entitiesRestored: 0,
+    phases: timeline.phases,
+    checks: timeline.checks,
+    smoke: [],
+    restored: [],
+    notRestored: [],
+    warnings: []
+  };
+}
+async function restoreGateway(options) {
+  const recovery = new Recovery(options);
+  try {
+    await recovery.run();
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    recovery.outcome.error = { message: err.message, details: err.details };
+  }
+  return recovery.finish();
+}
+var Recovery = class {
+  constructor(options) {
+    this.options = options;
+    this.logger = options.logger;
+    this.outcome = startOutcome(options.strategy, this.timeline);
+  }
+  options;
+  timeline = new Timeline();
+  outcome;
+  logger;
+  manifest;
+  /** Set when the database check found the gateway unconfigured: a fallback sync may then delete what a failed restore left. */
+  foundEmpty = false;
+  /** Set once pg_restore succeeded: from then on a failure is not a reason to fall back. */
+  databaseRestored = false;
+  async run() {
+    const nodes = await this.waitPhase("wait for the gateway");
+    const first = nodes[0].info;
+    this.outcome.gateway = {
+      version: first.version,
+      edition: first.edition,
+      database: first.database,
+      nodes: nodes.map((n) => n.admin.address)
+    };
+    const dbless = nodes.filter((n) => n.info.database === "off");
+    if (dbless.length > 0 && dbless.length < nodes.length) {
+      throw new DeckhandError(
+        `Some nodes run DB-less (${dbless.map((n) => n.admin.address).join(", ")}) and others with a database: restore them in separate steps.`
+      );
+    }
+    const strategy = this.options.strategy;
+    if (dbless.length > 0 && strategy !== "auto" && strategy !== "dbless") {
+      throw new DeckhandError(
+        `The gateway runs DB-less (database = off): it has no database to restore and decK cannot write to it. Use strategy dbless (or auto).`
+      );
+    }
+    if (dbless.length === 0 && strategy === "dbless") {
+      throw new DeckhandError(
+        `The gateway runs with a database (${first.database}), not DB-less: POST /config is only for DB-less nodes. Use strategy declarative, database or auto.`
+      );
+    }
+    if (dbless.length > 0) await this.dbless();
+    else if (strategy === "database") await this.database();
+    else if (strategy === "declarative") await this.declarative();
+    else if (this.options.dbDump) {
+      try {
+        await this.database();
+      } catch (err) {
+        if (!isDeckhandError(err) || err instanceof ConfiguredGatewayError || this.databaseRestored) throw err;
+        this.outcome.fallback = err.message;
+        this.outcome.warnings.push(
+          `The database restore failed, so the declarative state was restored instead: ${err.message}`
+        );
+        this.logger.warn(`Database restore failed; restoring the declarative state instead. ${err.message}`);
+        await this.declarative();
+      }
+    } else await this.declarative();
+    await this.smoke();
+    this.outcome.verified = this.timeline.checks.length > 0 && this.timeline.checks.every((c) => c.ok);
+  }
+  finish() {
+    this.outcome.rtoSeconds = this.timeline.elapsed();
+    if (this.outcome.error) this.outcome.verified = false;
+    return this.outcome;
+  }
+  /** Each wait (for the gateway, a restart, a busy node) gets the whole wait-timeout from when it starts. */
+  deadline() {
+    return performance.now() + this.options.waitTimeoutSeconds * 1e3;
+  }
+  waitPhase(name) {
+    return this.timeline.phase(
+      name,
+      () => waitForGateway(this.options.admins, {
+        deadline: this.deadline(),
+        timeoutSeconds: this.options.waitTimeoutSeconds,
+        logger: this.logger
+      }),
+      (nodes) => `${nodes.length} node(s) up, Kong ${nodes[0].info.version} (${nodes[0].info.edition})`
+    );
+  }
+  // ----- database -----------------------------------------------------------------------------
+  async database() {
+    const { dbDump, database } = this.options;
+    if (!dbDump) throw new DeckhandError("strategy database needs db-dump: the db-dump backup to restore.");
+    if (!database) throw new DeckhandError("strategy database needs database-url (or the PG* variables).");
+    const result = await this.timeline.phase(
+      "restore the database",
+      async () => {
+        this.manifest = (await readManifest(dbDump)).manifest;
+        return restorePostgres({
+          input: dbDump,
+          target: database.target,
+          create: false,
+          // A freshly bootstrapped gateway holds Kong's (empty) tables: they are replaced.
+          clean: true,
+          jobs: database.jobs,
+          verify: true,
+          noOwner: database.noOwner,
+          // Without overwrite the database replaced held no configuration: nothing worth keeping.
+          keepPrevious: this.options.overwrite,
+          refuseConfigured: !this.options.overwrite,
+          // From here on, whatever the database holds was put there by this restore.
+          checked: () => this.foundEmpty = true,
+          binDir: database.binDir,
+          pathEnv: this.options.env.PATH,
+          logger: this.logger
+        });
+      },
+      (r) => `${r.manifest.database} from the backup of ${r.manifest.startedAt}`
+    );
+    this.outcome.strategyUsed = "database";
+    this.databaseRestored = true;
+    const entities = result.manifest.tables.filter((t) => t.data && KONG_ENTITY_TABLES.includes(t.table));
+    this.outcome.entitiesRestored = entities.reduce((sum, t) => sum + t.rows, 0);
+    this.outcome.restored.push(
+      `Database ${result.manifest.database} from the backup of ${result.manifest.startedAt}: ${result.tablesChecked} tables, ${result.rowsChecked} rows (${entities.map((t) => `${t.table} ${t.rows}`).join(", ") || "no entities"}).`
+    );
+    if (result.previous)
+      this.outcome.warnings.push(
+        `The database the restore replaced is kept as ${result.previous}: rename it back to roll back, or drop it.`
+      );
+    for (const note of result.notes) this.outcome.warnings.push(note);
+    const skipped = result.manifest.tables.filter((t) => !t.data);
+    if (skipped.length > 0) {
+      this.outcome.notRestored.push(
+        `Rows of ${skipped.length} runtime table(s) the backup left out (${skipped.map((t) => t.table).join(", ")}): they refill as the gateway runs.`
+      );
+    }
+    this.timeline.check(
+      "manifest's row counts",
+      result.verified,
+      result.verified ? `${result.tablesChecked} tables, ${result.rowsChecked} rows match the backup` : `${result.differences.length} table(s) differ: ${result.differences.slice(0, 5).map((d) => `${d.table} (expected ${d.expected}, found ${d.actual})`).join(", ")}`
+    );
+    await this.restartNodes();
+    await this.importKeyring();
+  }
+  /** Kong caches entities and its router: after a restore behind its back, its nodes must start again. */
+  async restartNodes() {
+    const command = this.options.restartCommand;
+    if (command) {
+      await this.timeline.phase("restart the nodes", async () => {
+        this.logger.info("Restarting the Kong nodes with restart-command.");
+        const done = await runUserCommand(command, {
+          env: this.options.env,
+          timeoutMs: this.options.waitTimeoutSeconds * 1e3,
+          secrets: this.options.reconcile.secrets,
+          logger: this.logger
+        });
+        if (!done.ok) {
+          throw new DeckhandError(
+            `restart-command ${done.signal ? `was stopped (${done.signal}) when ${inputName("wait-timeout")} ran out` : `exited with ${done.exitCode}`}: the database is restored, but the nodes may still serve what they cached before. Restart them and run the verification again.`
+          );
+        }
+      });
+    } else {
+      this.outcome.warnings.push(
+        "The Kong nodes were not restarted after the database restore: Kong caches entities and its router, so they may serve what they held before until they restart. Set restart-command, or restart them."
+      );
+    }
+    await this.waitPhase(command ? "wait for the restarted gateway" : "wait for the gateway again");
+  }
+  // ----- declarative --------------------------------------------------------------------------
+  /** The values of the state files' variables: the environment's, the secret bundle's beneath them. */
+  async variables(files) {
+    const variables = this.options.variables ? await this.options.variables(files) : DeckVariables.fromEnv(this.options.env);
+    this.outcome.secretBundle = variables.describe();
+    return variables;
+  }
+  async declarative() {
+    const files = await expandState(this.options.state);
+    const variables = await this.variables(files);
+    const read2 = await readTargets({
+      state: files,
+      env: variables.view(),
+      purpose: "restore",
+      hint: variables.missingHint()
+    });
+    if (read2.problems.length > 0) {
+      throw new DeckhandError(
+        `The state files have ${read2.problems.length} problem(s); nothing was restored from them.`,
+        read2.problems.map((p) => `${[p.file, p.line].filter(Boolean).join(":") || "state"}: ${p.message}`)
+      );
+    }
+    await this.importKeyring();
+    const deck = await this.options.deck();
+    deck.useVariables(variables.forDeck(read2.envNames));
+    const reconcile = {
+      ...this.options.reconcile,
+      deck,
+      secrets: [...this.options.reconcile.secrets, ...this.secretsOf(read2.envNames, variables)]
+    };
+    const plans = await this.timeline.phase(
+      "plan",
+      () => planTargets(read2.targets, reconcile),
+      (p) => `${totalCounts(p).total} change(s) in ${p.length} target(s)`
+    );
+    this.refuseConfigured(plans);
+    const counts2 = totalCounts(plans);
+    if (counts2.deleting > 0) {
+      this.outcome.warnings.push(
+        `The sync deletes ${counts2.deleting} entit${counts2.deleting === 1 ? "y" : "ies"} the state does not hold${this.options.overwrite ? " (overwrite is set)" : " (left by the failed database restore)"}.`
+      );
+    }
+    const results = await this.timeline.phase(
+      "sync the declarative state",
+      async () => {
+        const results2 = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+        const problems = [];
+        for (const [plan2, result] of results2) {
+          if (result.status === "error") problems.push(`${targetLabel(plan2)}: ${result.message}`);
+          else if (result.status === "synced") {
+            for (const f of result.outcome.failed)
+              problems.push(`${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`);
+            append(problems, result.outcome.otherErrors);
+          }
+        }
+        if (problems.length > 0) {
+          throw new DeckhandError(
+            `deck could not restore everything (${problems.length} failure(s)); the gateway is partly restored.`,
+            problems
+          );
+        }
+        return results2;
+      },
+      (r) => `${[...r.values()].reduce((n, x) => n + (x.status === "synced" ? x.outcome.applied.length : 0), 0)} change(s) applied`
+    );
+    this.outcome.strategyUsed = "declarative";
+    const applied = [...results.values()].flatMap((r) => r.status === "synced" ? r.outcome.applied : []);
+    this.outcome.entitiesRestored = applied.filter((c) => c.action !== "delete").length;
+    this.outcome.restored.push(
+      `Declarative state of ${plans.map((p) => targetLabel(p)).join(", ")} from ${read2.files.length} file(s): ${describeKinds(applied)}.`
+    );
+    this.addUnmanaged();
+    const after = await this.timeline.phase(
+      "verify with deck diff",
+      () => planTargets(read2.targets, reconcile),
+      (p) => `${totalCounts(p).total} difference(s)`
+    );
+    const left = after.flatMap(
+      (p) => p.changes.map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p)})`)
+    );
+    this.timeline.check(
+      "deck diff against the state",
+      left.length === 0,
+      left.length === 0 ? "no differences" : `${left.length} difference(s): ${left.slice(0, 10).join(", ")}`
+    );
+  }
+  /** A plan that updates or deletes means the gateway holds configuration: refused unless overwrite or known debris. */
+  refuseConfigured(plans) {
+    if (this.options.overwrite || this.foundEmpty) return;
+    const existing = plans.flatMap(
+      (p) => p.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name} (${targetLabel(p)})`)
+    );
+    if (existing.length === 0) return;
+    throw new DeckhandError(
+      `The gateway already holds configuration the restore would change or delete (${existing.length}: ${existing.slice(0, 5).join(", ")}${existing.length > 5 ? ", \u2026" : ""}). restore only fills an empty or freshly bootstrapped gateway. Nothing was changed. If you mean to replace this configuration, set ${inputName("overwrite")} to true.`
+    );
+  }
+  /** What a declarative restore cannot bring back: Enterprise data decK does not manage. */
+  addUnmanaged() {
+    const tables = (this.manifest?.tables ?? []).filter(
+      (t) => t.rows > 0 && isUnmanagedEnterpriseTable(t.table)
+    );
+    if (tables.length > 0) {
+      this.outcome.notRestored.push(
+        `Kong Enterprise data decK does not manage, present in the database backup: ${tables.map((t) => `${t.table} (${t.rows} rows)`).join(", ")}. Recreate it, or restore the database once the backup's problem is fixed.`
+      );
+    } else if (this.outcome.gateway?.edition === "enterprise") {
+      this.outcome.notRestored.push(
+        "Kong Enterprise data decK does not manage (admins, RBAC users and roles, the keyring, licences, Dev Portal, event hooks) is not part of a declarative restore: recreate it or restore it from a database backup."
+      );
+    }
+  }
+  // ----- DB-less ------------------------------------------------------------------------------
+  async dbless() {
+    const variables = await this.variables(await expandState(this.options.state));
+    const config = await buildDeclarativeConfig(this.options.state, variables.view(), variables.missingHint());
+    this.secretsOf(config.envNames, variables);
+    const total = totalEntities(config.counts);
+    if (!this.options.overwrite) {
+      for (const admin of this.options.admins) {
+        const held = await nodeEntityCounts(admin);
+        const differs = Object.keys({ ...held, ...config.counts }).some(
+          (k) => (held[k] ?? 0) !== (config.counts[k] ?? 0)
+        );
+        if (totalEntities(held) > 0 && differs) {
+          throw new DeckhandError(
+            `${admin.address} already runs a different configuration (${totalEntities(held)} entities): restore only fills an empty node. Nothing was changed. If you mean to replace it, set ${inputName("overwrite")} to true.`
+          );
+        }
+      }
+    }
+    await this.importKeyring();
+    const loads = await this.timeline.phase(
+      "load DB-less nodes",
+      () => Promise.all(
+        this.options.admins.map(
+          (admin) => loadNode(admin, config, { deadline: this.deadline(), logger: this.logger })
+        )
+      ),
+      (l) => `${l.filter((x) => x.reloaded).length} of ${l.length} node(s) loaded, ${l.reduce((n, x) => n + x.busy, 0)} busy answer(s) waited out`
+    );
+    this.outcome.strategyUsed = "dbless";
+    this.outcome.entitiesRestored = total;
+    this.outcome.restored.push(
+      `Declarative configuration from ${config.files.length} file(s), ${total} entities, into ${loads.length} DB-less node(s)${loads.some((l) => !l.reloaded) ? ` (${loads.filter((l) => !l.reloaded).length} already held it)` : ""}.`
+    );
+    this.addUnmanaged();
+    const checked = await this.timeline.phase(
+      "verify the nodes",
+      () => checkNodes(this.options.admins, config)
+    );
+    for (const node of checked.checks) {
+      this.timeline.check(
+        `configuration of ${node.address}`,
+        node.problems.length === 0,
+        node.problems.length === 0 ? `${total} entities, hash ${node.hash}` : node.problems.join("; ")
+      );
+    }
+  }
+  /** Values of the DECK_ variables the state uses: the secrets the dump redacted, masked from here on. */
+  secretsOf(names, variables) {
+    const values = variables.values(names).filter((v) => v.length >= 3);
+    for (const value of values) this.options.secret(value);
+    return values;
+  }
+  // ----- keyring and smoke --------------------------------------------------------------------
+  /** Imports the Enterprise keyring on every node, before anything encrypted is written or read back. */
+  async importKeyring() {
+    const data = this.options.keyringExport;
+    if (!data) return;
+    await this.timeline.phase("import the keyring", async () => {
+      for (const admin of this.options.admins) {
+        const res = await admin.request("POST", "/keyring/import", formBody({ data }));
+        if (res.status === 404) {
+          throw new DeckhandError(
+            `keyring-export is set, but ${admin.address} has no keyring (${describeAnswer(res)}): it needs Kong Enterprise with keyring_enabled and keyring_strategy cluster.`
+          );
+        }
+        if (res.status !== 201 && res.status !== 200 && res.status !== 204) {
+          throw new DeckhandError(`${admin.address} refused the keyring import: ${describeAnswer(res)}`);
+        }
+        const keyring = parseJson(await admin.expect("GET", "/keyring", 200));
+        if (!keyring.active)
+          throw new DeckhandError(`${admin.address} has no active keyring key after the import.`);
+      }
+    });
+    this.outcome.restored.push(`Keyring imported on ${this.options.admins.length} node(s).`);
+  }
+  async smoke() {
+    if (this.options.smoke.length === 0) return;
+    const results = await smokePhase(this.timeline, this.options.smoke, {
+      logger: this.logger,
+      windowMs: this.options.smokeWindowMs,
+      ...this.options.smokeTls ? { tls: this.options.smokeTls } : {}
+    });
+    this.outcome.smoke = results;
+  }
+};
+function describeKinds(changes) {
+  const kinds = /* @__PURE__ */ new Map();
+  for (const c of changes) if (c.action !== "delete") kinds.set(c.kind, (kinds.get(c.kind) ?? 0) + 1);
+  return kinds.size === 0 ? "nothing to create" : [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? "" : "s"}`).join(", ");
+}
+
+// actions/engine/jobs/restore-result.ts
+import { join as join17 } from "node:path";
+async function restoreResult(inputs, outcome) {
+  const reportFile = await writeReport(inputs.string("report-file"), outcome);
+  return {
+    ok: outcome.verified,
+    report: describe2(outcome, reportFile),
+    outputs: {
+      "strategy-used": outcome.strategyUsed ?? "",
+      "rto-seconds": String(outcome.rtoSeconds),
+      "entities-restored": String(outcome.entitiesRestored),
+      verified: String(outcome.verified),
+      report: reportFile
+    }
+  };
+}
+function maskSmokeQueries(smoke, ctx) {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
+}
+async function writeReport(path5, outcome) {
+  const file = path5 ?? join17((await privateTempDir("deckhand-restore-")).path, "restore-report.json");
+  const document = { format: "deckhand-restore/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...outcome };
+  await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
+  return file;
+}
+function describe2(outcome, reportFile) {
+  const report = emptyReport("deckhand restore");
+  const gateway = outcome.gateway?.edition === "tyk" ? `Tyk ${outcome.gateway.version} at ${outcome.gateway.nodes.join(", ")}` : outcome.gateway?.edition === "konnect" ? `Konnect control plane(s) ${outcome.gateway.nodes.join(", ")}` : outcome.gateway ? `Kong ${outcome.gateway.version} (${outcome.gateway.edition}, ${outcome.gateway.database === "off" ? "DB-less" : outcome.gateway.database}) at ${outcome.gateway.nodes.join(", ")}` : "the gateway";
+  if (outcome.error) {
+    report.lines.push(`Restore of ${gateway} failed after ${outcome.rtoSeconds} s: ${outcome.error.message}`);
+    report.annotations.push({ level: "error", title: "deckhand restore", message: outcome.error.message });
+    for (const detail of outcome.error.details.slice(0, 10))
+      report.annotations.push({ level: "error", title: "deckhand restore", message: detail });
+  } else if (outcome.verified) {
+    report.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy and verified it: RTO ${outcome.rtoSeconds} s, ${outcome.entitiesRestored} entities restored.`
+    );
+  } else {
+    const failed = outcome.checks.filter((c) => !c.ok);
+    report.lines.push(
+      `Restored ${gateway} with the ${outcome.strategyUsed} strategy, but ${failed.length} check(s) failed: not verified (${outcome.rtoSeconds} s).`
+    );
+    for (const check2 of failed)
+      report.annotations.push({
+        level: "error",
+        title: `deckhand restore: ${check2.name}`,
+        message: check2.detail
+      });
+  }
+  if (outcome.secretBundle) report.lines.push(outcome.secretBundle);
+  if (outcome.fallback)
+    report.lines.push(
+      `The database restore failed, so the declarative state was restored: ${outcome.fallback}`
+    );
+  append(
+    report.lines,
+    outcome.restored.map((r) => `Restored: ${r}`)
+  );
+  for (const item of outcome.notRestored) {
+    report.lines.push(`Not restored: ${item}`);
+    report.annotations.push({ level: "warning", title: "deckhand restore: not restored", message: item });
+  }
+  for (const warning2 of outcome.warnings)
+    report.annotations.push({ level: "warning", title: "deckhand restore", message: warning2 });
+  append(
+    report.tables,
+    timelineTables(`Recovery timeline (RTO ${outcome.rtoSeconds} s)`, outcome.phases, outcome.checks)
+  );
+  report.lines.push(`Report: ${reportFile}`);
+  return report;
+}
+
+// actions/engine/jobs/kong-restore.ts
+async function kongRestoreJob(inputs, ctx) {
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  const addresses = inputs.list("kong-addr");
+  if (addresses.length === 0) throw requiredInput("kong-addr", "the Kong Admin API address(es).");
+  const connections = addresses.map((address) => readConnection(inputs.with({ "kong-addr": address }), ctx));
+  const connection = connections[0];
+  const liveRules = new LiveRules(connection);
+  const admins = await Promise.all(connections.map((c) => KongAdmin.open(c.kongAddr, c)));
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const keyringExport = await readKeyring(inputs.string("keyring-export"));
+  if (keyringExport) ctx.secret(keyringExport);
+  const dumpInput = inputs.string("db-dump");
+  const url = inputs.string("database-url");
+  if (url) ctx.secret(url);
+  const usesDatabase = dumpInput !== void 0 && strategy !== "declarative" && strategy !== "dbless";
+  if (strategy === "database" && dumpInput === void 0)
+    throw new InputError(
+      `${inputName("strategy")} database needs ${inputName("db-dump")}: the folder, manifest or artifact name of a db-dump backup.`
+    );
+  const target = usesDatabase ? parsePgTarget(url, ctx.env) : void 0;
+  if (target?.password) ctx.secret(target.password);
+  const dump2 = !usesDatabase ? void 0 : namesStoredBackup(inputs, dumpInput) ? await fetchFromStore(inputs, ctx, "db", dumpInput) : await resolveBackupInput(inputs, ctx, dumpInput, "db-dump");
+  const stateList = inputs.list("state");
+  let storedState;
+  try {
+    if (stateList.length === 1 && namesStoredBackup(inputs, stateList[0]))
+      storedState = await fetchFromStore(inputs, ctx, "state", stateList[0]);
+  } catch (err) {
+    await dump2?.cleanup();
+    throw err;
+  }
+  try {
+    const outcome = await restoreGateway({
+      strategy,
+      admins,
+      state: storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["kong"],
+      dbDump: dump2?.path,
+      database: target && {
+        target,
+        jobs: inputs.integer("jobs"),
+        noOwner: inputs.boolean("no-owner"),
+        binDir: inputs.string("postgres-bin")
+      },
+      restartCommand: inputs.string("restart-command"),
+      keyringExport,
+      overwrite: inputs.boolean("overwrite"),
+      waitTimeoutSeconds: inputs.integer("wait-timeout"),
+      smoke,
+      smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+      // The proxy presents the gateway's certificate too (KongGateway's generated one covers both).
+      smokeTls: { ca: await readCaCert(connection.caCert), skipVerify: connection.tlsSkipVerify },
+      deck: () => openDeck(inputs, ctx, connection),
+      reconcile: {
+        logger: ctx.logger,
+        secrets: [...connectionSecrets(connection), ...keyringExport ? [keyringExport] : []],
+        parallelism: inputs.integer("parallelism"),
+        liveRules
+      },
+      env: ctx.env,
+      variables: (files) => deckVariables(inputs, ctx, files),
+      secret: ctx.secret,
+      logger: ctx.logger
+    });
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, liveRules.problems);
+    return result;
+  } finally {
+    await dump2?.cleanup();
+    await storedState?.cleanup();
+  }
+}
+async function readKeyring(value) {
+  if (!value) return void 0;
+  const text = value.includes("\n") ? void 0 : await readFile8(value, "utf8").catch(() => void 0);
+  if (text === void 0) {
+    if (/^[A-Za-z0-9+/=\s]+$/.test(value)) return value.replace(/\s+/g, "");
+    throw new DeckhandError(
+      "keyring-export is neither a keyring export (the base64 data of POST /keyring/export) nor a readable file."
+    );
+  }
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) {
+    const data = JSON.parse(trimmed).data;
+    if (typeof data === "string") return data;
+  }
+  return trimmed;
+}
+
+// actions/engine/jobs/konnect-restore.ts
+init_errors();
+
+// actions/engine/konnect/restore.ts
+init_errors();
+import { lstat as lstat5 } from "node:fs/promises";
+import { dirname as dirname6, join as join18 } from "node:path";
+async function restoreKonnect(options) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), strategyUsed: "declarative" };
+  try {
+    const targets = await timeline.phase(
+      "read the backup",
+      () => readBackup(options),
+      (t) => `${t.targets.length} control plane(s)`
+    );
+    const reconcile = options.reconcile(targets.envNames);
+    outcome.gateway = {
+      version: "",
+      edition: "konnect",
+      database: "konnect",
+      nodes: targets.targets.map((t) => t.controlPlane)
+    };
+    const created = await timeline.phase(
+      "find or create the control planes",
+      () => ensureControlPlanes(targets.targets, targets.records, options),
+      (c) => c.length > 0 ? `created ${c.join(", ")}` : "all there"
+    );
+    const plans = await timeline.phase(
+      "plan",
+      () => planTargets(targets.targets, reconcile),
+      (p) => describeCounts(totalCounts(p))
+    );
+    if (!options.overwrite) refuseOverwrite(plans, created);
+    await timeline.phase("sync", async () => {
+      const synced = await syncTargets(plans, { ...reconcile, concurrency: 1 });
+      const failures = [];
+      for (const plan2 of plans) {
+        const result = synced.get(plan2);
+        if (result.status === "error") failures.push(`${plan2.controlPlane}: ${result.message}`);
+        else if (result.status === "synced") {
+          const o = result.outcome;
+          outcome.entitiesRestored += o.applied.filter((c) => c.action === "create").length;
+          for (const f of o.failed)
+            failures.push(
+              `${plan2.controlPlane}: ${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`
+            );
+          for (const e of o.otherErrors) failures.push(`${plan2.controlPlane}: ${e}`);
+        }
+      }
+      if (failures.length > 0)
+        throw new DeckhandError("the sync into Konnect failed; sync again once the cause is fixed", failures);
+    });
+    const again = await timeline.phase(
+      "verify",
+      () => planTargets(targets.targets, reconcile),
+      (p) => describeCounts(totalCounts(p))
+    );
+    for (const plan2 of again) {
+      const ok3 = plan2.counts.total === 0 && plan2.errors.length === 0;
+      timeline.check(
+        `control plane ${plan2.controlPlane} matches the backup`,
+        ok3,
+        ok3 ? "a second plan is empty" : `still ${describeCounts(plan2.counts)}${plan2.errors.length ? `; ${plan2.errors.join("; ")}` : ""}`
+      );
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+    outcome.restored = targets.targets.map(
+      (t) => `control plane ${t.controlPlane}${created.includes(t.controlPlane) ? `, created again from ${KONNECT_METADATA}` : ""} (${t.files.join(", ")})`
+    );
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: errorMessage(err), details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function readBackup(options) {
+  const read2 = await readTargets({
+    state: options.state,
+    konnect: {},
+    env: options.env,
+    purpose: "restore",
+    hint: options.hint
+  });
+  if (read2.problems.length > 0) {
+    throw new DeckhandError(
+      `${read2.problems.length} problem(s) in the backup's files; nothing was sent to Konnect`,
+      read2.problems.map((p) => `${p.file ?? ""}${p.line ? `:${p.line}` : ""}: ${p.message}`)
+    );
+  }
+  const records = /* @__PURE__ */ new Map();
+  for (const dir of new Set(read2.files.map((f) => dirname6(f)))) {
+    const path5 = join18(dir, KONNECT_METADATA);
+    const info2 = await lstat5(path5).catch(() => void 0);
+    if (!info2) continue;
+    if (!info2.isFile())
+      throw new DeckhandError(`${path5} is not a file: it cannot be the backup's Konnect record`);
+    for (const record of await readMetadata(path5)) records.set(record.name, record);
+  }
+  return { targets: read2.targets, envNames: read2.envNames, records };
+}
+async function ensureControlPlanes(targets, records, options) {
+  const created = [];
+  for (const name of new Set(targets.map((t) => t.controlPlane))) {
+    const found = await options.api.findControlPlane(name);
+    if (found) continue;
+    const record = records.get(name);
+    if (!record) {
+      throw new DeckhandError(
+        `Konnect has no control plane named "${name}", and the backup has no ${KONNECT_METADATA} recording it: create it in Konnect with its name, cluster type and labels, then restore again.`
+      );
+    }
+    options.logger.info(`Control plane ${name} is gone: creating it again as ${KONNECT_METADATA} recorded it`);
+    await options.api.createControlPlane(createRequest(record));
+    created.push(name);
+  }
+  return created;
+}
+function refuseOverwrite(plans, created) {
+  const busy = plans.filter(
+    (p) => !created.includes(p.controlPlane) && (p.counts.updating > 0 || p.counts.deleting > 0)
+  );
+  if (busy.length > 0) {
+    throw new DeckhandError(
+      `Not restored: ${busy.map((p) => `control plane ${p.controlPlane} (${describeCounts(p.counts)})`).join(", ")} holds configuration the backup would change or delete. Set overwrite: true to make it match the backup; nothing was sent.`
+    );
+  }
+}
+
+// actions/engine/jobs/konnect-restore.ts
+async function konnectRestoreJob(inputs, ctx) {
+  refuseInputs(
+    inputs,
+    ["db-dump", "database-url", "keyring-export", "restart-command", "smoke-requests"],
+    `not used by ${inputName("gateway")} konnect: Konnect keeps its own database, and data planes take their configuration from it`
+  );
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative")
+    throw new InputError(
+      `${inputName("strategy")} ${strategy} is for a self-managed Kong: a Konnect control plane is restored from its dump (auto or declarative).`
+    );
+  const gateway = await readDeckGateway("konnect", inputs, ctx);
+  const stateList = inputs.list("state");
+  const storedState = stateList.length === 1 && namesStoredBackup(inputs, stateList[0]) ? await fetchFromStore(inputs, ctx, "state", stateList[0]) : void 0;
+  try {
+    const state = storedState ? [storedState.path] : stateList.length > 0 ? stateList : ["konnect"];
+    const files = await expandState(state);
+    const variables = await deckVariables(inputs, ctx, files);
+    const deck = await openDeck(inputs, ctx, gateway.connection);
+    checkKonnectDeck(deck.deck.features);
+    const schemas = gatewaySchemas(gateway);
+    const outcome = await restoreKonnect({
+      api: gateway.api,
+      address: gateway.address,
+      state: files,
+      overwrite: inputs.boolean("overwrite"),
+      env: variables.view(),
+      hint: variables.missingHint(),
+      reconcile: (envNames) => {
+        deck.useVariables(variables.forDeck(envNames));
+        const envValues = variables.values(envNames);
+        for (const value of envValues) if (value.length >= 3) ctx.secret(value);
+        return {
+          deck,
+          logger: ctx.logger,
+          secrets: [...connectionSecrets(gateway.connection), ...envValues],
+          parallelism: inputs.integer("parallelism") ?? KONNECT_PARALLELISM,
+          liveRulesFor: schemas.liveRulesFor
+        };
+      },
+      logger: ctx.logger
+    });
+    outcome.secretBundle = variables.describe();
+    const result = await restoreResult(inputs, outcome);
+    addSchemaProblems(result.report, schemas.problems());
+    return result;
+  } finally {
+    await storedState?.cleanup();
+  }
 }
 
 // actions/engine/jobs/tyk.ts
 init_errors();
 
-// actions/engine/tyk/folder.ts
-import { readdir as readdir2, stat as stat8 } from "node:fs/promises";
-import { basename as basename2, join as join7 } from "node:path";
-
-// actions/engine/dump.ts
+// actions/engine/tyk/restore.ts
 init_errors();
-
-// actions/engine/state/pipeline.ts
-init_errors();
-
-// actions/engine/state/yaml.ts
-var PLAIN_FIRST = 1;
-var PLAIN_REST = 2;
-var PLAIN_CHARS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z_/]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_FIRST;
-  if (/[A-Za-z0-9_./@+:-]/.test(ch)) PLAIN_CHARS[c] |= PLAIN_REST;
-}
-
-// actions/engine/tyk/folder.ts
-init_errors();
+import { setTimeout as sleep7 } from "node:timers/promises";
 
 // actions/engine/tyk/objects.ts
 init_errors();
@@ -49924,6 +55980,7 @@ function sortObjects(objects) {
 
 // actions/engine/tyk/redact.ts
 init_errors();
+var TYK_ENV_PREFIX = "DECKHAND_TYK_";
 var HEADER_MAPS = /* @__PURE__ */ new Set(["global_headers", "add_headers", "set_headers", "headers", "header_map"]);
 function snakeCase(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
@@ -49974,6 +56031,17 @@ function walkSecrets(body, replace) {
     );
   }
 }
+function redactTykObject(object, namer = new EnvNamer("", TYK_ENV_PREFIX)) {
+  const redactions = [];
+  const kind = TYK_KIND[object.format];
+  walkSecrets(object.body, (holder, key, path5, rule) => {
+    const value = holder[key];
+    const name = namer.name([kind, object.id, ...path5]);
+    redactions.push({ name, location: `${kind} ${displayName(object)} / ${path5.join(".")}`, rule });
+    holder[key] = new EnvRef(name, value);
+  });
+  return redactions;
+}
 function maskTykBody(body, found) {
   walkSecrets(body, (holder, key) => {
     const value = holder[key];
@@ -49981,11 +56049,18 @@ function maskTykBody(body, found) {
     holder[key] = MASK;
   });
 }
-var TEMPLATE2 = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g;
+function renderRedacted(body) {
+  return JSON.stringify(
+    body,
+    (_key, value) => value instanceof EnvRef ? `\${{ env "${value.name}" }}` : value,
+    2
+  ) + "\n";
+}
+var TEMPLATE3 = /\$\{\{\s*env\s+(?:"([^"]*)"|`([^`]*)`)\s*\}\}/g;
 function referencedEnv(body) {
   const names = /* @__PURE__ */ new Set();
   const walk2 = (value) => {
-    if (typeof value === "string") for (const m of value.matchAll(TEMPLATE2)) names.add(m[1] ?? m[2] ?? "");
+    if (typeof value === "string") for (const m of value.matchAll(TEMPLATE3)) names.add(m[1] ?? m[2] ?? "");
     else if (Array.isArray(value)) value.forEach(walk2);
     else if (isObject(value)) Object.values(value).forEach(walk2);
   };
@@ -50001,7 +56076,7 @@ function fillEnv(body, env, source) {
   }
   const fill = (value) => {
     if (typeof value === "string")
-      return value.replace(TEMPLATE2, (_m, a, b) => env[a ?? b ?? ""]);
+      return value.replace(TEMPLATE3, (_m, a, b) => env[a ?? b ?? ""]);
     if (Array.isArray(value)) return value.map(fill);
     if (isObject(value)) {
       const copy = {};
@@ -50029,93 +56104,6 @@ function keepReferences(target, source) {
     else if (isObject(from) && isObject(into)) kept += keepReferences(into, from);
   }
   return kept;
-}
-
-// actions/engine/tyk/folder.ts
-async function readTykState(paths2) {
-  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
-  const files = [];
-  for (const path5 of paths2) {
-    const info2 = await stat8(path5).catch(() => void 0);
-    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
-    if (info2.isDirectory()) {
-      const names = (await readdir2(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
-      for (const n of names) files.push(join7(path5, n));
-    } else files.push(path5);
-  }
-  const bodies = /* @__PURE__ */ new Map();
-  for (const file of files) {
-    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
-  }
-  const objects = [];
-  const origins = [];
-  const seen = /* @__PURE__ */ new Map();
-  const add2 = (object, file) => {
-    const key = objectKey(object);
-    const earlier = seen.get(key);
-    if (earlier)
-      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
-    seen.set(key, file);
-    objects.push(object);
-    origins.push(file);
-  };
-  const companions = /* @__PURE__ */ new Set();
-  for (const file of files) {
-    const body = bodies.get(file);
-    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
-    const mcp = body.application_protocol === "mcp";
-    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
-    const doc = bodies.get(companion) ?? await readJson(companion);
-    if (!isObject(doc) || !formatOf(doc)) {
-      throw new DeckhandError(
-        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename2(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
-      );
-    }
-    companions.add(companion);
-    add2(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
-  }
-  for (const file of files) {
-    const body = bodies.get(file);
-    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
-      continue;
-    const policies = isObject(body) ? policyMap(body, file) : void 0;
-    if (policies) {
-      for (const object of policies) add2(object, file);
-      continue;
-    }
-    const format = formatOf(body, basename2(file));
-    if (!isObject(body) || !format) {
-      throw new DeckhandError(
-        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
-      );
-    }
-    add2(tykObject(body, file, format), file);
-  }
-  return { objects, files, origins };
-}
-async function readJson(file) {
-  try {
-    return readStateText(await readStateFile(file), file, { json: true });
-  } catch {
-    return void 0;
-  }
-}
-function policyMap(body, file) {
-  if (formatOf(body)) return void 0;
-  const entries3 = Object.entries(body);
-  if (entries3.length === 0) return basename2(file) === "policies.json" ? [] : void 0;
-  if (!entries3.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
-    return void 0;
-  return entries3.map(([key, value]) => {
-    const policy = structuredClone(value);
-    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key) {
-      throw new DeckhandError(
-        `${file}: policy "${key}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
-      );
-    }
-    policy.id = key;
-    return tykObject(policy, `${file} (policy ${key})`, "policy");
-  });
 }
 
 // actions/engine/tyk/plan.ts
@@ -50194,7 +56182,7 @@ function scrubPlan(text, plan2, known) {
 
 // actions/engine/tyk/sync.ts
 init_errors();
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep6 } from "node:timers/promises";
 
 // actions/engine/tyk/gateway-api.ts
 init_errors();
@@ -50444,7 +56432,7 @@ async function waitForConvergence(desired, writer, files, timeoutMs, logger2) {
     const plan2 = planTyk(desired, await writer.read(), files, { dashboard: writer.dashboard });
     if (plan2.plan.counts.total === 0 || Date.now() + delay > deadline) return plan2;
     logger2.info(`Waiting for the gateway to load the changes: ${describeCounts(plan2.plan.counts)} left`);
-    await sleep2(delay);
+    await sleep6(delay);
     delay = Math.min(delay * 2, 2e3);
   }
 }
@@ -50482,9 +56470,282 @@ async function confirmGatewayWrites(plan2, applied, gateway, timeoutMs) {
   return problems;
 }
 
+// actions/engine/tyk/restore.ts
+var NOT_RESTORED = [
+  "Keys, OAuth clients, quotas and rate-limit counters live in Redis: restore its backup (db-dump with engine redis) as well.",
+  "Certificates are referenced by id; the certificate store (/tyk/certs) is not part of these files.",
+  "tyk.conf, middleware and plugin bundles are files on the gateway host: restore them with files-restore."
+];
+async function restoreTyk(options) {
+  const timeline = new Timeline();
+  const outcome = { ...startOutcome("declarative", timeline), notRestored: [...NOT_RESTORED] };
+  const { target, logger: logger2 } = options;
+  try {
+    const version = await timeline.phase(
+      "wait for the gateway",
+      () => waitForTyk(options),
+      (v) => v
+    );
+    outcome.gateway = { version, edition: "tyk", database: "redis", nodes: [target.address] };
+    const plan2 = await timeline.phase(
+      "plan",
+      async () => planTyk(options.desired, await target.writer.read(), options.files, {
+        dashboard: target.writer.dashboard
+      }),
+      (p) => describeCounts(p.plan.counts)
+    );
+    const { counts: counts2 } = plan2.plan;
+    const mcps = options.desired.filter((o) => o.format === "mcp");
+    if (mcps.length > 0 && !(target.gateway && await target.gateway.supportsMcp())) {
+      throw new DeckhandError(
+        `The files hold MCP proxies (${mcps.map((o) => o.id).join(", ")}), which ${target.description} cannot hold: the Gateway API has them from Tyk 5.12 (/tyk/mcps). Nothing was changed.`
+      );
+    }
+    if (!options.overwrite && counts2.updating + counts2.deleting > 0) {
+      const names = plan2.plan.changes.filter((c) => c.action !== "create").map((c) => `${c.action} ${c.kind} ${c.name}`);
+      throw new DeckhandError(
+        `Refused: ${target.address} already holds APIs or policies the files would change or delete (${counts2.updating} to update, ${counts2.deleting} to delete). Nothing was changed. Is this the gateway you meant? Set overwrite: true to replace its configuration.`,
+        names
+      );
+    }
+    outcome.strategyUsed = "declarative";
+    if (counts2.total > 0) {
+      const applied = await timeline.phase(
+        "sync",
+        async () => {
+          const result = await target.writer.apply(plan2, options.desired);
+          const failures = [
+            ...result.failed.map((f) => `${f.change.action} ${f.change.kind} ${f.change.name}: ${f.error}`),
+            ...result.otherErrors
+          ];
+          if (failures.length > 0)
+            throw new DeckhandError(`The gateway refused part of the restore: ${failures[0]}`, failures);
+          if (target.gateway) {
+            const problems = await confirmGatewayWrites(
+              plan2,
+              result.applied,
+              target.gateway,
+              options.convergeMs
+            );
+            if (problems.length > 0)
+              throw new DeckhandError(`The gateway does not serve what was written: ${problems[0]}`, problems);
+          }
+          return result;
+        },
+        (r) => `${r.applied.length} change(s) applied, reload requested`
+      );
+      outcome.entitiesRestored = applied.applied.filter((c) => c.action !== "delete").length;
+      outcome.restored.push(`${describeCounts(counts2)} (APIs and policies) on ${target.address}`);
+    }
+    const after = await timeline.phase(
+      "verify",
+      () => waitForConvergence(options.desired, target.writer, options.files, options.convergeMs, logger2),
+      (p) => describeCounts(p.plan.counts)
+    );
+    const left = after.plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+    timeline.check(
+      "the gateway serves the files",
+      left.length === 0,
+      left.length === 0 ? `${options.desired.length} APIs and policies, no difference after the reload` : `still different after ${Math.round(options.convergeMs / 1e3)} s: ${left.slice(0, 10).join(", ")}`
+    );
+    if (options.smoke.length > 0) {
+      outcome.smoke = await smokePhase(timeline, options.smoke, { logger: logger2, windowMs: options.smokeWindowMs });
+    }
+    outcome.verified = timeline.checks.every((c) => c.ok);
+  } catch (err) {
+    if (!isDeckhandError(err)) throw err;
+    outcome.error = { message: err.message, details: err.details };
+  }
+  outcome.rtoSeconds = timeline.elapsed();
+  return outcome;
+}
+async function waitForTyk(options) {
+  const deadline = performance.now() + options.waitTimeoutSeconds * 1e3;
+  const { gateway } = options.target;
+  let delay = 1e3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (gateway) {
+        const health = await gateway.hello();
+        if (health.status === "pass" || health.status === "warn") return health.version;
+        throw new DeckhandError(`/hello says ${health.status}`);
+      }
+      await options.target.writer.read();
+      return "Dashboard";
+    } catch (err) {
+      if (!isDeckhandError(err)) throw err;
+      if (/refused the secret/.test(err.message)) throw err;
+      if (performance.now() + delay > deadline) {
+        throw new DeckhandError(
+          `${options.target.address} did not come up within ${options.waitTimeoutSeconds} s (${inputName("wait-timeout")}): ${errorMessage(err)}`
+        );
+      }
+      options.logger.info(`Waiting for ${options.target.address} (attempt ${attempt}): ${errorMessage(err)}`);
+      await sleep7(delay);
+      delay = Math.min(delay * 2, 15e3);
+    }
+  }
+}
+
+// actions/engine/tyk/folder.ts
+import { readdir as readdir7, stat as stat11 } from "node:fs/promises";
+import { basename as basename5, join as join19 } from "node:path";
+init_errors();
+async function writeTykDump(options) {
+  await ensureDirectory(options.outputDir);
+  const objects = sortObjects(options.objects.map(normalize));
+  if (objects.length === 0 && !options.allowEmpty) {
+    const previous2 = (await previousFiles(options.outputDir) ?? []).filter(isObjectFile);
+    if (previous2.length > 0) {
+      throw new DeckhandError(
+        `the gateway returned no APIs and no policies, but the previous dump in ${options.outputDir} holds ${previous2.length}. Refusing to replace it with an empty one (wrong address or gateway?). Set allow-empty: true if the gateway really is empty now.`
+      );
+    }
+  }
+  const files = /* @__PURE__ */ new Map();
+  const redactions = [];
+  const counts2 = { api: 0, policy: 0 };
+  const previous = await previousObjects(options.outputDir);
+  let referencesKept = 0;
+  for (const object of objects) {
+    const name = fileNameOf(object);
+    if (files.has(name))
+      throw new DeckhandError(`the gateway returned ${TYK_KIND[object.format]} ${object.id} twice`);
+    const before = previous.get(objectKey(object));
+    if (before) referencesKept += keepReferences(object.body, before);
+    if (options.redactSecrets) append(redactions, redactTykObject(object));
+    files.set(name, renderRedacted(object.body));
+    counts2[TYK_KIND[object.format]]++;
+  }
+  files.set(TYK_SPEC_FILE, tykSpec(objects));
+  const requiredEnv = [...new Set(redactions.map((r) => r.name))].sort();
+  const outcome = await install3(
+    options.outputDir,
+    files,
+    requiredEnv,
+    options.logger,
+    "deckhand diff/sync/restore (gateway: tyk)"
+  );
+  return {
+    files: [...files.keys()].filter(isObjectFile).map((name) => join19(options.outputDir, name)),
+    counts: counts2,
+    entityCount: objects.length,
+    digest: digestFiles(files),
+    secretsRedacted: redactions.length,
+    referencesKept,
+    redactions,
+    requiredEnv,
+    ...outcome
+  };
+}
+var OBJECT_FILE = /^(api|oas|mcp|policy)-.+\.json$/;
+function isObjectFile(name) {
+  return OBJECT_FILE.test(name);
+}
+async function previousObjects(dir) {
+  const found = /* @__PURE__ */ new Map();
+  const names = await readdir7(dir).catch(() => []);
+  for (const name of names.filter(isObjectFile)) {
+    try {
+      const path5 = join19(dir, name);
+      const body = readStateText(await readStateFile(path5), path5, { json: true });
+      if (!isObject(body)) continue;
+      const format = formatOf(body, name);
+      if (format) found.set(objectKey(tykObject(body, name, format)), body);
+    } catch {
+    }
+  }
+  return found;
+}
+async function readTykState(paths2) {
+  if (paths2.length === 0) throw new DeckhandError("state: name at least one Tyk folder or file");
+  const files = [];
+  for (const path5 of paths2) {
+    const info2 = await stat11(path5).catch(() => void 0);
+    if (!info2) throw new DeckhandError(`state: ${path5} does not exist`);
+    if (info2.isDirectory()) {
+      const names = (await readdir7(path5)).filter((n) => n.endsWith(".json") && n !== TYK_SPEC_FILE).sort();
+      for (const n of names) files.push(join19(path5, n));
+    } else files.push(path5);
+  }
+  const bodies = /* @__PURE__ */ new Map();
+  for (const file of files) {
+    bodies.set(file, readStateText(await readStateFile(file), file, { json: true }));
+  }
+  const objects = [];
+  const origins = [];
+  const seen = /* @__PURE__ */ new Map();
+  const add2 = (object, file) => {
+    const key = objectKey(object);
+    const earlier = seen.get(key);
+    if (earlier)
+      throw new DeckhandError(`${TYK_KIND[object.format]} ${object.id} is in both ${earlier} and ${file}`);
+    seen.set(key, file);
+    objects.push(object);
+    origins.push(file);
+  };
+  const companions = /* @__PURE__ */ new Set();
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (!isObject(body) || body.is_oas !== true || formatOf(body) !== "classic") continue;
+    const mcp = body.application_protocol === "mcp";
+    const companion = file.replace(/\.json$/, mcp ? "-mcp.json" : "-oas.json");
+    const doc = bodies.get(companion) ?? await readJson(companion);
+    if (!isObject(doc) || !formatOf(doc)) {
+      throw new DeckhandError(
+        `${file} is a Tyk OAS API's classic form (is_oas), but ${basename5(companion)} beside it, which holds its OAS document, is missing or not one: keep the two files together`
+      );
+    }
+    companions.add(companion);
+    add2(tykObject(doc, companion, mcp ? "mcp" : "oas"), companion);
+  }
+  for (const file of files) {
+    const body = bodies.get(file);
+    if (companions.has(file) || isObject(body) && body.is_oas === true && formatOf(body) === "classic")
+      continue;
+    const policies = isObject(body) ? policyMap(body, file) : void 0;
+    if (policies) {
+      for (const object of policies) add2(object, file);
+      continue;
+    }
+    const format = formatOf(body, basename5(file));
+    if (!isObject(body) || !format) {
+      throw new DeckhandError(
+        `${file} is not a Tyk API definition or policy (expected api_id and proxy, openapi and x-tyk-api-gateway, access_rights, or a policies.json map of policies). Keep other files out of the state folder.`
+      );
+    }
+    add2(tykObject(body, file, format), file);
+  }
+  return { objects, files, origins };
+}
+async function readJson(file) {
+  try {
+    return readStateText(await readStateFile(file), file, { json: true });
+  } catch {
+    return void 0;
+  }
+}
+function policyMap(body, file) {
+  if (formatOf(body)) return void 0;
+  const entries3 = Object.entries(body);
+  if (entries3.length === 0) return basename5(file) === "policies.json" ? [] : void 0;
+  if (!entries3.every(([, v]) => isObject(v) && isObject(v.access_rights) && !("api_id" in v)))
+    return void 0;
+  return entries3.map(([key, value]) => {
+    const policy = structuredClone(value);
+    if (typeof policy.id === "string" && policy.id !== "" && policy.id !== key) {
+      throw new DeckhandError(
+        `${file}: policy "${key}" says "id": "${policy.id}"; Tyk finds it by its key, so the two must agree`
+      );
+    }
+    policy.id = key;
+    return tykObject(policy, `${file} (policy ${key})`, "policy");
+  });
+}
+
 // actions/engine/tyk/tyk-sync.ts
-import { readFile as readFile7, stat as stat9 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { readFile as readFile9, stat as stat12 } from "node:fs/promises";
+import { join as join20 } from "node:path";
 init_errors();
 init_json_file();
 function tykSyncArgs(command, dashboard, folder) {
@@ -50577,10 +56838,10 @@ ${result.stderr}`, [this.secret]).trim();
       if (refusal.length > 0) throw new DeckhandError(`nothing was sent: ${refusal[0]}`);
       const objects = sortObjects(desired);
       for (const object of objects)
-        await writeFileAtomic(join8(work.path, fileNameOf(object)), renderObject(object.body));
-      for (const asset of this.assets) await writeFileAtomic(join8(work.path, asset.file), asset.text);
+        await writeFileAtomic(join20(work.path, fileNameOf(object)), renderObject(object.body));
+      for (const asset of this.assets) await writeFileAtomic(join20(work.path, asset.file), asset.text);
       const assets = this.assets.map(({ file, id }) => ({ file, id }));
-      await writeFileAtomic(join8(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
+      await writeFileAtomic(join20(work.path, TYK_SPEC_FILE), tykSpec(objects, assets));
       await this.run("sync", work.path);
       outcome.applied = plan2.steps.map((s) => s.change);
     } catch (err) {
@@ -50593,18 +56854,18 @@ ${result.stderr}`, [this.secret]).trim();
   }
 };
 async function readAssets(dir) {
-  const spec = await readJsonFile(join8(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
+  const spec = await readJsonFile(join20(dir, TYK_SPEC_FILE), `tyk-sync ${TYK_SPEC_FILE}`);
   const assets = [];
   for (const asset of spec.assets ?? []) {
     if (typeof asset.file !== "string" || asset.file.includes("/") || asset.file.includes("..")) continue;
-    const text = await readFile7(join8(dir, asset.file), "utf8");
+    const text = await readFile9(join20(dir, asset.file), "utf8");
     assets.push({ file: asset.file, id: typeof asset.id === "string" ? asset.id : "", text });
   }
   return assets;
 }
 async function readTykSyncFolder(dir) {
-  const specPath = join8(dir, TYK_SPEC_FILE);
-  if (!await stat9(specPath).catch(() => void 0))
+  const specPath = join20(dir, TYK_SPEC_FILE);
+  if (!await stat12(specPath).catch(() => void 0))
     throw new DeckhandError(`tyk-sync wrote no ${TYK_SPEC_FILE}: the dump is incomplete`);
   const spec = await readJsonFile(specPath, `tyk-sync ${TYK_SPEC_FILE}`);
   const names = [...spec.files ?? [], ...spec.policies ?? []].map((entry) => entry.file);
@@ -50612,7 +56873,7 @@ async function readTykSyncFolder(dir) {
   for (const name of names) {
     if (typeof name !== "string" || name.includes("/") || name.includes(".."))
       throw new DeckhandError(`${TYK_SPEC_FILE} lists an unexpected file name: ${String(name)}`);
-    const body = await readJsonFile(join8(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
+    const body = await readJsonFile(join20(dir, name), "Tyk definition written by tyk-sync", MAX_STATE_BYTES);
     if (!isObject(body)) throw new DeckhandError(`tyk-sync wrote ${name}, which is not a JSON object`);
     objects.push(tykObject(body, `${name} of the tyk-sync dump`));
   }
@@ -50620,7 +56881,7 @@ async function readTykSyncFolder(dir) {
 }
 
 // actions/engine/tyk/target.ts
-async function openTykTarget(endpoint2, logger2, probe = true) {
+async function openTykTarget(endpoint2, logger2, probe2 = true) {
   if (endpoint2.kind === "dashboard") {
     const program = await locateTykSync(endpoint2.tykSyncPath, endpoint2.pathEnv);
     return {
@@ -50630,7 +56891,7 @@ async function openTykTarget(endpoint2, logger2, probe = true) {
     };
   }
   const gateway = await TykGateway.open(endpoint2.connection);
-  const version = probe ? (await gateway.hello()).version : void 0;
+  const version = probe2 ? (await gateway.hello()).version : void 0;
   const secrets = [endpoint2.connection.secret];
   return {
     address: gateway.address,
@@ -50698,6 +56959,68 @@ function readTykEndpoint(inputs, ctx) {
     }
   };
 }
+async function tykDumpJob(inputs, ctx) {
+  if (inputs.string("store"))
+    throw new DeckhandError(
+      `${inputName("store")} is not supported for ${inputName("gateway")} tyk yet: keep the dump in git (commit) or as an artifact.`
+    );
+  refuseKongInputs(inputs, [
+    "workspace",
+    "all-workspaces",
+    "select-tags",
+    "skip-consumers",
+    "with-id",
+    "age-recipients"
+  ]);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger);
+  const redactSecrets = inputs.boolean("redact-secrets");
+  if (!redactSecrets) {
+    ctx.logger.warn(
+      `${inputName("redact-secrets")} is false: the files hold plaintext secrets. Keep them out of git and artifacts.`
+    );
+  }
+  const objects = await target.writer.read();
+  const result = await writeTykDump({
+    objects,
+    outputDir: inputs.string("output-dir") ?? "tyk",
+    redactSecrets,
+    allowEmpty: inputs.boolean("allow-empty"),
+    logger: ctx.logger
+  });
+  const report = emptyReport("deckhand dump");
+  report.lines.push(
+    `${result.counts.api} API(s) and ${result.counts.policy} polic${result.counts.policy === 1 ? "y" : "ies"} from ${target.description}; ${result.changed ? "changed" : "unchanged"} since the last dump.`,
+    `Digest ${result.digest}; ${result.secretsRedacted} secret value(s) replaced by environment references.`
+  );
+  if (result.referencesKept > 0) {
+    report.lines.push(
+      `${result.referencesKept} value(s) the gateway resolved from env://, secrets://, vault:// or consul:// references kept as the references the previous dump held.`
+    );
+  }
+  for (const warning2 of targetWarnings(target)) {
+    ctx.logger.warn(warning2);
+    report.lines.push(`Warning: ${warning2}`);
+  }
+  if (result.requiredEnv.length > 0) {
+    report.lines.push(
+      `Set ${result.requiredEnv.length} DECKHAND_TYK_ variable(s) listed in required-env.txt before syncing these files.`
+    );
+  }
+  for (const removed of result.removed) report.lines.push(`Removed ${removed}: no longer on the gateway.`);
+  return {
+    ok: true,
+    report,
+    outputs: {
+      files: result.files.join("\n"),
+      workspaces: "",
+      "entity-count": String(result.entityCount),
+      digest: result.digest,
+      "secrets-redacted": String(result.secretsRedacted),
+      "required-env": result.requiredEnv.join("\n"),
+      changed: String(result.changed)
+    }
+  };
+}
 async function readDesired(inputs, ctx) {
   const paths2 = inputs.list("state");
   const state = paths2.length > 0 ? paths2 : ["tyk"];
@@ -50760,6 +57083,52 @@ async function planTykJob(inputs, ctx) {
     }
   };
 }
+async function tykPlanned(mode, inputs, ctx) {
+  const tyk = await planTykJob(inputs, ctx);
+  return {
+    failed: false,
+    report: emptyReport(`deckhand ${mode}`),
+    plans: tyk.plans,
+    gateway: tyk.target.address,
+    scope: "the APIs and policies",
+    bundleLine: void 0,
+    tool: { tyk: tyk.target.description },
+    sync: tyk.sync
+  };
+}
+async function tykRestoreJob(inputs, ctx) {
+  refuseKongInputs(inputs, [
+    "kong-addr",
+    "kong-admin-token",
+    "db-dump",
+    "restart-command",
+    "keyring-export",
+    "age-identity",
+    "secrets-bundle"
+  ]);
+  const strategy = inputs.oneOf("strategy", STRATEGIES);
+  if (strategy !== "auto" && strategy !== "declarative") {
+    throw new DeckhandError(
+      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`
+    );
+  }
+  const smoke = parseSmokeRequests(inputs.list("smoke-requests"));
+  maskSmokeQueries(smoke, ctx);
+  const desired = await readDesired(inputs, ctx);
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false);
+  const outcome = await restoreTyk({
+    target,
+    desired: desired.objects,
+    files: desired.paths,
+    overwrite: inputs.boolean("overwrite"),
+    waitTimeoutSeconds: inputs.integer("wait-timeout"),
+    convergeMs: convergeMs(inputs),
+    smoke,
+    smokeWindowMs: inputs.integer("smoke-timeout") * 1e3,
+    logger: ctx.logger
+  });
+  return restoreResult(inputs, outcome);
+}
 function targetWarnings(target) {
   return target.gateway ? [...target.gateway.warnings] : [];
 }
@@ -50772,85 +57141,28 @@ async function unsupported2(desired, target) {
   ];
 }
 
+// actions/engine/jobs/gateways.ts
+var GATEWAYS = {
+  kong: {
+    dump: (inputs, ctx) => deckDumpJob("kong", inputs, ctx),
+    plan: (mode, inputs, ctx) => planDeckJob("kong", mode, inputs, ctx),
+    restore: kongRestoreJob
+  },
+  konnect: {
+    dump: (inputs, ctx) => deckDumpJob("konnect", inputs, ctx),
+    plan: (mode, inputs, ctx) => planDeckJob("konnect", mode, inputs, ctx),
+    restore: konnectRestoreJob
+  },
+  tyk: { dump: tykDumpJob, plan: tykPlanned, restore: tykRestoreJob }
+};
+
 // actions/engine/jobs/reconcile.ts
-var KONNECT_PARALLELISM = 4;
-function controlPlaneScope(plans) {
-  const count = new Set(plans.map((p) => p.controlPlane)).size;
-  return `${count} Konnect control plane${count === 1 ? "" : "s"}`;
-}
 async function plan(mode, source, ctx) {
   const inputs = new Inputs(COMMANDS[mode].inputs, source);
-  const report = emptyReport(`deckhand ${mode}`);
   const planFile = inputs.string("plan-file");
   if (planFile !== void 0) await checkOutputFile("plan-file", planFile, "plan.json");
   const kind = gatewayKind(inputs);
-  if (kind === "tyk") {
-    const tyk = await planTykJob(inputs, ctx);
-    return {
-      inputs,
-      report,
-      failed: false,
-      plans: tyk.plans,
-      gateway: tyk.target.address,
-      scope: "the APIs and policies",
-      bundleLine: void 0,
-      tool: { tyk: tyk.target.description },
-      sync: tyk.sync
-    };
-  }
-  const gateway = await readDeckGateway(kind, inputs, ctx);
-  const konnect = gateway.kind === "konnect";
-  const parallelism = inputs.integer("parallelism") ?? (konnect ? KONNECT_PARALLELISM : void 0);
-  const files = await expandState(
-    inputs.list("state").length > 0 ? inputs.list("state") : [konnect ? "konnect" : "kong"]
-  );
-  const variables = await deckVariables(inputs, ctx, files);
-  const bundleLine = variables.describe();
-  const read2 = await readTargets({
-    state: files,
-    workspace: konnect ? void 0 : inputs.string("workspace"),
-    konnect: konnect ? { controlPlane: inputs.string("konnect-control-plane") } : void 0,
-    selectTags: inputs.list("select-tags"),
-    env: variables.view(),
-    hint: variables.missingHint()
-  });
-  if (read2.problems.length > 0) {
-    report.lines.push(
-      `${read2.problems.length} problem(s) in ${read2.files.length} state file(s); nothing was planned or sent.`
-    );
-    if (bundleLine) report.lines.push(bundleLine);
-    addProblems(report, read2.problems, mode);
-    return { inputs, report, failed: true };
-  }
-  const deck = await openDeck(inputs, ctx, gateway.connection);
-  if (konnect) checkKonnectDeck(deck.deck.features);
-  deck.useVariables(variables.forDeck(read2.envNames));
-  const envValues = variables.values(read2.envNames);
-  for (const value of envValues) if (value.length >= 3) ctx.secret(value);
-  const schemas = gatewaySchemas(gateway);
-  const options = {
-    deck,
-    logger: ctx.logger,
-    secrets: [...connectionSecrets(gateway.connection), ...envValues],
-    skipConsumers: inputs.boolean("skip-consumers"),
-    parallelism,
-    liveRules: schemas.liveRules,
-    liveRulesFor: schemas.liveRulesFor
-  };
-  const plans = await planTargets(read2.targets, options);
-  addSchemaProblems(report, schemas.problems());
-  return {
-    inputs,
-    report,
-    failed: false,
-    plans,
-    gateway: gateway.address,
-    scope: konnect ? controlPlaneScope(plans) : void 0,
-    bundleLine,
-    tool: { deck: deck.deck.features.version },
-    // Only sync has workspace-concurrency.
-    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer("workspace-concurrency") ?? 1 })
-  };
+  return { inputs, ...await GATEWAYS[kind].plan(mode, inputs, ctx) };
 }
 async function syncJob(source, ctx) {
   const planned = await plan("sync", source, ctx);
@@ -50911,7 +57223,7 @@ async function syncJob(source, ctx) {
     report.annotations.push({
       level: "error",
       title: "deckhand sync: too many deletions",
-      message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList(names)}`
+      message: `The plan deletes ${deletes.deletions.length} (max-deletes ${guard.maxDeletes}): ${shortList2(names)}`
     });
     addPlanTables(report, plans);
     return finish2(false);
@@ -50972,12 +57284,12 @@ function describeSync(report, plans, results, gateway) {
           report.annotations.push({
             level: "warning",
             title: `deckhand sync: ${label}: ${o.dropped.length} change(s) dropped`,
-            message: `Never sent after the failure: ${shortList(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
+            message: `Never sent after the failure: ${shortList2(o.dropped.map((c) => `${c.action} ${c.kind} ${c.name}`))}`
           });
         }
       }
       if (o.notAttempted.length > 0) {
-        const what = shortList(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`));
+        const what = shortList2(o.notAttempted.map((c) => `${c.action} ${c.kind} ${c.name}`));
         report.annotations.push({
           level: "warning",
           title: `deckhand sync: ${label}: ${o.notAttempted.length} planned change(s) not attempted`,
@@ -50987,7 +57299,7 @@ function describeSync(report, plans, results, gateway) {
       const unplannedDeletes = result.unplanned.filter((c) => c.action === "delete");
       if (unplannedDeletes.length > 0) {
         ok3 = false;
-        const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
+        const message = `deck deleted ${unplannedDeletes.length} entit${unplannedDeletes.length === 1 ? "y" : "ies"} the plan did not show (the gateway changed between plan and sync): ${shortList2(unplannedDeletes.map((c) => `${c.kind} ${c.name}`))}`;
         lines.push(`${title}: ${message}`);
         report.annotations.push({ level: "error", title: `deckhand sync: ${label}`, message });
       } else if (result.unplanned.length > 0) {
@@ -51040,12 +57352,12 @@ function planOutputs2(counts2, planFile) {
     plan: planFile
   };
 }
-function shortList(items, max = 10) {
+function shortList2(items, max = 10) {
   const shown = items.slice(0, max).join(", ");
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 async function writePlan(path5, plan2) {
-  const file = path5 ?? join9((await privateTempDir("deckhand-plan-")).path, "plan.json");
+  const file = path5 ?? join21((await privateTempDir("deckhand-plan-")).path, "plan.json");
   const document = { format: "deckhand-plan/1", generatedAt: (/* @__PURE__ */ new Date()).toISOString(), ...plan2 };
   await writeFileAtomic(file, JSON.stringify(document, null, 2) + "\n");
   return file;
@@ -51139,15 +57451,15 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter3 = `ghadelimiter_${crypto2.randomUUID()}`;
+  const delimiter4 = `ghadelimiter_${crypto2.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter3)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter3}"`);
+  if (key.includes(delimiter4)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter4}"`);
   }
-  if (convertedValue.includes(delimiter3)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter3}"`);
+  if (convertedValue.includes(delimiter4)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter4}"`);
   }
-  return `${key}<<${delimiter3}${os2.EOL}${convertedValue}${os2.EOL}${delimiter3}`;
+  return `${key}<<${delimiter4}${os2.EOL}${convertedValue}${os2.EOL}${delimiter4}`;
 }
 
 // node_modules/@actions/core/lib/core.js
@@ -51235,11 +57547,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -51255,7 +57567,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -51328,26 +57640,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve5(output.toString());
+          resolve9(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve5(Buffer.concat(chunks));
+          resolve9(Buffer.concat(chunks));
         });
       }));
     });
@@ -51550,14 +57862,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve9, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve5(res);
+            resolve9(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -51801,12 +58113,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
+      return new Promise((resolve9) => setTimeout(() => resolve9(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve9, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -51814,7 +58126,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve5(response);
+          resolve9(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -51853,7 +58165,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve5(response);
+          resolve9(response);
         }
       }));
     });
@@ -51866,11 +58178,11 @@ import { EOL as EOL3 } from "os";
 import { constants as constants3, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -51886,12 +58198,12 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { access: access3, appendFile, writeFile: writeFile2 } = promises;
+var { access: access3, appendFile, writeFile: writeFile5 } = promises;
 var SUMMARY_ENV_VAR = "GITHUB_STEP_SUMMARY";
 var Summary = class {
   constructor() {
@@ -51948,7 +58260,7 @@ var Summary = class {
     return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
-      const writeFunc = overwrite ? writeFile2 : appendFile;
+      const writeFunc = overwrite ? writeFile5 : appendFile;
       yield writeFunc(filePath, this._buffer, { encoding: "utf8" });
       return this.emptyBuffer();
     });
@@ -52164,11 +58476,11 @@ import * as fs2 from "fs";
 import * as path from "path";
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52184,12 +58496,12 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
 };
-var { chmod, copyFile, lstat: lstat3, mkdir: mkdir2, open: open3, readdir: readdir3, rename: rename2, rm: rm4, rmdir, stat: stat10, symlink, unlink } = fs2.promises;
+var { chmod: chmod2, copyFile: copyFile2, lstat: lstat6, mkdir: mkdir5, open: open6, readdir: readdir8, rename: rename6, rm: rm8, rmdir: rmdir2, stat: stat13, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 function readlink(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
@@ -52201,10 +58513,10 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
+function exists2(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
-      yield stat10(fsPath);
+      yield stat13(fsPath);
     } catch (err) {
       if (err.code === "ENOENT") {
         return false;
@@ -52228,7 +58540,7 @@ function tryGetExecutablePath(filePath, extensions) {
   return __awaiter3(this, void 0, void 0, function* () {
     let stats = void 0;
     try {
-      stats = yield stat10(filePath);
+      stats = yield stat13(filePath);
     } catch (err) {
       if (err.code !== "ENOENT") {
         console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -52251,7 +58563,7 @@ function tryGetExecutablePath(filePath, extensions) {
       filePath = originalFilePath + extension;
       stats = void 0;
       try {
-        stats = yield stat10(filePath);
+        stats = yield stat13(filePath);
       } catch (err) {
         if (err.code !== "ENOENT") {
           console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
@@ -52262,7 +58574,7 @@ function tryGetExecutablePath(filePath, extensions) {
           try {
             const directory = path.dirname(filePath);
             const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir3(directory)) {
+            for (const actualName of yield readdir8(directory)) {
               if (upperName === actualName.toUpperCase()) {
                 filePath = path.join(directory, actualName);
                 break;
@@ -52297,11 +58609,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52317,7 +58629,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -52325,15 +58637,15 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists(dest)) ? yield stat10(dest) : null;
+    const destStat = (yield exists2(dest)) ? yield stat13(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists(source))) {
+    if (!(yield exists2(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
-    const sourceStat = yield stat10(source);
+    const sourceStat = yield stat13(source);
     if (sourceStat.isDirectory()) {
       if (!recursive) {
         throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -52344,7 +58656,7 @@ function cp(source_1, dest_1) {
       if (path2.relative(source, newDest) === "") {
         throw new Error(`'${newDest}' and '${source}' are the same file`);
       }
-      yield copyFile2(source, newDest, force);
+      yield copyFile3(source, newDest, force);
     }
   });
 }
@@ -52356,7 +58668,7 @@ function rmRF(inputPath) {
       }
     }
     try {
-      yield rm4(inputPath, {
+      yield rm8(inputPath, {
         force: true,
         maxRetries: 3,
         recursive: true,
@@ -52370,15 +58682,15 @@ function rmRF(inputPath) {
 function mkdirP(fsPath) {
   return __awaiter4(this, void 0, void 0, function* () {
     ok(fsPath, "a path argument must be provided");
-    yield mkdir2(fsPath, { recursive: true });
+    yield mkdir5(fsPath, { recursive: true });
   });
 }
-function which(tool, check) {
+function which(tool, check2) {
   return __awaiter4(this, void 0, void 0, function* () {
     if (!tool) {
       throw new Error("parameter 'tool' is required");
     }
-    if (check) {
+    if (check2) {
       const result = yield which(tool, false);
       if (!result) {
         if (IS_WINDOWS) {
@@ -52389,9 +58701,9 @@ function which(tool, check) {
       }
       return result;
     }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
+    const matches2 = yield findInPath(tool);
+    if (matches2 && matches2.length > 0) {
+      return matches2[0];
     }
     return "";
   });
@@ -52427,14 +58739,14 @@ function findInPath(tool) {
         }
       }
     }
-    const matches = [];
+    const matches2 = [];
     for (const directory of directories) {
       const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
       if (filePath) {
-        matches.push(filePath);
+        matches2.push(filePath);
       }
     }
-    return matches;
+    return matches2;
   });
 }
 function readCopyOptions(options) {
@@ -52449,36 +58761,36 @@ function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
       return;
     currentDepth++;
     yield mkdirP(destDir);
-    const files = yield readdir3(sourceDir);
+    const files = yield readdir8(sourceDir);
     for (const fileName of files) {
       const srcFile = `${sourceDir}/${fileName}`;
       const destFile = `${destDir}/${fileName}`;
-      const srcFileStat = yield lstat3(srcFile);
+      const srcFileStat = yield lstat6(srcFile);
       if (srcFileStat.isDirectory()) {
         yield cpDirRecursive(srcFile, destFile, currentDepth, force);
       } else {
-        yield copyFile2(srcFile, destFile, force);
+        yield copyFile3(srcFile, destFile, force);
       }
     }
-    yield chmod(destDir, (yield stat10(sourceDir)).mode);
+    yield chmod2(destDir, (yield stat13(sourceDir)).mode);
   });
 }
-function copyFile2(srcFile, destFile, force) {
+function copyFile3(srcFile, destFile, force) {
   return __awaiter4(this, void 0, void 0, function* () {
-    if ((yield lstat3(srcFile)).isSymbolicLink()) {
+    if ((yield lstat6(srcFile)).isSymbolicLink()) {
       try {
-        yield lstat3(destFile);
+        yield lstat6(destFile);
         yield unlink(destFile);
       } catch (e) {
         if (e.code === "EPERM") {
-          yield chmod(destFile, "0666");
+          yield chmod2(destFile, "0666");
           yield unlink(destFile);
         }
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists(destFile)) || force) {
-      yield copyFile(srcFile, destFile);
+    } else if (!(yield exists2(destFile)) || force) {
+      yield copyFile2(srcFile, destFile);
     }
   });
 }
@@ -52487,11 +58799,11 @@ function copyFile2(srcFile, destFile, force) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52507,7 +58819,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -52726,7 +59038,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve5, reject) => __awaiter5(this, void 0, void 0, function* () {
+      return new Promise((resolve9, reject) => __awaiter5(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -52740,7 +59052,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
@@ -52809,7 +59121,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error2) {
             reject(error2);
           } else {
-            resolve5(exitCode);
+            resolve9(exitCode);
           }
         });
         if (this.options.input) {
@@ -52932,11 +59244,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -52952,7 +59264,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53026,11 +59338,11 @@ function info(message) {
 
 // actions/github/run-action.ts
 init_errors();
-import { isAbsolute, relative as relative2, sep as sep3 } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative4, sep as sep6 } from "node:path";
 
 // actions/engine/secrets/configured.ts
 init_errors();
-var KINDS = ["plugins", "entities", "partials", "vaults"];
+var KINDS2 = ["plugins", "entities", "partials", "vaults"];
 var LINE = /^([a-z]+)\/([A-Za-z0-9_.-]+)\s+([A-Za-z0-9_.*[\]-]+)$/;
 var PART = /^(?:[A-Za-z0-9_-]+|\[\]|\*)$/;
 function configureSecretFields(lines) {
@@ -53041,9 +59353,9 @@ function configureSecretFields(lines) {
     const m = LINE.exec(line);
     const kind = m?.[1];
     const path5 = m?.[3];
-    if (!m || !KINDS.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
+    if (!m || !KINDS2.includes(kind) || !path5.split(".").every((p) => PART.test(p)) || /^(\[\]|\*)/.test(path5)) {
       throw new DeckhandError(
-        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
+        `secret-fields: "${line.slice(0, 120)}" is not KIND/NAME PATH, where KIND is ${KINDS2.join(", ")} and PATH a dotted field path with ${ELEMENTS} for a list's elements and ${VALUES} for a map's values, e.g. "plugins/acme-signer config.signing_material" or "plugins/acme-signer config.tenant_keys.*".`
       );
     }
     addCatalogueEntry(kind, m[2], path5);
@@ -53053,23 +59365,8 @@ function configureSecretFields(lines) {
 }
 
 // actions/github/artifacts.ts
-import { readdir as readdir4, stat as stat11 } from "node:fs/promises";
-import { join as join12, resolve as resolve4 } from "node:path";
-
-// actions/engine/artifacts.ts
-function artifactServiceUnavailable(env) {
-  const server = env.GITHUB_SERVER_URL;
-  if (server) {
-    const host2 = new URL(server).hostname.toLowerCase();
-    if (host2 !== "github.com" && !host2.endsWith(".ghe.com") && !host2.endsWith(".localhost"))
-      return `${host2} looks like GitHub Enterprise Server, which does not support the artifact service`;
-  }
-  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
-    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
-  return void 0;
-}
-
-// actions/github/artifacts.ts
+import { readdir as readdir9, stat as stat14 } from "node:fs/promises";
+import { join as join24, resolve as resolve8 } from "node:path";
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {
@@ -53080,9 +59377,9 @@ var ActionsArtifactStore = class {
   async upload(name, files, rootDir, retentionDays) {
     const what = `Artifact "${name}" was not uploaded`;
     this.checkService(what, "Set upload-artifact to false and keep the backup another way.");
-    const root = resolve4(rootDir);
+    const root = resolve8(rootDir);
     try {
-      const paths2 = await expandFiles(files.map((file) => resolve4(root, file)));
+      const paths2 = await expandFiles(files.map((file) => resolve8(root, file)));
       const client = await this.client();
       const { id, size } = await client.uploadArtifact(name, paths2, root, {
         retentionDays,
@@ -53099,7 +59396,7 @@ var ActionsArtifactStore = class {
     }
   }
   async download(name, destDir, from) {
-    const path5 = resolve4(destDir);
+    const path5 = resolve8(destDir);
     if (!from) {
       const what2 = `Artifact "${name}" was not downloaded`;
       this.checkService(what2, "Pass the backup's path as input instead of an artifact name.");
@@ -53233,13 +59530,13 @@ var ActionsArtifactStore = class {
 async function expandFiles(paths2) {
   const out = [];
   for (const path5 of paths2) {
-    const info2 = await stat11(path5).catch(() => void 0);
+    const info2 = await stat14(path5).catch(() => void 0);
     if (!info2?.isDirectory()) {
       out.push(path5);
       continue;
     }
-    const entries3 = await readdir4(path5, { recursive: true, withFileTypes: true });
-    const files = entries3.filter((e) => !e.isDirectory()).map((e) => join12(e.parentPath, e.name));
+    const entries3 = await readdir9(path5, { recursive: true, withFileTypes: true });
+    const files = entries3.filter((e) => !e.isDirectory()).map((e) => join24(e.parentPath, e.name));
     append(out, files.length > 0 ? files.sort() : [path5]);
   }
   return out;
@@ -53259,11 +59556,11 @@ init_summary();
 
 // actions/github/tool-cache-store.ts
 import { randomUUID as randomUUID3 } from "node:crypto";
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { mkdir as mkdir3, rm as rm5, stat as stat12 } from "node:fs/promises";
+import { createWriteStream as createWriteStream4 } from "node:fs";
+import { mkdir as mkdir6, rm as rm9, stat as stat15 } from "node:fs/promises";
 import { tmpdir as tmpdir2 } from "node:os";
-import { dirname as dirname7, join as join14 } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { dirname as dirname10, join as join26 } from "node:path";
+import { pipeline as pipeline2 } from "node:stream/promises";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
 import * as crypto3 from "crypto";
@@ -53279,11 +59576,11 @@ var semver4 = __toESM(require_semver2(), 1);
 import { ok as ok2 } from "assert";
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve9) {
+      resolve9(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve9, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -53299,7 +59596,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve9(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -53492,7 +59789,7 @@ var ToolCacheStore = class {
   async find(version, platform2) {
     const dir = find(TOOL, normalizeVersion(version), toolCacheKey(platform2));
     if (!dir) return void 0;
-    const binary = await stat12(join14(dir, deckBinaryName(platform2))).catch(() => void 0);
+    const binary = await stat15(join26(dir, deckBinaryName(platform2))).catch(() => void 0);
     return binary?.isFile() ? dir : void 0;
   }
   /**
@@ -53501,10 +59798,10 @@ var ToolCacheStore = class {
    * 10 to 20 s apart, which keeps an air-gapped runner waiting on a name that will never resolve.
    */
   download(url) {
-    const dest = join14(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
+    const dest = join26(process.env.RUNNER_TEMP || tmpdir2(), randomUUID3());
     return retryDownload(
       async () => {
-        await mkdir3(dirname7(dest), { recursive: true });
+        await mkdir6(dirname10(dest), { recursive: true });
         const client = new HttpClient("deckhand", [], {
           allowRetries: false,
           socketTimeout: this.options.socketTimeoutMs ?? 6e5
@@ -53516,10 +59813,10 @@ var ToolCacheStore = class {
             response.message.resume();
             throw new DownloadStatusError(status, response.message.statusMessage);
           }
-          await pipeline(response.message, createWriteStream2(dest, { mode: 384 }));
+          await pipeline2(response.message, createWriteStream4(dest, { mode: 384 }));
           return dest;
         } catch (err) {
-          await rm5(dest, { force: true });
+          await rm9(dest, { force: true });
           throw err;
         } finally {
           client.dispose();
@@ -53634,9 +59931,9 @@ function escapeMarkdown(text) {
 }
 function workspacePath(file) {
   const root = process.env.GITHUB_WORKSPACE;
-  if (!file || !root || !isAbsolute(file)) return file;
-  const rel = relative2(root, file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel.split(sep3).join("/");
+  if (!file || !root || !isAbsolute2(file)) return file;
+  const rel = relative4(root, file);
+  return rel.startsWith("..") || isAbsolute2(rel) ? file : rel.split(sep6).join("/");
 }
 var masked2 = /* @__PURE__ */ new Set();
 function maskSecret(value) {
@@ -53695,6 +59992,9 @@ content-type/dist/index.js:
 @noble/curves/utils.js:
 @noble/curves/abstract/modular.js:
 @noble/curves/abstract/curve.js:
+@noble/curves/abstract/der.js:
+@noble/curves/abstract/weierstrass.js:
+@noble/curves/nist.js:
 @noble/curves/abstract/edwards.js:
 @noble/curves/abstract/montgomery.js:
 @noble/curves/ed25519.js:

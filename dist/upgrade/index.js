@@ -24072,12 +24072,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const exists2 = this[kHeadersMap].get(lowercaseName);
+        if (exists2) {
           const delimiter4 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter4}${value}`
+            name: exists2.name,
+            value: `${exists2.value}${delimiter4}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -44817,9 +44817,9 @@ async function restoreInPlace(r) {
       state = ` The restore ran in one transaction: ${database} is as it was (it held no tables).`;
     } else if (options.create) {
       const session = await PsqlSession.open(r.clients.psql, r.env, connectTo).catch(() => void 0);
-      const exists3 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
+      const exists2 = session ? await databaseExists(session, database).catch(() => void 0) : void 0;
       await session?.close();
-      state = exists3 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
+      state = exists2 === false ? ` ${database} was not created; no existing database was changed.` : ` ${database} did not exist before this restore, and now holds the part of the backup restored before it stopped: drop it (DROP DATABASE ${quoteIdent(database)}) before trying again. No existing database was changed.`;
     } else {
       state = ` ${database} held no tables before this restore, and now holds the part of the backup restored before it stopped (parallel jobs cannot run in one transaction): empty it, or drop and create it, before trying again.`;
     }
@@ -52793,8 +52793,8 @@ function weierstrass2(params, extraOpts = {}) {
     multiply(scalar) {
       if (!Fn2.isValidNot0(scalar))
         throw new RangeError("invalid scalar: out of range");
-      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize3);
-      return normalize3([p2, f2])[0];
+      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize2);
+      return normalize2([p2, f2])[0];
     }
     /**
      * Non-constant-time multiplication. Uses width-4 wNAF with GLV endomorphism splitting
@@ -52812,7 +52812,7 @@ function weierstrass2(params, extraOpts = {}) {
       if (sc === _1n11)
         return p2;
       if (wnaf.hasWindowSize(this))
-        return wnaf.mulUnsafe(p2, sc, normalize3);
+        return wnaf.mulUnsafe(p2, sc, normalize2);
       const points = [];
       const scalars = [];
       pushWnafPair(points, scalars, p2, sc);
@@ -52893,7 +52893,7 @@ function weierstrass2(params, extraOpts = {}) {
       return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
     }
   }
-  const normalize3 = (points) => normalizeZ2(Point, points);
+  const normalize2 = (points) => normalizeZ2(Point, points);
   const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
@@ -53475,8 +53475,8 @@ function edwards(params, extraOpts = {}) {
     multiply(scalar) {
       if (!Fn2.isValidNot0(scalar))
         throw new RangeError("invalid scalar: expected 1 <= sc < curve.n");
-      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize3);
-      return normalize3([p2, f2])[0];
+      const { p: p2, f: f2 } = wnaf.mulSecret(this, scalar, cofactor, normalize2);
+      return normalize2([p2, f2])[0];
     }
     // Non-constant-time multiplication. Uses double-and-add algorithm.
     // It's faster, but should only be used when you don't care about
@@ -53490,7 +53490,7 @@ function edwards(params, extraOpts = {}) {
         return Point.ZERO;
       if (this.is0() || scalar === _1n12)
         return this;
-      return wnaf.mulUnsafe(this, scalar, normalize3);
+      return wnaf.mulUnsafe(this, scalar, normalize2);
     }
     // Checks if point is of small order.
     // If you add something to small order point, you will have "dirty"
@@ -53548,7 +53548,7 @@ function edwards(params, extraOpts = {}) {
       return `<Point ${this.is0() ? "ZERO" : this.toHex()}>`;
     }
   }
-  const normalize3 = (points) => normalizeZ2(Point, points);
+  const normalize2 = (points) => normalizeZ2(Point, points);
   const wnaf = new ScalarMultiplier(Point, randomBytes12);
   if (wnaf.bits >= 6)
     Point.BASE.precompute(6);
@@ -63151,72 +63151,11 @@ async function openDeck(inputs, ctx, connection) {
   );
 }
 
-// actions/engine/jobs/restore.ts
-init_errors();
-init_http();
-
-// actions/engine/kong/schemas.ts
-init_errors();
-init_http();
-
-// actions/engine/secrets/live-rules.ts
-var MAX_SCHEMA_BYTES = 4 * 1024 * 1024;
-
-// actions/engine/tyk/restore.ts
-init_errors();
-
-// actions/engine/tyk/sync.ts
-init_errors();
-
-// actions/engine/tyk/gateway-api.ts
-init_errors();
-init_http();
-
-// actions/engine/tyk/sync.ts
-var POLICY_FIELDS = new Set(
-  "id name org_id rate per quota_max quota_renewal_rate throttle_interval throttle_retry_limit max_query_depth access_rights hmac_enabled enable_http_signature_validation active is_inactive tags key_expires_in post_expiry_action post_expiry_grace_period partitions meta_data graphql_access_rights smoothing".split(" ")
-);
-
-// actions/engine/tyk/tyk-sync.ts
-init_errors();
-init_json_file();
-
-// actions/engine/artifacts.ts
-function artifactServiceUnavailable(env) {
-  const server = env.GITHUB_SERVER_URL;
-  if (server) {
-    const host = new URL(server).hostname.toLowerCase();
-    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
-      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
-  }
-  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
-    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
-  return void 0;
+// actions/engine/jobs/restore-result.ts
+function maskSmokeQueries(smoke, ctx) {
+  for (const { url } of smoke)
+    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
 }
-
-// actions/engine/jobs/artifacts.ts
-init_errors();
-
-// actions/engine/jobs/store.ts
-init_errors();
-
-// actions/engine/store/open.ts
-init_errors();
-
-// actions/engine/store/local.ts
-init_errors();
-
-// actions/engine/store/s3.ts
-init_errors();
-var PART_BYTES = 16 * 1024 * 1024;
-
-// actions/engine/store/store.ts
-init_errors();
-init_json_file();
-var MAX_MANIFEST_BYTES = 8 * 2 ** 20;
-
-// actions/engine/store/retention.ts
-init_errors();
 
 // actions/engine/jobs/secret-bundle.ts
 init_errors();
@@ -63228,39 +63167,6 @@ function recipientsInput(inputs) {
   if (recipients.length === 0)
     throw new DeckhandError("age-recipients holds only comments: give at least one age public key (age1\u2026).");
   return recipients;
-}
-
-// actions/engine/jobs/gateway.ts
-init_errors();
-
-// actions/engine/konnect/address.ts
-init_errors();
-
-// actions/engine/konnect/api.ts
-init_errors();
-init_http();
-
-// actions/engine/jobs/gateway.ts
-init_http();
-
-// actions/engine/jobs/tyk.ts
-init_errors();
-
-// actions/engine/tyk/folder.ts
-init_errors();
-
-// actions/engine/konnect/restore.ts
-init_errors();
-
-// actions/engine/konnect/metadata.ts
-init_errors();
-init_json_file();
-var MAX_METADATA_BYTES = 4 * 2 ** 20;
-
-// actions/engine/jobs/restore.ts
-function maskSmokeQueries(smoke, ctx) {
-  for (const { url } of smoke)
-    for (const value of new URL(url).searchParams.values()) if (value.length >= 3) ctx.secret(value);
 }
 
 // actions/engine/jobs/upgrade-report.ts
@@ -64660,7 +64566,7 @@ function readlink(fsPath) {
   });
 }
 var READONLY = fs3.constants.O_RDONLY;
-function exists2(fsPath) {
+function exists(fsPath) {
   return __awaiter3(this, void 0, void 0, function* () {
     try {
       yield stat12(fsPath);
@@ -64784,12 +64690,12 @@ var __awaiter4 = function(thisArg, _arguments, P2, generator) {
 function cp(source_1, dest_1) {
   return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
     const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-    const destStat = (yield exists2(dest)) ? yield stat12(dest) : null;
+    const destStat = (yield exists(dest)) ? yield stat12(dest) : null;
     if (destStat && destStat.isFile() && !force) {
       return;
     }
     const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
-    if (!(yield exists2(source))) {
+    if (!(yield exists(source))) {
       throw new Error(`no such file or directory: ${source}`);
     }
     const sourceStat = yield stat12(source);
@@ -64936,7 +64842,7 @@ function copyFile2(srcFile, destFile, force) {
       }
       const symlinkFull = yield readlink(srcFile);
       yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
-    } else if (!(yield exists2(destFile)) || force) {
+    } else if (!(yield exists(destFile)) || force) {
       yield copyFile(srcFile, destFile);
     }
   });
@@ -65199,7 +65105,7 @@ var ToolRunner = class extends events.EventEmitter {
         state.on("debug", (message) => {
           this._debug(message);
         });
-        if (this.options.cwd && !(yield exists2(this.options.cwd))) {
+        if (this.options.cwd && !(yield exists(this.options.cwd))) {
           return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
         }
         const fileName = this._getSpawnFileName();
@@ -65514,6 +65420,21 @@ function configureSecretFields(lines) {
 // actions/github/artifacts.ts
 import { readdir as readdir9, stat as stat13 } from "node:fs/promises";
 import { join as join23, resolve as resolve11 } from "node:path";
+
+// actions/engine/artifacts.ts
+function artifactServiceUnavailable(env) {
+  const server = env.GITHUB_SERVER_URL;
+  if (server) {
+    const host = new URL(server).hostname.toLowerCase();
+    if (host !== "github.com" && !host.endsWith(".ghe.com") && !host.endsWith(".localhost"))
+      return `${host} looks like GitHub Enterprise Server, which does not support the artifact service`;
+  }
+  if (!env.ACTIONS_RUNTIME_TOKEN || !env.ACTIONS_RESULTS_URL)
+    return "the artifact service is not available to this step (no ACTIONS_RUNTIME_TOKEN or ACTIONS_RESULTS_URL)";
+  return void 0;
+}
+
+// actions/github/artifacts.ts
 init_errors();
 var ActionsArtifactStore = class {
   constructor(env = process.env) {

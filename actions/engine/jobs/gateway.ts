@@ -5,7 +5,10 @@ import { KonnectApi } from '../konnect/api.js'
 import { KonnectSchemas } from '../konnect/schemas.js'
 import { LiveRules } from '../secrets/live-rules.js'
 import { readCaCert } from '../http.js'
-import { type JobContext, readConnection } from './context.js'
+import type { TargetPlan } from '../plan/model.js'
+import type { SyncResult } from '../reconcile.js'
+import type { Report } from '../report.js'
+import { type JobContext, type JobResult, readConnection } from './context.js'
 import { type Inputs, inputName, requiredInput } from './inputs.js'
 
 /**
@@ -14,6 +17,34 @@ import { type Inputs, inputName, requiredInput } from './inputs.js'
  * Inputs that belong to another gateway are refused, never silently ignored.
  */
 export type GatewayKind = 'kong' | 'konnect' | 'tyk'
+
+/** Where a dump goes when output-dir is not given: named for the gateway. */
+export const DEFAULT_OUTPUT_DIR = { kong: 'kong', konnect: 'konnect', tyk: 'tyk' } as const
+
+/**
+ * What diff and sync share once a gateway has planned: the plans, what to call the gateway and what was planned
+ * (`scope`, when not Kong's workspaces), the secret bundle's line, the tool recorded in the plan file, and how
+ * to carry the plans out. A plan that failed before reaching the gateway carries its report alone.
+ */
+export type Planned =
+  | {
+      failed: false
+      report: Report
+      plans: TargetPlan[]
+      gateway: string
+      scope: string | undefined
+      bundleLine: string | undefined
+      tool: Record<string, string>
+      sync: () => Promise<Map<TargetPlan, SyncResult>>
+    }
+  | { failed: true; report: Report }
+
+/** The jobs a gateway carries out once the entry points have read and checked their inputs. */
+export interface GatewayJobs {
+  dump(inputs: Inputs, ctx: JobContext): Promise<JobResult>
+  plan(mode: 'diff' | 'sync', inputs: Inputs, ctx: JobContext): Promise<Planned>
+  restore(inputs: Inputs, ctx: JobContext): Promise<JobResult>
+}
 
 const KONNECT_ONLY = ['konnect-token', 'konnect-region', 'konnect-addr', 'konnect-control-plane']
 /** What only a self-managed Kong's Admin API takes. */

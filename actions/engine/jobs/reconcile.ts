@@ -2,122 +2,28 @@ import { join } from 'node:path'
 
 import { append } from '../arrays.js'
 import { COMMANDS } from '../../spec.js'
-import { connectionSecrets } from '../deck/connection.js'
 import { writeFileAtomic, privateTempDir } from '../fs-atomic.js'
 import type { Counts, TargetPlan } from '../plan/model.js'
 import { capitalize, deckAnnotations, planReviews, planTable } from '../plan/report.js'
-import { readTargets, targetLabel, targetTitle } from '../plan/targets.js'
-import {
-  checkDeletes,
-  describeCounts,
-  planTargets,
-  type ReconcileOptions,
-  type SyncResult,
-  syncTargets,
-  totalCounts,
-} from '../reconcile.js'
+import { targetLabel, targetTitle } from '../plan/targets.js'
+import { checkDeletes, describeCounts, type SyncResult, totalCounts } from '../reconcile.js'
 import { checkOutputFile } from '../output-paths.js'
-import { emptyReport, type Report } from '../report.js'
-import { addSchemaProblems } from '../secrets/report.js'
-import { type JobContext, type JobResult, openDeck } from './context.js'
+import type { Report } from '../report.js'
+import type { JobContext, JobResult } from './context.js'
 import { Inputs, type InputSource } from './inputs.js'
-import { addProblems } from './problems.js'
-import { deckVariables } from './secret-bundle.js'
-import { expandState } from '../state/files.js'
-import { checkKonnectDeck, gatewayKind, gatewaySchemas, readDeckGateway } from './gateway.js'
-import { planTykJob } from './tyk.js'
+import { gatewayKind } from './gateway.js'
+import { GATEWAYS } from './gateways.js'
 
 type Mode = 'diff' | 'sync'
 
-/** deck's parallelism against Konnect unless the job sets one. */
-export const KONNECT_PARALLELISM = 4
-
-/** What a Konnect plan covers, for its headline. */
-function controlPlaneScope(plans: readonly TargetPlan[]): string {
-  const count = new Set(plans.map((p) => p.controlPlane)).size
-  return `${count} Konnect control plane${count === 1 ? '' : 's'}`
-}
-
-/** Everything diff and sync share: inputs, local checks, the plan, and how to carry it out. */
+/** Everything diff and sync share: inputs, local checks, then the gateway's plan and how to carry it out. */
 async function plan(mode: Mode, source: InputSource, ctx: JobContext) {
   const inputs = new Inputs(COMMANDS[mode]!.inputs, source)
-  const report = emptyReport(`deckhand ${mode}`)
   // The plan is written after the sync: a place it cannot go must fail the step before anything is sent.
   const planFile = inputs.string('plan-file')
   if (planFile !== undefined) await checkOutputFile('plan-file', planFile, 'plan.json')
   const kind = gatewayKind(inputs)
-  if (kind === 'tyk') {
-    const tyk = await planTykJob(inputs, ctx)
-    return {
-      inputs,
-      report,
-      failed: false as const,
-      plans: tyk.plans,
-      gateway: tyk.target.address,
-      scope: 'the APIs and policies',
-      bundleLine: undefined,
-      tool: { tyk: tyk.target.description },
-      sync: tyk.sync,
-    }
-  }
-  const gateway = await readDeckGateway(kind, inputs, ctx)
-  const konnect = gateway.kind === 'konnect'
-  // Konnect rate-limits an organization: deck's 10 concurrent requests meet 429s on large syncs, so Kong's own
-  // controllers lowered their Konnect concurrency to 4 (Kong/kubernetes-ingress-controller#7833).
-  const parallelism = inputs.integer('parallelism') ?? (konnect ? KONNECT_PARALLELISM : undefined)
-  const files = await expandState(
-    inputs.list('state').length > 0 ? inputs.list('state') : [konnect ? 'konnect' : 'kong'],
-  )
-  // The secret bundle's values beneath the environment's: the files are checked against both.
-  const variables = await deckVariables(inputs, ctx, files)
-  const bundleLine = variables.describe()
-  const read = await readTargets({
-    state: files,
-    workspace: konnect ? undefined : inputs.string('workspace'),
-    konnect: konnect ? { controlPlane: inputs.string('konnect-control-plane') } : undefined,
-    selectTags: inputs.list('select-tags'),
-    env: variables.view(),
-    hint: variables.missingHint(),
-  })
-  if (read.problems.length > 0) {
-    // Caught before deck is even looked up: nothing has been sent anywhere.
-    report.lines.push(
-      `${read.problems.length} problem(s) in ${read.files.length} state file(s); nothing was planned or sent.`,
-    )
-    if (bundleLine) report.lines.push(bundleLine)
-    addProblems(report, read.problems, mode)
-    return { inputs, report, failed: true as const }
-  }
-  const deck = await openDeck(inputs, ctx, gateway.connection)
-  if (konnect) checkKonnectDeck(deck.deck.features)
-  deck.useVariables(variables.forDeck(read.envNames))
-  // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
-  const envValues = variables.values(read.envNames)
-  for (const value of envValues) if (value.length >= 3) ctx.secret(value)
-  const schemas = gatewaySchemas(gateway)
-  const options: ReconcileOptions = {
-    deck,
-    logger: ctx.logger,
-    secrets: [...connectionSecrets(gateway.connection), ...envValues],
-    skipConsumers: inputs.boolean('skip-consumers'),
-    parallelism,
-    liveRules: schemas.liveRules,
-    liveRulesFor: schemas.liveRulesFor,
-  }
-  const plans = await planTargets(read.targets, options)
-  addSchemaProblems(report, schemas.problems())
-  return {
-    inputs,
-    report,
-    failed: false as const,
-    plans,
-    gateway: gateway.address,
-    scope: konnect ? controlPlaneScope(plans) : undefined,
-    bundleLine,
-    tool: { deck: deck.deck.features.version },
-    // Only sync has workspace-concurrency.
-    sync: () => syncTargets(plans, { ...options, concurrency: inputs.integer('workspace-concurrency') ?? 1 }),
-  }
+  return { inputs, ...(await GATEWAYS[kind].plan(mode, inputs, ctx)) }
 }
 
 export async function diffJob(source: InputSource, ctx: JobContext): Promise<JobResult> {

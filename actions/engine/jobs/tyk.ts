@@ -1,9 +1,12 @@
 import { append } from '../arrays.js'
 import { parseAddress } from '../deck/connection.js'
-import { InputError } from '../errors.js'
+import { DeckhandError, InputError } from '../errors.js'
 import type { SyncResult } from '../reconcile.js'
 import { describeCounts } from '../reconcile.js'
 import { emptyReport } from '../report.js'
+import { restoreTyk } from '../tyk/restore.js'
+import { STRATEGIES, type Strategy } from '../restore/restore.js'
+import { parseSmokeRequests } from '../restore/smoke.js'
 import type { TargetPlan } from '../plan/model.js'
 import { readTykState, writeTykDump } from '../tyk/folder.js'
 import { TYK_SCOPE, type TykObject } from '../tyk/objects.js'
@@ -12,8 +15,9 @@ import { fillEnv, referencedEnv } from '../tyk/redact.js'
 import { confirmGatewayWrites, waitForConvergence } from '../tyk/sync.js'
 import { openTykTarget, type TykEndpoint, type TykTarget } from '../tyk/target.js'
 import type { JobContext, JobResult } from './context.js'
-import { refuseInputs } from './gateway.js'
+import { type Planned, refuseInputs } from './gateway.js'
 import { type Inputs, inputName, requiredInput } from './inputs.js'
+import { maskSmokeQueries, restoreResult } from './restore-result.js'
 
 /**
  * The Tyk side of dump, diff, sync and restore (`gateway: tyk`). The jobs read the same inputs as for
@@ -84,6 +88,10 @@ export function readTykEndpoint(inputs: Inputs, ctx: JobContext): TykEndpoint {
 }
 
 export async function tykDumpJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
+  if (inputs.string('store'))
+    throw new DeckhandError(
+      `${inputName('store')} is not supported for ${inputName('gateway')} tyk yet: keep the dump in git (commit) or as an artifact.`,
+    )
   refuseKongInputs(inputs, [
     'workspace',
     'all-workspaces',
@@ -217,6 +225,56 @@ export async function planTykJob(inputs: Inputs, ctx: JobContext): Promise<TykPl
       return new Map<TargetPlan, SyncResult>([[plan, { status: 'synced', outcome, unplanned: [] }]])
     },
   }
+}
+
+/** The Tyk plan as diff and sync take every gateway's. */
+export async function tykPlanned(mode: 'diff' | 'sync', inputs: Inputs, ctx: JobContext): Promise<Planned> {
+  const tyk = await planTykJob(inputs, ctx)
+  return {
+    failed: false,
+    report: emptyReport(`deckhand ${mode}`),
+    plans: tyk.plans,
+    gateway: tyk.target.address,
+    scope: 'the APIs and policies',
+    bundleLine: undefined,
+    tool: { tyk: tyk.target.description },
+    sync: tyk.sync,
+  }
+}
+
+/** gateway: tyk: the API and policy files into a Tyk gateway (or Dashboard), proved by a re-plan. */
+export async function tykRestoreJob(inputs: Inputs, ctx: JobContext): Promise<JobResult> {
+  refuseKongInputs(inputs, [
+    'kong-addr',
+    'kong-admin-token',
+    'db-dump',
+    'restart-command',
+    'keyring-export',
+    'age-identity',
+    'secrets-bundle',
+  ])
+  const strategy = inputs.oneOf<Strategy>('strategy', STRATEGIES)
+  if (strategy !== 'auto' && strategy !== 'declarative') {
+    throw new DeckhandError(
+      `strategy ${strategy} is for Kong: a Tyk gateway is restored from its API and policy files (auto or declarative); restore its Redis with db-restore.`,
+    )
+  }
+  const smoke = parseSmokeRequests(inputs.list('smoke-requests'))
+  maskSmokeQueries(smoke, ctx)
+  const desired = await readDesired(inputs, ctx)
+  const target = await openTykTarget(readTykEndpoint(inputs, ctx), ctx.logger, false)
+  const outcome = await restoreTyk({
+    target,
+    desired: desired.objects,
+    files: desired.paths,
+    overwrite: inputs.boolean('overwrite'),
+    waitTimeoutSeconds: inputs.integer('wait-timeout')!,
+    convergeMs: convergeMs(inputs),
+    smoke,
+    smokeWindowMs: inputs.integer('smoke-timeout')! * 1000,
+    logger: ctx.logger,
+  })
+  return restoreResult(inputs, outcome)
 }
 
 /** What the target could not read, for reports (policies the Gateway API cannot address). */

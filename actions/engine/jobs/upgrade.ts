@@ -25,7 +25,7 @@ import {
 import { COMMANDS } from '../../spec.js'
 import { type JobContext, type JobResult, openDeck, readConnection } from './context.js'
 import { inputName, Inputs, type InputSource, requiredInput } from './inputs.js'
-import { maskSmokeQueries } from './restore.js'
+import { maskSmokeQueries } from './restore-result.js'
 import { recipientsInput } from './secret-bundle.js'
 import { describeUpgrade, type KongConfResult } from './upgrade-report.js'
 
