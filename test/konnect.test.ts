@@ -7,6 +7,7 @@ import { checkDeckArgv } from './deck-double/flags.mjs'
 import { runBundledAction, runCli, visibleLog } from './support/action.js'
 import { doubleEnv, readCalls, workdir } from './support/deck-double.js'
 import { startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
+import { gitSandbox } from './support/git.js'
 import { type KonnectOptions, type KonnectStandIn, startKonnect } from './support/konnect.js'
 import { ROUTE_DEFAULTS, SERVICE_DEFAULTS } from './support/kong-defaults.js'
 
@@ -762,5 +763,67 @@ consumers:
     }
     expect(inKonnect.services.map((s) => s.name)).toEqual(['payments'])
     expect(inKonnect.plugins.map((p) => p.name).sort()).toEqual(['openwhisk', 'rate-limiting-advanced'])
+  })
+})
+
+describe('Konnect drift in git (dump, then commit)', () => {
+  test('a change made in Konnect arrives as a commit naming what changed, with no token or secret in git', async () => {
+    const box = await gitSandbox()
+    try {
+      await start()
+      await box.pushFromElsewhere({ 'README.md': '# gateway config\n' }, 'seed')
+      const runner = await box.clone('runner', { depth: 1 })
+      const dumpInto = () =>
+        runBundledAction(
+          'dump',
+          {
+            gateway: 'konnect',
+            'konnect-token': TOKEN,
+            'konnect-addr': konnect!.url,
+            'konnect-control-plane': 'dev\nProd EU',
+            'output-dir': 'konnect',
+          },
+          { cwd: runner, env: env() },
+        )
+      const commit = () =>
+        runBundledAction(
+          'commit',
+          { path: 'konnect' },
+          { cwd: runner, env: { ...box.env, GITHUB_WORKSPACE: runner } },
+        )
+      expect((await dumpInto()).exitCode).toBe(0)
+      const first = await commit()
+      expect(first.exitCode).toBe(0)
+      expect(first.outputs.changed).toBe('true')
+
+      // Someone adds a service to dev in Konnect's UI.
+      const id = konnect!.controlPlanes().find((c) => c.name === 'dev')!.id
+      const fixture = join(konnect!.dir, 'control-planes', `${id}.yaml`)
+      const doc = parse(await readFile(fixture, 'utf8')) as {
+        workspaces: { default: { services: Record<string, unknown>[] } }
+      }
+      doc.workspaces.default.services.push({
+        id: '6b2d4d1f-1111-4e4b-8b68-0000000000a1',
+        name: 'search',
+        host: 'search.internal',
+        port: 80,
+        protocol: 'http',
+        ...SERVICE_DEFAULTS,
+      })
+      await writeFile(fixture, stringify(doc))
+
+      expect((await dumpInto()).exitCode).toBe(0)
+      const drift = await commit()
+      expect(drift.exitCode).toBe(0)
+      expect(drift.outputs).toMatchObject({ changed: 'true', added: '1', removed: '0' })
+      const message = await box.git(runner, ['log', '-1', '--format=%B', drift.outputs['commit-sha']!])
+      expect(message).toContain('search')
+      const files = await box.git(runner, ['show', '--name-only', '--format=', drift.outputs['commit-sha']!])
+      expect(files.trim().split('\n')).toContain('konnect/dev.yaml')
+      const history = await box.git(runner, ['log', '-p', '--all'])
+      for (const secret of [TOKEN, REDIS_PASSWORD, ALICE_KEY]) expect(history).not.toContain(secret)
+    } finally {
+      await box.cleanup()
+    }
   })
 })
