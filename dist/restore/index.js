@@ -35368,6 +35368,13 @@ function deckFeatures(version) {
     )
   };
 }
+function checkKonnectSupport(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+}
 
 // actions/engine/files/limits.ts
 var KiB = 1024;
@@ -39313,15 +39320,12 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const features = deckFeatures(located.version);
+  if (isKonnect(connection)) checkKonnectSupport(features);
   const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
-    }
-  );
+  return new DeckRunner({ path: located.path, features }, connection, ctx.logger, {
+    timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+  });
 }
 
 // actions/engine/jobs/gateway.ts
@@ -39376,13 +39380,6 @@ async function readDeckGateway(kind, inputs, ctx) {
     timeoutMs: connection.timeoutSeconds === void 0 ? void 0 : connection.timeoutSeconds * 1e3
   });
   return { kind, connection, address: connection.konnectAddr, api };
-}
-function checkKonnectDeck(features) {
-  if (!features.konnect) {
-    throw new DeckhandError(
-      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
-    );
-  }
 }
 function gatewaySchemas(gateway) {
   if (gateway.kind === "kong") {
@@ -52291,7 +52288,6 @@ async function deckDumpJob(kind, inputs, ctx) {
   };
   checkBundleOptions(options);
   const deck = await openDeck(inputs, ctx, gateway.connection);
-  if (gateway.kind === "konnect") checkKonnectDeck(deck.deck.features);
   if (!options.redactSecrets) {
     ctx.logger.warn(
       `${inputName("redact-secrets")} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`
@@ -53165,7 +53161,6 @@ async function planDeckJob(kind, mode, inputs, ctx) {
     return { failed: true, report };
   }
   const deck = await openDeck(inputs, ctx, gateway.connection);
-  if (konnect) checkKonnectDeck(deck.deck.features);
   deck.useVariables(variables.forDeck(read2.envNames));
   const envValues = variables.values(read2.envNames);
   for (const value of envValues) if (value.length >= 3) ctx.secret(value);
@@ -55613,7 +55608,6 @@ async function konnectRestoreJob(inputs, ctx) {
     const files = await expandState(state);
     const variables = await deckVariables(inputs, ctx, files);
     const deck = await openDeck(inputs, ctx, gateway.connection);
-    checkKonnectDeck(deck.deck.features);
     const schemas = gatewaySchemas(gateway);
     const outcome = await restoreKonnect({
       api: gateway.api,

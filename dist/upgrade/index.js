@@ -37143,6 +37143,13 @@ function deckFeatures(version) {
     )
   };
 }
+function checkKonnectSupport(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
+}
 
 // actions/engine/jobs/upgrade.ts
 init_errors();
@@ -63140,15 +63147,12 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const features = deckFeatures(located.version);
+  if (isKonnect(connection)) checkKonnectSupport(features);
   const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
-    }
-  );
+  return new DeckRunner({ path: located.path, features }, connection, ctx.logger, {
+    timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+  });
 }
 
 // actions/engine/jobs/restore-result.ts

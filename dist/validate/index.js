@@ -35024,6 +35024,121 @@ var ACTIONS_BOT = {
 // actions/engine/deck/version.ts
 var import_semver = __toESM(require_semver2(), 1);
 init_errors();
+
+// actions/engine/jobs/inputs.ts
+init_errors();
+var ACTION_NAMING = {
+  name: (input) => input,
+  subject: (input) => `Input ${input}`,
+  missing: (input) => `Input ${input}`,
+  setting: (input) => input
+};
+var naming = ACTION_NAMING;
+function inputName(input) {
+  return naming.name(input);
+}
+function inputSubject(input) {
+  return naming.subject(input);
+}
+function inputSetting(input) {
+  return naming.setting(input);
+}
+function requiredInput(input, why) {
+  return new InputError(`${naming.missing(input)} is required: ${why}`);
+}
+var Inputs = class _Inputs {
+  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
+  constructor(specs, source) {
+    this.specs = specs;
+    this.source = source;
+    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
+  }
+  specs;
+  source;
+  raw(name) {
+    const spec = this.specs[name];
+    if (!spec) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    if (value !== void 0 && value !== "") return value;
+    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
+      return spec.default;
+    if (spec.required) throw requiredInput(name, spec.description);
+    return void 0;
+  }
+  /**
+   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
+   * token, read with the same checks as the inputs the user gave.
+   */
+  with(values) {
+    return new _Inputs(this.specs, (name) => name in values ? values[name] : this.source(name));
+  }
+  /** Whether the command has this input. */
+  has(name) {
+    return name in this.specs;
+  }
+  /** Whether the user gave a value (a default does not count). */
+  given(name) {
+    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
+    const value = this.source(name)?.trim();
+    return value !== void 0 && value !== "";
+  }
+  string(name) {
+    return this.raw(name);
+  }
+  boolean(name) {
+    const value = this.raw(name);
+    if (value === void 0) return false;
+    if (["true", "True", "TRUE"].includes(value)) return true;
+    if (["false", "False", "FALSE"].includes(value)) return false;
+    throw new InputError(`${naming.subject(name)} must be true or false, got "${value}"`);
+  }
+  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
+  optionalBoolean(name) {
+    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
+  }
+  /** A whole number, zero included (within the spec's range), or undefined when not set. */
+  count(name) {
+    return this.bounded(name, 0);
+  }
+  /** A positive integer (within the spec's range), or undefined when not set. */
+  integer(name) {
+    return this.bounded(name, 1);
+  }
+  /**
+   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
+   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
+   */
+  bounded(name, floor) {
+    const value = this.raw(name);
+    if (value === void 0) return void 0;
+    const spec = this.specs[name];
+    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
+    const min = spec.min ?? floor;
+    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
+      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
+      throw new InputError(
+        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
+      );
+    }
+    return n;
+  }
+  /** One of a fixed set of values (the spec's default when unset). */
+  oneOf(name, allowed) {
+    const value = this.raw(name);
+    if (!allowed.includes(value))
+      throw new InputError(`${naming.subject(name)} must be one of ${allowed.join(", ")}; got "${value}"`);
+    return value;
+  }
+  /** One item per line; blank lines and surrounding space dropped. */
+  list(name) {
+    const value = this.raw(name);
+    if (value === void 0) return [];
+    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  }
+};
+
+// actions/engine/deck/version.ts
 var DEFAULT_DECK_VERSION = "1.65.1";
 var MIN_DECK_VERSION = "1.20.0";
 var CONVERT_PAIRS = [
@@ -35086,6 +35201,13 @@ function deckFeatures(version) {
       ({ from, to, fixedIn, defect }) => ({ from, to, fixedIn, defect })
     )
   };
+}
+function checkKonnectSupport(features) {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control planes (older releases give inconsistent diffs). Set ${inputName("deck-version")} to a newer release.`
+    );
+  }
 }
 
 // actions/engine/files/limits.ts
@@ -36596,119 +36718,6 @@ function yamlReason(code) {
       return `not valid YAML: ${YAML_PROBLEMS[code] ?? "the text cannot be parsed"} (${code})`;
   }
 }
-
-// actions/engine/jobs/inputs.ts
-init_errors();
-var ACTION_NAMING = {
-  name: (input) => input,
-  subject: (input) => `Input ${input}`,
-  missing: (input) => `Input ${input}`,
-  setting: (input) => input
-};
-var naming = ACTION_NAMING;
-function inputName(input) {
-  return naming.name(input);
-}
-function inputSubject(input) {
-  return naming.subject(input);
-}
-function inputSetting(input) {
-  return naming.setting(input);
-}
-function requiredInput(input, why) {
-  return new InputError(`${naming.missing(input)} is required: ${why}`);
-}
-var Inputs = class _Inputs {
-  /** Reads every integer input at once: a value out of range fails the job before any work is done. */
-  constructor(specs, source) {
-    this.specs = specs;
-    this.source = source;
-    for (const [name, spec] of Object.entries(specs)) if (spec.type === "integer") this.bounded(name, 1);
-  }
-  specs;
-  source;
-  raw(name) {
-    const spec = this.specs[name];
-    if (!spec) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    if (value !== void 0 && value !== "") return value;
-    if (spec.default !== void 0 && spec.default !== "" && !spec.default.startsWith("${{"))
-      return spec.default;
-    if (spec.required) throw requiredInput(name, spec.description);
-    return void 0;
-  }
-  /**
-   * The same inputs with some replaced: one Admin API address of several, or another cluster's address and
-   * token, read with the same checks as the inputs the user gave.
-   */
-  with(values) {
-    return new _Inputs(this.specs, (name) => name in values ? values[name] : this.source(name));
-  }
-  /** Whether the command has this input. */
-  has(name) {
-    return name in this.specs;
-  }
-  /** Whether the user gave a value (a default does not count). */
-  given(name) {
-    if (!this.specs[name]) throw new Error(`unknown input ${name}`);
-    const value = this.source(name)?.trim();
-    return value !== void 0 && value !== "";
-  }
-  string(name) {
-    return this.raw(name);
-  }
-  boolean(name) {
-    const value = this.raw(name);
-    if (value === void 0) return false;
-    if (["true", "True", "TRUE"].includes(value)) return true;
-    if (["false", "False", "FALSE"].includes(value)) return false;
-    throw new InputError(`${naming.subject(name)} must be true or false, got "${value}"`);
-  }
-  /** true or false when set, undefined when neither set nor defaulted (the caller decides). */
-  optionalBoolean(name) {
-    return this.raw(name) === void 0 ? void 0 : this.boolean(name);
-  }
-  /** A whole number, zero included (within the spec's range), or undefined when not set. */
-  count(name) {
-    return this.bounded(name, 0);
-  }
-  /** A positive integer (within the spec's range), or undefined when not set. */
-  integer(name) {
-    return this.bounded(name, 1);
-  }
-  /**
-   * A safe integer within [min, max] of the spec: digits only (no sign, exponent or fraction), so that
-   * `99999999999999999999999` is refused here rather than handed to deck as `1e+23`.
-   */
-  bounded(name, floor) {
-    const value = this.raw(name);
-    if (value === void 0) return void 0;
-    const spec = this.specs[name];
-    if (spec.max === void 0) throw new Error(`input ${name} has no maximum in the spec`);
-    const min = spec.min ?? floor;
-    const n = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > spec.max) {
-      const shown = value.length > 40 ? `${value.slice(0, 40)}\u2026` : value;
-      throw new InputError(
-        `${naming.subject(name)} must be a whole number from ${min} to ${spec.max}${spec.unit ? ` (${spec.unit})` : ""}, got "${shown}"`
-      );
-    }
-    return n;
-  }
-  /** One of a fixed set of values (the spec's default when unset). */
-  oneOf(name, allowed) {
-    const value = this.raw(name);
-    if (!allowed.includes(value))
-      throw new InputError(`${naming.subject(name)} must be one of ${allowed.join(", ")}; got "${value}"`);
-    return value;
-  }
-  /** One item per line; blank lines and surrounding space dropped. */
-  list(name) {
-    const value = this.raw(name);
-    if (value === void 0) return [];
-    return value.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-  }
-};
 
 // actions/engine/state/files.ts
 var STATE_EXTENSIONS = /* @__PURE__ */ new Set([".yaml", ".yml", ".json"]);
@@ -48404,15 +48413,12 @@ async function openDeck(inputs, ctx, connection) {
     logger: ctx.logger,
     pathEnv: ctx.env.PATH
   });
+  const features = deckFeatures(located.version);
+  if (isKonnect(connection)) checkKonnectSupport(features);
   const timeoutSeconds = inputs.has("deck-timeout") ? inputs.integer("deck-timeout") : void 0;
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
-    }
-  );
+  return new DeckRunner({ path: located.path, features }, connection, ctx.logger, {
+    timeoutMs: timeoutSeconds === void 0 ? void 0 : timeoutSeconds * 1e3
+  });
 }
 
 // actions/engine/jobs/validate.ts

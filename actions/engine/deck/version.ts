@@ -1,6 +1,7 @@
 import semver from 'semver'
 
 import { DeckhandError } from '../errors.js'
+import { inputName } from '../jobs/inputs.js'
 
 /** The deck release deckhand is tested against and installs when no version is asked for. */
 export const DEFAULT_DECK_VERSION = '1.65.1'
@@ -118,5 +119,15 @@ export function deckFeatures(version: string): DeckFeatures {
     convertDefects: CONVERT_DEFECTS.filter((d) => semver.gte(v, d.since) && semver.lt(v, d.fixedIn)).map(
       ({ from, to, fixedIn, defect }) => ({ from, to, fixedIn, defect }),
     ),
+  }
+}
+
+/** Konnect needs a deck that serves it well: refused before anything runs. */
+export function checkKonnectSupport(features: DeckFeatures): void {
+  if (!features.konnect) {
+    throw new DeckhandError(
+      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control ` +
+        `planes (older releases give inconsistent diffs). Set ${inputName('deck-version')} to a newer release.`,
+    )
   }
 }

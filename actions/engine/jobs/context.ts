@@ -3,12 +3,13 @@ import {
   type Connection,
   connectionSecrets,
   type GatewayConnection,
+  isKonnect,
   parseHeaders,
   parseKongAddr,
 } from '../deck/connection.js'
 import { type ToolStore, locateDeck } from '../deck/install.js'
 import { DeckRunner } from '../deck/runner.js'
-import { deckFeatures } from '../deck/version.js'
+import { checkKonnectSupport, deckFeatures } from '../deck/version.js'
 import type { Logger } from '../log.js'
 import type { PullRequestHost } from '../pull-requests.js'
 import type { Report, Review } from '../report.js'
@@ -71,13 +72,10 @@ export async function openDeck(
     logger: ctx.logger,
     pathEnv: ctx.env.PATH,
   })
+  const features = deckFeatures(located.version)
+  if (isKonnect(connection)) checkKonnectSupport(features)
   const timeoutSeconds = inputs.has('deck-timeout') ? inputs.integer('deck-timeout') : undefined
-  return new DeckRunner(
-    { path: located.path, features: deckFeatures(located.version) },
-    connection,
-    ctx.logger,
-    {
-      timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
-    },
-  )
+  return new DeckRunner({ path: located.path, features }, connection, ctx.logger, {
+    timeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
+  })
 }

@@ -11,7 +11,7 @@ import { type JobContext, type JobResult, openDeck } from './context.js'
 import { inputName, type Inputs, requiredInput } from './inputs.js'
 import { recipientsInput } from './secret-bundle.js'
 import { storeBackup, storeOutputs } from './store.js'
-import { checkKonnectDeck, DEFAULT_OUTPUT_DIR, gatewaySchemas, readDeckGateway } from './gateway.js'
+import { DEFAULT_OUTPUT_DIR, gatewaySchemas, readDeckGateway } from './gateway.js'
 
 /** The dump of a deck-driven gateway: a self-managed Kong's workspaces, or Konnect control planes. */
 export async function deckDumpJob(
@@ -40,7 +40,6 @@ export async function deckDumpJob(
   }
   checkBundleOptions(options)
   const deck = await openDeck(inputs, ctx, gateway.connection)
-  if (gateway.kind === 'konnect') checkKonnectDeck(deck.deck.features)
   if (!options.redactSecrets) {
     ctx.logger.warn(
       `${inputName('redact-secrets')} is false: the files hold plaintext credentials and keys. Keep them out of git and artifacts.`,

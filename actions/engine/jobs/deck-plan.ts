@@ -9,7 +9,7 @@ import { type JobContext, openDeck } from './context.js'
 import type { Inputs } from './inputs.js'
 import { addProblems } from './problems.js'
 import { deckVariables } from './secret-bundle.js'
-import { checkKonnectDeck, gatewaySchemas, type Planned, readDeckGateway } from './gateway.js'
+import { gatewaySchemas, type Planned, readDeckGateway } from './gateway.js'
 
 /** deck's parallelism against Konnect unless the job sets one. */
 export const KONNECT_PARALLELISM = 4
@@ -57,7 +57,6 @@ export async function planDeckJob(
     return { failed: true, report }
   }
   const deck = await openDeck(inputs, ctx, gateway.connection)
-  if (konnect) checkKonnectDeck(deck.deck.features)
   deck.useVariables(variables.forDeck(read.envNames))
   // Values of the DECK_ variables the files use are secrets by construction (the dump put them there).
   const envValues = variables.values(read.envNames)

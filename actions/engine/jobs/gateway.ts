@@ -1,5 +1,5 @@
 import { type Connection, connectionSecrets, type KonnectConnection } from '../deck/connection.js'
-import { DeckhandError, InputError } from '../errors.js'
+import { InputError } from '../errors.js'
 import { konnectAddress } from '../konnect/address.js'
 import { KonnectApi } from '../konnect/api.js'
 import { KonnectSchemas } from '../konnect/schemas.js'
@@ -133,16 +133,6 @@ export async function readDeckGateway(
     timeoutMs: connection.timeoutSeconds === undefined ? undefined : connection.timeoutSeconds * 1000,
   })
   return { kind, connection, address: connection.konnectAddr, api }
-}
-
-/** Konnect needs a deck that serves it well: refused before anything runs. */
-export function checkKonnectDeck(features: { version: string; konnect: boolean }): void {
-  if (!features.konnect) {
-    throw new DeckhandError(
-      `deck ${features.version} is too old for Konnect: Kong requires deck 1.40.0 or newer for Konnect control ` +
-        `planes (older releases give inconsistent diffs). Set ${inputName('deck-version')} to a newer release.`,
-    )
-  }
 }
 
 /**

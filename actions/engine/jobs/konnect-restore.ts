@@ -8,7 +8,7 @@ import { fetchFromStore, namesStoredBackup } from './store.js'
 import { type JobContext, type JobResult, openDeck } from './context.js'
 import { inputName, type Inputs } from './inputs.js'
 import { deckVariables } from './secret-bundle.js'
-import { checkKonnectDeck, gatewaySchemas, readDeckGateway, refuseInputs } from './gateway.js'
+import { gatewaySchemas, readDeckGateway, refuseInputs } from './gateway.js'
 import { KONNECT_PARALLELISM } from './deck-plan.js'
 import { restoreResult } from './restore-result.js'
 
@@ -38,7 +38,6 @@ export async function konnectRestoreJob(inputs: Inputs, ctx: JobContext): Promis
     const files = await expandState(state)
     const variables = await deckVariables(inputs, ctx, files)
     const deck = await openDeck(inputs, ctx, gateway.connection)
-    checkKonnectDeck(deck.deck.features)
     const schemas = gatewaySchemas(gateway)
     const outcome = await restoreKonnect({
       api: gateway.api,
