@@ -218,6 +218,8 @@ describe('dump, gateway: konnect (bundled action)', () => {
     expect(await everythingWritten(w.dir)).not.toContain(TOKEN)
     // Konnect saw a bearer token on every request.
     expect(konnect!.requests.every((r) => r.authorized)).toBe(true)
+    // deckhand looked each control plane up once (for the check before deck, then for its schemas).
+    expect(konnect!.requests.filter((r) => r.path.startsWith('/v2/control-planes?'))).toHaveLength(2)
   })
 
   test("a custom plugin's secret is found in the control plane's own plugin schema", async () => {

@@ -61384,11 +61384,19 @@ var KonnectApi = class {
   /** Every wait a 429 imposed, in order. */
   waits = [];
   maxWaitMs;
-  /** The control plane of this name, or undefined: names are unique in an organization. */
+  known = /* @__PURE__ */ new Map();
+  /**
+   * The control plane of this name, or undefined: names are unique in an organization. One found or created
+   * is remembered for the run (a job asks for it again to read its schemas); one not found is asked for again.
+   */
   async findControlPlane(name) {
+    const known = this.known.get(name);
+    if (known) return known;
     const query = new URLSearchParams({ "filter[name][eq]": name, "page[size]": String(PAGE_SIZE) });
     const page = await this.json("GET", `/v2/control-planes?${query}`);
-    return (page.data ?? []).find((cp2) => cp2.name === name);
+    const found = (page.data ?? []).find((cp2) => cp2.name === name);
+    if (found) this.known.set(name, found);
+    return found;
   }
   /** Every control plane of the organization the token may see, page by page. */
   async listControlPlanes() {
@@ -61409,7 +61417,9 @@ var KonnectApi = class {
     );
   }
   async createControlPlane(cp2) {
-    return this.json("POST", "/v2/control-planes", cp2, 201);
+    const created = await this.json("POST", "/v2/control-planes", cp2, 201);
+    this.known.set(created.name, created);
+    return created;
   }
   /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
   async pluginSchema(controlPlaneId, plugin2) {

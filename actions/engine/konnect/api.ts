@@ -77,16 +77,24 @@ export class KonnectApi {
   /** Every wait a 429 imposed, in order. */
   readonly waits: RateLimitWait[] = []
   private readonly maxWaitMs: number
+  private readonly known = new Map<string, ControlPlane>()
 
   constructor(private readonly options: KonnectApiOptions) {
     this.maxWaitMs = options.maxRateLimitWaitMs ?? 5 * 60_000
   }
 
-  /** The control plane of this name, or undefined: names are unique in an organization. */
+  /**
+   * The control plane of this name, or undefined: names are unique in an organization. One found or created
+   * is remembered for the run (a job asks for it again to read its schemas); one not found is asked for again.
+   */
   async findControlPlane(name: string): Promise<ControlPlane | undefined> {
+    const known = this.known.get(name)
+    if (known) return known
     const query = new URLSearchParams({ 'filter[name][eq]': name, 'page[size]': String(PAGE_SIZE) })
     const page = await this.json<{ data?: ControlPlane[] }>('GET', `/v2/control-planes?${query}`)
-    return (page.data ?? []).find((cp) => cp.name === name)
+    const found = (page.data ?? []).find((cp) => cp.name === name)
+    if (found) this.known.set(name, found)
+    return found
   }
 
   /** Every control plane of the organization the token may see, page by page. */
@@ -109,7 +117,9 @@ export class KonnectApi {
   }
 
   async createControlPlane(cp: NewControlPlane): Promise<ControlPlane> {
-    return this.json<ControlPlane>('POST', '/v2/control-planes', cp, 201)
+    const created = await this.json<ControlPlane>('POST', '/v2/control-planes', cp, 201)
+    this.known.set(created.name, created)
+    return created
   }
 
   /** A plugin's schema as the control plane's Kong version has it (fetch-plugin-schema). */
