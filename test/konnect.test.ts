@@ -5,10 +5,15 @@ import { parse, stringify } from 'yaml'
 
 import { checkDeckArgv } from './deck-double/flags.mjs'
 import { runBundledAction, runCli, visibleLog } from './support/action.js'
-import { doubleEnv, readCalls, workdir } from './support/deck-double.js'
+import { doubleEnv, editYaml, readCalls, workdir } from './support/deck-double.js'
 import { startGitHubApi, WRITE_TOKEN } from './support/github-api.js'
 import { gitSandbox } from './support/git.js'
-import { type KonnectOptions, type KonnectStandIn, startKonnect } from './support/konnect.js'
+import {
+  deleteControlPlane,
+  type KonnectOptions,
+  type KonnectStandIn,
+  startKonnect,
+} from './support/konnect.js'
 import { ROUTE_DEFAULTS, SERVICE_DEFAULTS } from './support/kong-defaults.js'
 
 // Konnect control planes through deck's Konnect mode: the deck double against the Konnect stand-in
@@ -354,9 +359,9 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     const out = join(w.dir, 'konnect')
     expect((await dumpAction()).exitCode).toBe(0)
     const devFile = join(out, 'dev.yaml')
-    const dev = parse(await readFile(devFile, 'utf8')) as { services: { routes: unknown[] }[] }
-    dev.services[0]!.routes.push({ name: 'billing-v2', paths: ['/v2/billing'], protocols: ['https'] })
-    await writeFile(devFile, stringify(dev))
+    await editYaml<{ services: { routes: unknown[] }[] }>(devFile, (dev) => {
+      dev.services[0]!.routes.push({ name: 'billing-v2', paths: ['/v2/billing'], protocols: ['https'] })
+    })
     return out
   }
 
@@ -425,9 +430,7 @@ describe('diff and sync, gateway: konnect (CLI)', () => {
     expect((await dumpAction()).exitCode).toBe(0)
     const out = join(w.dir, 'konnect')
     const devFile = join(out, 'dev.yaml')
-    const dev = parse(await readFile(devFile, 'utf8')) as { services: { routes?: unknown[] }[] }
-    delete dev.services[0]!.routes
-    await writeFile(devFile, stringify(dev))
+    await editYaml<{ services: { routes?: unknown[] }[] }>(devFile, (dev) => delete dev.services[0]!.routes)
     const run = await runBundledAction(
       'sync',
       { gateway: 'konnect', 'konnect-token': TOKEN, 'konnect-addr': konnect!.url, state: out },
@@ -466,15 +469,6 @@ async function variablesFrom(out: string): Promise<Record<string, string>> {
 }
 
 describe('restore, gateway: konnect (bundled action)', () => {
-  async function deleteControlPlane(name: string): Promise<void> {
-    const id = konnect!.controlPlanes().find((c) => c.name === name)!.id
-    const res = await fetch(`${konnect!.url}/v2/control-planes/${id}`, {
-      method: 'DELETE',
-      headers: { Authorization: `Bearer ${TOKEN}` },
-    })
-    expect(res.status).toBe(204)
-  }
-
   function restoreAction(
     out: string,
     extra: Record<string, string> = {},
@@ -498,7 +492,7 @@ describe('restore, gateway: konnect (bundled action)', () => {
     await start()
     expect((await dumpAction()).exitCode).toBe(0)
     const out = join(w.dir, 'konnect')
-    await deleteControlPlane('Prod EU')
+    await deleteControlPlane(konnect!, TOKEN, 'Prod EU')
     expect(konnect!.controlPlanes().map((c) => c.name)).toEqual(['dev'])
 
     const run = await restoreAction(out, {}, await variablesFrom(out))
@@ -548,9 +542,7 @@ describe('restore, gateway: konnect (bundled action)', () => {
     const out = join(w.dir, 'konnect')
     // The backup lacks the billing route that dev has: restoring it would delete the route.
     const devFile = join(out, 'dev.yaml')
-    const dev = parse(await readFile(devFile, 'utf8')) as { services: { routes?: unknown[] }[] }
-    delete dev.services[0]!.routes
-    await writeFile(devFile, stringify(dev))
+    await editYaml<{ services: { routes?: unknown[] }[] }>(devFile, (dev) => delete dev.services[0]!.routes)
     const before = konnect!.requests.length
 
     const run = await restoreAction(out, {}, await variablesFrom(out))
@@ -572,7 +564,7 @@ describe('restore, gateway: konnect (bundled action)', () => {
     await start()
     expect((await dumpAction()).exitCode).toBe(0)
     const out = join(w.dir, 'konnect')
-    await deleteControlPlane('dev')
+    await deleteControlPlane(konnect!, TOKEN, 'dev')
     await rm(join(out, '.konnect.json'))
     const run = await restoreAction(out, {}, await variablesFrom(out))
     expect(run.exitCode).not.toBe(0)
@@ -601,9 +593,9 @@ describe('the plan on the pull request, gateway: konnect', () => {
         ['dev.yaml', 9],
         ['Prod-EU.yaml', 7],
       ] as const) {
-        const doc = parse(await readFile(join(out, file), 'utf8')) as { services: { retries: number }[] }
-        doc.services[0]!.retries = retries
-        await writeFile(join(out, file), stringify(doc))
+        await editYaml<{ services: { retries: number }[] }>(join(out, file), (doc) => {
+          doc.services[0]!.retries = retries
+        })
       }
       const event = join(w.dir, 'event.json')
       await writeFile(event, JSON.stringify({ number: 7, pull_request: { number: 7 } }))
@@ -801,18 +793,16 @@ describe('Konnect drift in git (dump, then commit)', () => {
       // Someone adds a service to dev in Konnect's UI.
       const id = konnect!.controlPlanes().find((c) => c.name === 'dev')!.id
       const fixture = join(konnect!.dir, 'control-planes', `${id}.yaml`)
-      const doc = parse(await readFile(fixture, 'utf8')) as {
-        workspaces: { default: { services: Record<string, unknown>[] } }
-      }
-      doc.workspaces.default.services.push({
-        id: '6b2d4d1f-1111-4e4b-8b68-0000000000a1',
-        name: 'search',
-        host: 'search.internal',
-        port: 80,
-        protocol: 'http',
-        ...SERVICE_DEFAULTS,
+      await editYaml<{ workspaces: { default: { services: Record<string, unknown>[] } } }>(fixture, (doc) => {
+        doc.workspaces.default.services.push({
+          id: '6b2d4d1f-1111-4e4b-8b68-0000000000a1',
+          name: 'search',
+          host: 'search.internal',
+          port: 80,
+          protocol: 'http',
+          ...SERVICE_DEFAULTS,
+        })
       })
-      await writeFile(fixture, stringify(doc))
 
       expect((await dumpInto()).exitCode).toBe(0)
       const drift = await commit()

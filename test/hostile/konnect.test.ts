@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 
 import { runBundledAction, visibleLog } from '../support/action.js'
 import { doubleEnv, workdir } from '../support/deck-double.js'
-import { type KonnectStandIn, startKonnect } from '../support/konnect.js'
+import { deleteControlPlane, type KonnectStandIn, startKonnect } from '../support/konnect.js'
 import { SERVICE_DEFAULTS } from '../support/kong-defaults.js'
 
 /**
@@ -86,15 +86,6 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return files
 }
 
-async function deleteControlPlane(name: string): Promise<void> {
-  const id = konnect!.controlPlanes().find((c) => c.name === name)!.id
-  const res = await fetch(`${konnect!.url}/v2/control-planes/${id}`, {
-    method: 'DELETE',
-    headers: { Authorization: `Bearer ${TOKEN}` },
-  })
-  expect(res.status).toBe(204)
-}
-
 describe('a Konnect dump that fails part-way', () => {
   test("Konnect's rate limit stopping deck leaves the previous backup byte for byte", async () => {
     expect((await dump()).exitCode).toBe(0)
@@ -151,7 +142,7 @@ describe("a backup's .konnect.json that deckhand did not write", () => {
     '%s: the lost control plane is not created, and the step says why',
     async (_what, spoil, message) => {
       expect((await dump()).exitCode).toBe(0)
-      await deleteControlPlane('prod')
+      await deleteControlPlane(konnect!, TOKEN, 'prod')
       const path = join(out(), '.konnect.json')
       await rm(path)
       await spoil(path)
@@ -165,7 +156,7 @@ describe("a backup's .konnect.json that deckhand did not write", () => {
 
   test('properties Konnect refuses are left out of the create request; the rest is kept', async () => {
     expect((await dump()).exitCode).toBe(0)
-    await deleteControlPlane('prod')
+    await deleteControlPlane(konnect!, TOKEN, 'prod')
     const path = join(out(), '.konnect.json')
     const record = JSON.parse(await readFile(path, 'utf8')) as { control_planes: Record<string, unknown>[] }
     for (const plane of record.control_planes) Object.assign(plane, { id: 'old-id', owner: 'mallory' })

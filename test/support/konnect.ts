@@ -563,3 +563,18 @@ export async function startKonnect(options: KonnectOptions): Promise<KonnectStan
     },
   }
 }
+
+/** Deletes a control plane as a person would, through the stand-in's API (DELETE /v2/control-planes/{id}). */
+export async function deleteControlPlane(
+  konnect: KonnectStandIn,
+  token: string,
+  name: string,
+): Promise<void> {
+  const plane = konnect.controlPlanes().find((c) => c.name === name)
+  if (!plane) throw new Error(`no control plane named ${name}`)
+  const res = await fetch(`${konnect.url}/v2/control-planes/${plane.id}`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer ${token}` },
+  })
+  if (res.status !== 204) throw new Error(`DELETE of control plane ${name}: HTTP ${res.status}`)
+}
