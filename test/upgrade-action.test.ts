@@ -134,6 +134,17 @@ async function deckFor(x: Cluster, y: Cluster): Promise<string> {
 }
 
 /** The bundled action, with its report kept beside the test's files. */
+/** A dual-cluster upgrade from X to Y, each with its admin token. */
+function dualCluster(x: Cluster, y: Cluster): Record<string, string> {
+  return {
+    mode: 'dual-cluster',
+    'kong-addr': x.kong.adminUrl,
+    'kong-admin-token': X_TOKEN,
+    'target-kong-addr': y.kong.adminUrl,
+    'target-kong-admin-token': Y_TOKEN,
+  }
+}
+
 async function upgradeAction(inputs: Record<string, string>): Promise<ActionRun & { reportFile: string }> {
   const reportFile = join(await dir('report'), 'upgrade-report.json')
   const run = await runBundledAction('upgrade', {
@@ -156,11 +167,7 @@ describe('the upgrade action', () => {
     const y = await cluster('y', { version: '3.14.0.0', token: Y_TOKEN, edit: convertedTo314 })
     const outputDir = await dir('out')
     const run = await upgradeAction({
-      mode: 'dual-cluster',
-      'kong-addr': x.kong.adminUrl,
-      'kong-admin-token': X_TOKEN,
-      'target-kong-addr': y.kong.adminUrl,
-      'target-kong-admin-token': Y_TOKEN,
+      ...dualCluster(x, y),
       'database-url': pg.url('kong_x'),
       'target-database-url': pg.url('kong_y'),
       'no-owner': 'true',
@@ -220,11 +227,7 @@ describe('the upgrade action', () => {
     const etc = await dir('etc-kong')
     await writeFile(join(etc, 'kong.conf'), 'keyring_enabled = on\n')
     const run = await upgradeAction({
-      mode: 'dual-cluster',
-      'kong-addr': x.kong.adminUrl,
-      'kong-admin-token': X_TOKEN,
-      'target-kong-addr': y.kong.adminUrl,
-      'target-kong-admin-token': Y_TOKEN,
+      ...dualCluster(x, y),
       'output-dir': await dir('out'),
       'deck-path': await deckFor(x, y),
       'export-keyring': 'true',
@@ -267,11 +270,7 @@ describe('the upgrade action', () => {
     const y = await cluster('y', { version: '3.14.0.0', token: Y_TOKEN, edit: convertedTo314 })
     const key = await keygen(await dir('age'), 'key')
     const run = await upgradeAction({
-      mode: 'dual-cluster',
-      'kong-addr': x.kong.adminUrl,
-      'kong-admin-token': X_TOKEN,
-      'target-kong-addr': y.kong.adminUrl,
-      'target-kong-admin-token': Y_TOKEN,
+      ...dualCluster(x, y),
       'output-dir': await dir('out'),
       'deck-path': await deckFor(x, y),
       'age-recipients': key.recipient,
